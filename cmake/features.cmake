@@ -1,0 +1,65 @@
+# Feature checks for every OS difference that code must compile around.
+# Results land in sockspec_config.h as SOCKSPEC_HAVE_<NAME> (1 or undefined).
+# One place: conformance/quirks.h and frame/src/compat.h read these, nothing else probes.
+include_guard(GLOBAL)
+include(CheckSymbolExists)
+include(CheckCSourceCompiles)
+include(CMakePushCheckState)
+
+cmake_push_check_state(RESET)
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  # glibc and musl hide MSG_CMSG_CLOEXEC, POLLRDHUP, struct ucred unless asked.
+  set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
+endif()
+
+set(_sockspec_symbols
+  "SOCK_CLOEXEC\;sys/socket.h"
+  "SOCK_NONBLOCK\;sys/socket.h"
+  "MSG_NOSIGNAL\;sys/socket.h"
+  "SO_NOSIGPIPE\;sys/socket.h"
+  "MSG_CMSG_CLOEXEC\;sys/socket.h"
+  "SO_PEERCRED\;sys/socket.h"
+  "SO_DOMAIN\;sys/socket.h"
+  "SO_PROTOCOL\;sys/socket.h"
+  "SCM_CREDENTIALS\;sys/socket.h"
+  "SO_PASSCRED\;sys/socket.h"
+  "SCM_CREDS\;sys/types.h\;sys/socket.h"
+  "LOCAL_PEERCRED\;sys/types.h\;sys/socket.h\;sys/un.h"
+  "LOCAL_CREDS\;sys/types.h\;sys/socket.h\;sys/un.h"
+  "SCM_MAX_FD\;sys/socket.h\;linux/net.h"
+  "POLLRDHUP\;poll.h"
+  "FIONREAD\;sys/ioctl.h"
+  "accept4\;sys/socket.h"
+  "pipe2\;unistd.h"
+  "getpeereid\;sys/types.h\;unistd.h"
+  "SYS_socketpair\;sys/syscall.h"
+  "IOV_MAX\;limits.h"
+  "MSG_WAITALL\;sys/socket.h"
+  "ESOCKTNOSUPPORT\;errno.h"
+)
+foreach(entry IN LISTS _sockspec_symbols)
+  list(POP_FRONT entry sym)
+  string(TOUPPER "${sym}" upper)
+  check_symbol_exists(${sym} "${entry}" SOCKSPEC_HAVE_${upper})
+endforeach()
+
+check_c_source_compiles([=[
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+int main(void) { struct sockaddr_un a; a.sun_len = sizeof a; return a.sun_len == 0; }
+]=] SOCKSPEC_HAVE_SUN_LEN)
+
+# Where the abstract namespace exists is a run-time fact (FreeBSD main grew it); compile-time
+# only tells whether the kernel headers claim Linux.
+check_c_source_compiles([=[
+#ifndef __linux__
+#error not linux
+#endif
+int main(void) { return 0; }
+]=] SOCKSPEC_HAVE_ABSTRACT_NAMESPACE)
+
+cmake_pop_check_state()
+
+configure_file(${CMAKE_CURRENT_LIST_DIR}/sockspec_config.h.in
+               ${PROJECT_BINARY_DIR}/include/sockspec_config.h)

@@ -1,0 +1,52 @@
+/*
+ * Compile-time differences between the OSes sockspec runs on, each named once with its
+ * reason and source. Run-time differences are data in expectations/*.tsv, not macros.
+ * Use: `#ifdef QUIRK_NO_MSG_NOSIGNAL` at the top of a check, then record the documented
+ * outcome (see UNSUPPORTED()).
+ */
+#ifndef SOCKSPEC_QUIRKS_H
+#define SOCKSPEC_QUIRKS_H
+
+#include "sockspec_config.h"
+
+#ifndef SOCKSPEC_HAVE_SOCK_NONBLOCK
+#define QUIRK_NO_SOCK_NONBLOCK "SOCK_NONBLOCK not defined (macOS socket.2): kinds use fcntl"
+#endif
+#ifndef SOCKSPEC_HAVE_SOCK_CLOEXEC
+#define QUIRK_NO_SOCK_CLOEXEC "SOCK_CLOEXEC not defined (macOS socket.2): use fcntl(FD_CLOEXEC)"
+#endif
+#ifndef SOCKSPEC_HAVE_MSG_NOSIGNAL
+#define QUIRK_NO_MSG_NOSIGNAL "MSG_NOSIGNAL not defined (macOS before 11, send.2): SO_NOSIGPIPE"
+#endif
+#ifndef SOCKSPEC_HAVE_SO_NOSIGPIPE
+#define QUIRK_NO_SO_NOSIGPIPE "SO_NOSIGPIPE not defined (Linux socket.7, OpenBSD)"
+#endif
+#ifndef SOCKSPEC_HAVE_MSG_CMSG_CLOEXEC
+#define QUIRK_NO_MSG_CMSG_CLOEXEC "MSG_CMSG_CLOEXEC not defined (macOS recv.2)"
+#endif
+#ifndef SOCKSPEC_HAVE_POLLRDHUP
+#define QUIRK_NO_POLLRDHUP "POLLRDHUP not defined (NetBSD, OpenBSD, macOS poll.2)"
+#endif
+#ifndef SOCKSPEC_HAVE_SO_DOMAIN
+#define QUIRK_NO_SO_DOMAIN "SO_DOMAIN not defined (macOS, NetBSD getsockopt.2)"
+#endif
+#ifndef SOCKSPEC_HAVE_SO_PROTOCOL
+#define QUIRK_NO_SO_PROTOCOL "SO_PROTOCOL not defined (macOS, NetBSD getsockopt.2)"
+#endif
+#ifndef SOCKSPEC_HAVE_SYS_SOCKETPAIR
+#define QUIRK_NO_RAW_SYSCALL "no SYS_socketpair: libc wrapper only (macOS deprecates syscall.2)"
+#endif
+#ifndef SOCKSPEC_HAVE_ESOCKTNOSUPPORT
+#define QUIRK_NO_ESOCKTNOSUPPORT "ESOCKTNOSUPPORT not defined (POSIX does not list it)"
+#endif
+
+/* Peer credentials: five APIs (cross-os-differences.md row 12). */
+#if defined(SOCKSPEC_HAVE_SO_PEERCRED) && defined(SOCKSPEC_HAVE_SCM_CREDENTIALS)
+#define QUIRK_PEERCRED_API "SO_PEERCRED struct ucred {pid, uid, gid} (Linux unix.7)"
+#elif defined(SOCKSPEC_HAVE_SO_PEERCRED)
+#define QUIRK_PEERCRED_API "SO_PEERCRED struct sockpeercred {uid, gid, pid} (OpenBSD getsockopt.2)"
+#elif defined(SOCKSPEC_HAVE_LOCAL_PEERCRED)
+#define QUIRK_PEERCRED_API "LOCAL_PEERCRED struct xucred (FreeBSD unix.4, macOS)"
+#endif
+
+#endif
