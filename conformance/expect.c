@@ -23,7 +23,7 @@ const char *expect_os(void)
     if (forced && *forced)
         snprintf(os, sizeof os, "%s", forced);
     else if (uname(&u) == 0)
-        snprintf(os, sizeof os, "%s", u.sysname);
+        snprintf(os, sizeof os, "%.*s", (int)sizeof os - 1, u.sysname);
     else
         snprintf(os, sizeof os, "unknown");
     for (char *p = os; *p; p++)

@@ -1,6 +1,6 @@
 /*
  * Compile-time differences between the OSes sockspec runs on, each named once with its
- * reason and source. Run-time differences are data in expectations/*.tsv, not macros.
+ * reason and source. Run-time differences are data in expectations/, not macros.
  * Use: `#ifdef QUIRK_NO_MSG_NOSIGNAL` at the top of a check, then record the documented
  * outcome (see UNSUPPORTED()).
  */
