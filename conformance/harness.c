@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -106,6 +107,15 @@ static void judge(const char *check_id, const char *instance, struct chan *c, in
               c->outcome, cell.value, cell.os, cell.source);
 }
 
+/* The deviation library (conformance/deviate), when preloaded, acts only while armed:
+ * from building the pair to closing it, never on Criterion's own descriptors. */
+static void deviate_arm(int on)
+{
+    void (*arm)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "sockspec_deviate_arm");
+    if (arm)
+        arm(on);
+}
+
 void harness_run(const char *check_id, void (*body)(struct chan *), const struct kind *k)
 {
     struct fdset before, after;
@@ -117,10 +127,12 @@ void harness_run(const char *check_id, void (*body)(struct chan *), const struct
     fdset_probe(&before);
     memset(&c, 0, sizeof c);
     c.kind = k;
+    deviate_arm(1);
     int err = kind_open(&c);
     if (err == 0)
         body(&c);
     kind_close(&c);
+    deviate_arm(0);
     if (err == 0 && !c.outcome[0])
         cr_assert_fail("%s: the body recorded no outcome", instance);
     judge(check_id, instance, &c, err);
