@@ -16,23 +16,12 @@
 
 #include "expect.h"
 #include "fdset.h"
+#include "memcheck.h"
 
 #ifdef SOCKSPEC_HAVE_MSG_NOSIGNAL
 const int ss_nosignal = MSG_NOSIGNAL;
 #else
 const int ss_nosignal = 0;
-#endif
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SS_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define SS_ASAN 1
-#endif
-#ifdef SS_ASAN
-int __lsan_do_recoverable_leak_check(void);
 #endif
 
 void outcome(struct chan *c, const char *fmt, ...)
@@ -125,6 +114,7 @@ void harness_run(const char *check_id, void (*body)(struct chan *), const struct
     snprintf(instance, sizeof instance, "%s/%s", check_id, k->name);
     block_sigpipe();
     fdset_probe(&before);
+    struct memcheck mem = memcheck_begin(), delta;
     memset(&c, 0, sizeof c);
     c.kind = k;
     deviate_arm(1);
@@ -144,9 +134,8 @@ void harness_run(const char *check_id, void (*body)(struct chan *), const struct
     sigset_t pending;
     sigpending(&pending);
     cr_expect(!sigismember(&pending, SIGPIPE), "%s: unexpected SIGPIPE", instance);
-#ifdef SS_ASAN
-    cr_expect(__lsan_do_recoverable_leak_check() == 0, "%s: memory leaked", instance);
-#endif
+    cr_expect(!memcheck_end(mem, &delta), "%s: %lu memory errors, %lu bytes leaked", instance,
+              delta.errors, delta.leaked);
 }
 
 const char *errno_name(int e)
