@@ -1,0 +1,195 @@
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "fuzz_common.h"
+#include "sockspec_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+uint8_t fz_u8(struct fz_in *in)
+{
+    if (in->n == 0)
+        return 0;
+    in->n--;
+    return *in->p++;
+}
+
+uint16_t fz_u16(struct fz_in *in)
+{
+    uint16_t lo = fz_u8(in);
+    return (uint16_t)(lo | (uint16_t)(fz_u8(in) << 8));
+}
+
+uint32_t fz_u32(struct fz_in *in)
+{
+    uint32_t lo = fz_u16(in);
+    return lo | ((uint32_t)fz_u16(in) << 16);
+}
+
+const uint8_t *fz_bytes(struct fz_in *in, size_t want, size_t *got)
+{
+    const uint8_t *p = in->p;
+    *got = want < in->n ? want : in->n;
+    in->p += *got;
+    in->n -= *got;
+    return p;
+}
+
+void fz_fdset_probe(struct fz_fdset *set)
+{
+    struct pollfd pfd[FZ_FD_WINDOW];
+    for (int i = 0; i < FZ_FD_WINDOW; i++) {
+        pfd[i].fd = i;
+        pfd[i].events = 0;
+        pfd[i].revents = 0;
+    }
+    while (poll(pfd, FZ_FD_WINDOW, 0) < 0) {
+        if (errno != EINTR && errno != EAGAIN)
+            fz_fail("fdset", "poll failed: %s", strerror(errno));
+    }
+    for (int i = 0; i < FZ_FD_WINDOW; i++)
+        set->open[i] = (pfd[i].revents & POLLNVAL) == 0;
+}
+
+void fz_fdset_expect(const struct fz_fdset *before, const char *target)
+{
+    struct fz_fdset now;
+    fz_fdset_probe(&now);
+    for (int i = 0; i < FZ_FD_WINDOW; i++) {
+        if (now.open[i] != before->open[i])
+            fz_fail(target, "descriptor %d is %s after the input but was %s before", i,
+                    now.open[i] ? "open" : "closed", before->open[i] ? "open" : "closed");
+    }
+}
+
+static char trace_buf[16384];
+static size_t trace_len;
+
+void fz_trace_reset(void)
+{
+    trace_len = 0;
+    trace_buf[0] = '\0';
+}
+
+void fz_trace(const char *fmt, ...)
+{
+    if (trace_len + 2 >= sizeof trace_buf)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(trace_buf + trace_len, sizeof trace_buf - trace_len - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    trace_len +=
+        (size_t)n < sizeof trace_buf - trace_len - 1 ? (size_t)n : sizeof trace_buf - trace_len - 2;
+    trace_buf[trace_len++] = '\n';
+    trace_buf[trace_len] = '\0';
+}
+
+void fz_fail(const char *target, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "\n==== %s: invariant failed: ", target);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n---- trace ----\n%s---- end of trace ----\n", trace_buf);
+    fflush(stderr);
+    abort();
+}
+
+int fz_set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+int fz_set_cloexec(int fd)
+{
+    int fl = fcntl(fd, F_GETFD);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+int fz_is_cloexec(int fd)
+{
+    int fl = fcntl(fd, F_GETFD);
+    return fl >= 0 && (fl & FD_CLOEXEC);
+}
+
+int fz_close(int fd)
+{
+    int r = close(fd);
+    if (r < 0 && errno != EINTR)
+        fz_fail("close", "close(%d): %s", fd, strerror(errno));
+    return 0;
+}
+
+int fz_socketpair(int type, int sv[2])
+{
+    if (socketpair(AF_UNIX, type, 0, sv) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fz_set_cloexec(sv[i]) < 0 || fz_set_nonblock(sv[i]) < 0) {
+            close(sv[0]);
+            close(sv[1]);
+            return -1;
+        }
+#if defined(SOCKSPEC_HAVE_SO_NOSIGPIPE) && defined(SO_NOSIGPIPE)
+        int one = 1;
+        (void)setsockopt(sv[i], SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    }
+    return 0;
+}
+
+int fz_nosignal_flag(void)
+{
+#if defined(SOCKSPEC_HAVE_MSG_NOSIGNAL) && defined(MSG_NOSIGNAL)
+    return MSG_NOSIGNAL;
+#else
+    return 0;
+#endif
+}
+
+const char *fz_errno_name(int err)
+{
+    static const struct {
+        int num;
+        const char *name;
+    } names[] = {
+        {0, "0"},
+        {EAGAIN, "EAGAIN"},
+        {EPIPE, "EPIPE"},
+        {ECONNRESET, "ECONNRESET"},
+        {ECONNREFUSED, "ECONNREFUSED"},
+        {ENOTCONN, "ENOTCONN"},
+        {EMSGSIZE, "EMSGSIZE"},
+        {ENOBUFS, "ENOBUFS"},
+        {EINVAL, "EINVAL"},
+        {EBADF, "EBADF"},
+        {EBADMSG, "EBADMSG"},
+        {E2BIG, "E2BIG"},
+        {EPROTO, "EPROTO"},
+        {EMFILE, "EMFILE"},
+        {ENOMEM, "ENOMEM"},
+        {EINTR, "EINTR"},
+        {ETIMEDOUT, "ETIMEDOUT"},
+        {ENOTSOCK, "ENOTSOCK"},
+        {EPROTOTYPE, "EPROTOTYPE"},
+        {EOPNOTSUPP, "EOPNOTSUPP"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (names[i].num == err)
+            return names[i].name;
+    }
+    return "E?";
+}

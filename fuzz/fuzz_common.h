@@ -1,0 +1,58 @@
+/* Shared helpers for the fuzz targets: input cursor, descriptor probe, failure report. */
+#ifndef FUZZ_COMMON_H
+#define FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct fz_in {
+    const uint8_t *p;
+    size_t n;
+};
+
+uint8_t fz_u8(struct fz_in *in);
+uint16_t fz_u16(struct fz_in *in);
+uint32_t fz_u32(struct fz_in *in);
+/* Up to want bytes from the input; *got is how many there were. */
+const uint8_t *fz_bytes(struct fz_in *in, size_t want, size_t *got);
+
+/* Descriptor probe: which of 0..FZ_FD_WINDOW-1 are open (poll reports POLLNVAL otherwise). */
+#define FZ_FD_WINDOW 256
+struct fz_fdset {
+    unsigned char open[FZ_FD_WINDOW];
+};
+void fz_fdset_probe(struct fz_fdset *set);
+/* Aborts with the differing descriptors when now differs from before. */
+void fz_fdset_expect(const struct fz_fdset *before, const char *target);
+
+/* A readable abort: "target: invariant failed: ..." plus the trace, then abort(). */
+void fz_fail(const char *target, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((noreturn, format(printf, 2, 3)))
+#endif
+    ;
+
+/* A bounded text trace, printed by fz_fail. */
+void fz_trace_reset(void);
+void fz_trace(const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* Descriptor helpers that never leave a descriptor behind on failure. */
+int fz_set_nonblock(int fd);
+int fz_set_cloexec(int fd);
+int fz_socketpair(int type, int sv[2]);
+int fz_is_cloexec(int fd);
+int fz_close(int fd);
+
+/* send flags that suppress SIGPIPE where the platform has them. */
+int fz_nosignal_flag(void);
+
+/* "EAGAIN", "EPIPE", ...: errno values by name. */
+const char *fz_errno_name(int err);
+
+#endif
