@@ -1,0 +1,179 @@
+/*
+ * frame: typed messages with file descriptors over an AF_UNIX channel.
+ *
+ * Wire format: frame/FORMAT.md. Manual: frame.3.
+ * Errors are -1 with errno set, as in POSIX. A channel or decoder is used by
+ * one thread at a time; distinct channels are independent.
+ */
+#ifndef FRAME_H
+#define FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FRAME_HDR_LEN 16
+#define FRAME_MAGIC 0xF5
+#define FRAME_VERSION 1
+#define FRAME_MAX_PAYLOAD_DEFAULT (1u << 20)
+#define FRAME_MAX_FDS_DEFAULT 16
+#define FRAME_SENDQ_MAX_DEFAULT (4u << 20)
+#define FRAME_MAX_FDS_LIMIT 253                    /* Linux SCM_MAX_FD; nfds is one byte */
+#define FRAME_MAX_PAYLOAD_LIMIT (0x7fffffffu - 16) /* header + payload fits an ssize_t */
+
+/* Input flags for frame_decoder_commit/feed: what recvmsg reported in msg_flags. */
+#define FRAME_IN_CTRUNC 0x1
+#define FRAME_IN_TRUNC 0x2
+
+/* Who owns the descriptors handed to frame_send. */
+enum frame_fd_mode {
+    FRAME_FDS_BORROW, /* the library dups them; the caller keeps its own */
+    FRAME_FDS_TAKE    /* on success the library owns and closes them; on failure the caller does */
+};
+
+struct frame_opts {
+    uint32_t max_payload; /* largest payload accepted or sent */
+    unsigned max_fds;     /* descriptors per frame; 0 rejects frames that carry any */
+    size_t sendq_max;     /* bytes the send queue may hold; at least header + max_payload */
+    int close_fd_on_fini; /* frame_chan_fini closes the socket */
+};
+
+/* A received message: a view into the decoder's buffer, valid until the next call
+ * on its decoder or channel. Untaken descriptors are closed on release. */
+struct frame_msg {
+    uint32_t type;
+    uint32_t id;
+    const void *payload;
+    uint32_t len;
+    unsigned nfds;
+    int *fds; /* nfds entries; -1 once taken */
+    void *owner_;
+    unsigned long seq_;
+};
+
+/* Private state, public only so that callers can allocate channels themselves. */
+struct frame_fdq_entry_ {
+    int fd;
+    uint64_t chunk_start, chunk_end; /* stream range of the chunk it arrived with */
+};
+
+struct frame_decoder {
+    uint32_t max_payload;
+    unsigned max_fds;
+    int packet; /* one frame per commit (SOCK_SEQPACKET, SOCK_DGRAM) */
+    int error;  /* sticky errno, 0 while healthy */
+    unsigned char *buf;
+    size_t cap, rpos, wpos;
+    size_t cap_max;    /* header + max_payload */
+    uint64_t offset;   /* stream offset of buf[0] */
+    uint64_t next_hdr; /* stream offset of the first header not yet validated */
+    struct frame_fdq_entry_ *fdq;
+    size_t fdq_cap, fdq_head, fdq_len;
+    size_t fdq_claimed; /* oldest entries claimed by validated headers */
+    int msg_fds[256];
+    unsigned msg_nfds;
+    size_t msg_consumed; /* bytes of the current message to drop on the next call */
+    unsigned long msg_seq;
+    int (*close_fd)(int fd, void *arg);
+    void *close_arg;
+};
+
+struct frame_sendq_;
+
+struct frame_chan {
+    int fd;
+    int type; /* SO_TYPE of fd */
+    struct frame_opts opts;
+    struct frame_decoder dec;
+    struct frame_sendq_ *sq;
+    int eof;
+    unsigned ctrl_fds; /* descriptors one recvmsg accepts */
+};
+
+/* Fills *opts with the defaults above (close_fd_on_fini off). */
+void frame_opts_default(struct frame_opts *opts);
+
+/* Binds chan to a connected AF_UNIX socket; opts may be NULL for the defaults.
+ * EINVAL: bad options or max_fds above the OS limit; ENOTSOCK/EPROTOTYPE: fd is not
+ * a stream, seqpacket or datagram socket. */
+int frame_chan_init(struct frame_chan *chan, int fd, const struct frame_opts *opts);
+
+/* Frees the channel, closing queued and unclaimed descriptors (and the socket if asked). */
+void frame_chan_fini(struct frame_chan *chan);
+
+/* Queues one frame. E2BIG: payload above max_payload or nfds above max_fds (EINVAL if
+ * the channel allows none); ENOBUFS: the send queue is full, flush and retry. On failure
+ * no descriptor changes owner. May write to the socket at once when the queue is empty. */
+int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload, size_t len,
+               const int *fds, unsigned nfds, enum frame_fd_mode mode);
+
+/* Writes what the socket takes: 0 when the queue is empty, -1/EAGAIN when the socket is full. */
+int frame_flush(struct frame_chan *chan);
+
+/* Bytes waiting in the send queue. */
+size_t frame_pending(const struct frame_chan *chan);
+
+/* Reads what the socket has: bytes read, 0 on end of file, -1 with errno. */
+ssize_t frame_recv(struct frame_chan *chan);
+
+/* Next complete message: 1 and *msg filled, 0 none yet, -1 a sticky protocol error
+ * (EBADMSG malformed header, E2BIG over a limit, EPROTO descriptors or datagram mismatch). */
+int frame_next(struct frame_chan *chan, struct frame_msg *msg);
+
+/* Moves descriptor i out of msg: the caller owns it. -1/EINVAL if taken or out of range. */
+int frame_msg_take_fd(struct frame_msg *msg, unsigned i);
+
+/* Closes the descriptors still in msg. Idempotent. */
+void frame_msg_release(struct frame_msg *msg);
+
+/* frame_send, then flush until the queue is empty or timeout_ms passes (ETIMEDOUT);
+ * timeout_ms < 0 waits forever. */
+int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
+                    size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
+                    int timeout_ms);
+
+/* Waits for the next message: 1 a message, 0 end of file at a frame boundary,
+ * -1 with errno (ETIMEDOUT, EPROTO for end of file inside a frame, ...). */
+int frame_recv_wait(struct frame_chan *chan, struct frame_msg *msg, int timeout_ms);
+
+/* Decoder core: no system calls. The channel feeds it; so can tests and fuzzers. */
+int frame_decoder_init(struct frame_decoder *dec, uint32_t max_payload, unsigned max_fds,
+                       int packet);
+void frame_decoder_fini(struct frame_decoder *dec);
+
+/* How descriptors are closed (default: close(2)); for tests and fuzzers. */
+void frame_decoder_set_close(struct frame_decoder *dec, int (*close_fd)(int, void *), void *arg);
+
+/* Space to receive into (zero-copy); *len is its size. NULL once in error. */
+void *frame_decoder_space(struct frame_decoder *dec, size_t *len);
+
+/* Accounts n bytes written into the space, with the descriptors that came with them
+ * (the decoder owns them from here) and FRAME_IN_* flags. In packet mode one call is
+ * one datagram. Returns 0, or -1 with the sticky errno. */
+int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds, unsigned nfds,
+                         int in_flags);
+
+/* Copies up to n bytes in and commits them: bytes accepted (may be fewer than n when the
+ * buffer is full: take messages, then feed the rest), or -1. Descriptors go with the
+ * first byte accepted. */
+ssize_t frame_decoder_feed(struct frame_decoder *dec, const void *buf, size_t n, const int *fds,
+                           unsigned nfds, int in_flags);
+
+/* End of input: a partial frame or unclaimed descriptors become EPROTO. */
+int frame_decoder_eof(struct frame_decoder *dec);
+
+/* Same contract as frame_next. */
+int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg);
+
+/* Encodes a header into out[FRAME_HDR_LEN]; -1/E2BIG if len or nfds do not fit. */
+int frame_encode_header(unsigned char *out, uint32_t type, uint32_t id, uint32_t len,
+                        unsigned nfds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

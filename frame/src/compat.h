@@ -1,0 +1,148 @@
+/*
+ * The one place for platform differences in frame. Include it first in every
+ * source file of the library: it may set the feature-test macro.
+ */
+#ifndef FRAME_COMPAT_H
+#define FRAME_COMPAT_H
+
+/* glibc and musl show MSG_CMSG_CLOEXEC only with _GNU_SOURCE; respect a user's choice. */
+#if !defined(_POSIX_C_SOURCE) && !defined(_XOPEN_SOURCE) && !defined(_GNU_SOURCE) &&               \
+    !defined(_DEFAULT_SOURCE) && !defined(_BSD_SOURCE)
+#define _GNU_SOURCE 1
+#endif
+
+#include <sockspec_config.h>
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#if !defined(SOCKSPEC_HAVE_MSG_NOSIGNAL) && !defined(SOCKSPEC_HAVE_SO_NOSIGPIPE)
+#define FRAME_SIGPIPE_FALLBACK 1
+#endif
+#ifdef FRAME_FORCE_SIGPIPE_FALLBACK /* tests exercise the fallback on Linux */
+#undef FRAME_SIGPIPE_FALLBACK
+#define FRAME_SIGPIPE_FALLBACK 1
+#endif
+#ifdef FRAME_SIGPIPE_FALLBACK
+#include <signal.h>
+#include <time.h>
+#endif
+
+/* The socket calls, redirected to a fault injector in the fault-injection build. */
+#ifdef FRAME_FAULT_INJECTION
+ssize_t frame_fault_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t frame_fault_recvmsg(int fd, struct msghdr *msg, int flags);
+#define FRAME_SYS_SENDMSG frame_fault_sendmsg
+#define FRAME_SYS_RECVMSG frame_fault_recvmsg
+#else
+#define FRAME_SYS_SENDMSG sendmsg
+#define FRAME_SYS_RECVMSG recvmsg
+#endif
+
+#if defined(SOCKSPEC_HAVE_MSG_CMSG_CLOEXEC) && defined(MSG_CMSG_CLOEXEC) &&                        \
+    !defined(FRAME_FORCE_FCNTL_CLOEXEC)
+#define FRAME_RECV_FLAGS MSG_CMSG_CLOEXEC
+#define FRAME_NEED_FCNTL_CLOEXEC 0
+#else
+#define FRAME_RECV_FLAGS 0
+#define FRAME_NEED_FCNTL_CLOEXEC 1
+#endif
+
+#if defined(SOCKSPEC_HAVE_MSG_NOSIGNAL) && !defined(FRAME_SIGPIPE_FALLBACK)
+#define FRAME_SEND_FLAGS MSG_NOSIGNAL
+#else
+#define FRAME_SEND_FLAGS 0
+#endif
+
+/* msg_iovlen is size_t on glibc, int on the BSDs and macOS; both hold small counts. */
+static inline void frame_compat_msg_set(struct msghdr *m, struct iovec *iov, int iovcnt, void *ctrl,
+                                        size_t ctrllen)
+{
+    m->msg_name = NULL;
+    m->msg_namelen = 0;
+    m->msg_iov = iov;
+    m->msg_iovlen = iovcnt;
+    m->msg_control = ctrllen ? ctrl : NULL;
+    m->msg_controllen = (socklen_t)ctrllen;
+    m->msg_flags = 0;
+}
+
+/* A socket that never raises SIGPIPE: SO_NOSIGPIPE where send flags cannot do it. */
+static inline int frame_compat_nosigpipe(int fd)
+{
+#if defined(SOCKSPEC_HAVE_SO_NOSIGPIPE) && !defined(SOCKSPEC_HAVE_MSG_NOSIGNAL)
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+#else
+    (void)fd;
+    return 0;
+#endif
+}
+
+#ifdef FRAME_SIGPIPE_FALLBACK
+/* Block SIGPIPE around the call; swallow one that this call raised. */
+static inline ssize_t frame_compat_sendmsg(int fd, const struct msghdr *m, int flags)
+{
+    sigset_t pipe_set, old_set, pending;
+    int was_pending, saved;
+    ssize_t n;
+
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigpending(&pending);
+    was_pending = sigismember(&pending, SIGPIPE);
+    if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set) != 0)
+        return -1;
+    n = FRAME_SYS_SENDMSG(fd, m, flags);
+    saved = errno;
+    if (n == -1 && saved == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) == -1 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+    errno = saved;
+    return n;
+}
+#else
+static inline ssize_t frame_compat_sendmsg(int fd, const struct msghdr *m, int flags)
+{
+    return FRAME_SYS_SENDMSG(fd, m, flags | FRAME_SEND_FLAGS);
+}
+#endif
+
+/* Non-blocking for one call where the OS can; else the caller polls first. */
+#ifdef MSG_DONTWAIT
+#define FRAME_DONTWAIT MSG_DONTWAIT
+#else
+#define FRAME_DONTWAIT 0
+#endif
+
+static inline ssize_t frame_compat_recvmsg(int fd, struct msghdr *m, int flags)
+{
+    return FRAME_SYS_RECVMSG(fd, m, flags | FRAME_RECV_FLAGS);
+}
+
+/* Received descriptors are close-on-exec; without MSG_CMSG_CLOEXEC, set it here. */
+static inline void frame_compat_cloexec(const int *fds, unsigned n)
+{
+#if FRAME_NEED_FCNTL_CLOEXEC
+    for (unsigned i = 0; i < n; i++)
+        (void)fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+#else
+    (void)fds;
+    (void)n;
+#endif
+}
+
+static inline int frame_compat_would_block(int err)
+{
+    return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS;
+}
+
+#endif

@@ -1,0 +1,420 @@
+/* The decoder: bytes and descriptors in, messages out. No system calls except close. */
+#include "compat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+#include "wire.h"
+
+#define DEC_INITIAL_CAP (64u * 1024)
+
+static int default_close(int fd, void *arg)
+{
+    (void)arg;
+    return close(fd);
+}
+
+/* Queue bounds: the soft one stops reading while a message waits, the hard one is an error. */
+static size_t fdq_soft(const struct frame_decoder *dec)
+{
+    return 4 * (size_t)dec->max_fds + 8;
+}
+
+static size_t fdq_hard(const struct frame_decoder *dec)
+{
+    return 24 * (size_t)dec->max_fds + 64;
+}
+
+static struct frame_fdq_entry_ *fdq_at(const struct frame_decoder *dec, size_t i)
+{
+    return &dec->fdq[(dec->fdq_head + i) % dec->fdq_cap];
+}
+
+static void close_fd(struct frame_decoder *dec, int fd)
+{
+    if (fd >= 0)
+        (void)dec->close_fd(fd, dec->close_arg);
+}
+
+static void fdq_clear(struct frame_decoder *dec)
+{
+    for (size_t i = 0; i < dec->fdq_len; i++)
+        close_fd(dec, fdq_at(dec, i)->fd);
+    dec->fdq_head = dec->fdq_len = dec->fdq_claimed = 0;
+}
+
+static int fdq_reserve(struct frame_decoder *dec, size_t n)
+{
+    struct frame_fdq_entry_ *q;
+    size_t cap, i;
+
+    if (dec->fdq_len + n <= dec->fdq_cap)
+        return 0;
+    cap = dec->fdq_cap ? dec->fdq_cap : 16;
+    while (cap < dec->fdq_len + n)
+        cap *= 2;
+    if ((q = calloc(cap, sizeof(*q))) == NULL)
+        return -1;
+    for (i = 0; i < dec->fdq_len; i++)
+        q[i] = *fdq_at(dec, i);
+    free(dec->fdq);
+    dec->fdq = q;
+    dec->fdq_cap = cap;
+    dec->fdq_head = 0;
+    return 0;
+}
+
+static void close_fds(struct frame_decoder *dec, const int *fds, unsigned nfds)
+{
+    for (unsigned i = 0; i < nfds; i++)
+        close_fd(dec, fds[i]);
+}
+
+/* Sticky protocol error: every queued descriptor is closed. */
+static int fail(struct frame_decoder *dec, int err)
+{
+    fdq_clear(dec);
+    dec->error = err;
+    errno = err;
+    return -1;
+}
+
+/* Closes what the last message left and drops its bytes. */
+static void retire(struct frame_decoder *dec)
+{
+    for (unsigned i = 0; i < dec->msg_nfds; i++) {
+        close_fd(dec, dec->msg_fds[i]);
+        dec->msg_fds[i] = -1;
+    }
+    dec->msg_nfds = 0;
+    dec->rpos += dec->msg_consumed;
+    dec->msg_consumed = 0;
+    if (dec->rpos == dec->wpos) {
+        dec->offset += dec->wpos;
+        dec->rpos = dec->wpos = 0;
+    }
+}
+
+int frame_decoder_init(struct frame_decoder *dec, uint32_t max_payload, unsigned max_fds,
+                       int packet)
+{
+    memset(dec, 0, sizeof(*dec));
+    if (max_payload > FRAME_MAX_PAYLOAD_LIMIT || max_fds > FRAME_MAX_FDS_LIMIT) {
+        errno = EINVAL;
+        return -1;
+    }
+    dec->max_payload = max_payload;
+    dec->max_fds = max_fds;
+    dec->packet = packet != 0;
+    dec->cap_max = FRAME_HDR_LEN + (size_t)max_payload;
+    dec->cap = dec->cap_max;
+    if (!dec->packet && dec->cap > DEC_INITIAL_CAP)
+        dec->cap = DEC_INITIAL_CAP;
+    if ((dec->buf = malloc(dec->cap)) == NULL)
+        return -1;
+    for (size_t i = 0; i < sizeof(dec->msg_fds) / sizeof(dec->msg_fds[0]); i++)
+        dec->msg_fds[i] = -1;
+    dec->close_fd = default_close;
+    return 0;
+}
+
+void frame_decoder_fini(struct frame_decoder *dec)
+{
+    if (dec->close_fd == NULL)
+        return;
+    retire(dec);
+    fdq_clear(dec);
+    free(dec->fdq);
+    free(dec->buf);
+    memset(dec, 0, sizeof(*dec));
+}
+
+void frame_decoder_set_close(struct frame_decoder *dec, int (*close_fn)(int, void *), void *arg)
+{
+    dec->close_fd = close_fn ? close_fn : default_close;
+    dec->close_arg = arg;
+}
+
+/* Total length of the frame at rpos once its header is in, else 0. */
+static size_t frame_at_rpos(const struct frame_decoder *dec)
+{
+    if (dec->wpos - dec->rpos < FRAME_HDR_LEN)
+        return 0;
+    return FRAME_HDR_LEN + (size_t)wire_get32(dec->buf + dec->rpos + 12);
+}
+
+static int grow(struct frame_decoder *dec, size_t need)
+{
+    size_t cap = dec->cap;
+    unsigned char *b;
+
+    while (cap < need)
+        cap = cap > dec->cap_max / 2 ? dec->cap_max : cap * 2;
+    if ((b = realloc(dec->buf, cap)) == NULL)
+        return -1;
+    dec->buf = b;
+    dec->cap = cap;
+    return 0;
+}
+
+static void compact(struct frame_decoder *dec)
+{
+    if (dec->rpos == 0)
+        return;
+    memmove(dec->buf, dec->buf + dec->rpos, dec->wpos - dec->rpos);
+    dec->offset += dec->rpos;
+    dec->wpos -= dec->rpos;
+    dec->rpos = 0;
+}
+
+void *frame_decoder_space(struct frame_decoder *dec, size_t *len)
+{
+    size_t total;
+
+    *len = 0;
+    retire(dec);
+    if (dec->error) {
+        errno = dec->error;
+        return NULL;
+    }
+    if (dec->packet) {
+        if (dec->rpos == dec->wpos)
+            *len = dec->cap;
+        return dec->buf + dec->wpos;
+    }
+    total = frame_at_rpos(dec);
+    if (total != 0 && dec->rpos + total <= dec->wpos && dec->fdq_len >= fdq_soft(dec))
+        return dec->buf + dec->wpos;
+    if (dec->rpos + (total ? total : FRAME_HDR_LEN) > dec->cap ||
+        dec->cap - dec->wpos < dec->cap / 4)
+        compact(dec);
+    if (total > dec->cap && grow(dec, total) == -1)
+        return NULL;
+    *len = dec->cap - dec->wpos;
+    return dec->buf + dec->wpos;
+}
+
+/* Descriptors of chunks that end before the next header can never be claimed. */
+static int check_unclaimed(struct frame_decoder *dec, uint64_t hdr)
+{
+    if (dec->fdq_len > dec->fdq_claimed && fdq_at(dec, dec->fdq_claimed)->chunk_end <= hdr)
+        return fail(dec, EPROTO);
+    return 0;
+}
+
+static int claim(struct frame_decoder *dec, uint64_t hdr, unsigned k)
+{
+    if (check_unclaimed(dec, hdr) == -1)
+        return -1;
+    if (dec->fdq_len - dec->fdq_claimed < k)
+        return fail(dec, EPROTO);
+    for (unsigned i = 0; i < k; i++)
+        if (fdq_at(dec, dec->fdq_claimed + i)->chunk_start > hdr)
+            return fail(dec, EPROTO);
+    dec->fdq_claimed += k;
+    return 0;
+}
+
+static int scan(struct frame_decoder *dec)
+{
+    uint64_t end = dec->offset + dec->wpos;
+    struct wire_hdr h;
+    int err;
+
+    while (dec->next_hdr + FRAME_HDR_LEN <= end) {
+        const unsigned char *p = dec->buf + (size_t)(dec->next_hdr - dec->offset);
+        if ((err = wire_check(p, dec->max_payload, dec->max_fds, &h)) != 0)
+            return fail(dec, err);
+        if (claim(dec, dec->next_hdr, h.nfds) == -1)
+            return -1;
+        dec->next_hdr += FRAME_HDR_LEN + (uint64_t)h.len;
+    }
+    return check_unclaimed(dec, dec->next_hdr);
+}
+
+static int packet_check(struct frame_decoder *dec, size_t n, unsigned nfds)
+{
+    const unsigned char *p = dec->buf + dec->wpos - n;
+    struct wire_hdr h;
+    int err;
+
+    if (n < FRAME_HDR_LEN)
+        return fail(dec, EPROTO);
+    if ((err = wire_check(p, dec->max_payload, dec->max_fds, &h)) != 0)
+        return fail(dec, err);
+    if (n != FRAME_HDR_LEN + (size_t)h.len || nfds != h.nfds)
+        return fail(dec, EPROTO);
+    dec->fdq_claimed = dec->fdq_len;
+    return 0;
+}
+
+int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds, unsigned nfds,
+                         int in_flags)
+{
+    uint64_t a = dec->offset + dec->wpos;
+    struct wire_hdr h;
+    int err;
+
+    if (dec->error) {
+        close_fds(dec, fds, nfds);
+        errno = dec->error;
+        return -1;
+    }
+    if (n > dec->cap - dec->wpos || (nfds && fds == NULL)) {
+        close_fds(dec, fds, nfds);
+        errno = EINVAL;
+        return -1;
+    }
+    if (dec->packet && n >= FRAME_HDR_LEN &&
+        (err = wire_check(dec->buf + dec->wpos, dec->max_payload, dec->max_fds, &h)) != 0) {
+        close_fds(dec, fds, nfds);
+        return fail(dec, err);
+    }
+    if (in_flags & (FRAME_IN_CTRUNC | FRAME_IN_TRUNC) || (nfds && n == 0) ||
+        dec->fdq_len + nfds > fdq_hard(dec) || fdq_reserve(dec, nfds) == -1) {
+        close_fds(dec, fds, nfds);
+        return fail(dec, EPROTO);
+    }
+    for (unsigned i = 0; i < nfds; i++) {
+        struct frame_fdq_entry_ *e = fdq_at(dec, dec->fdq_len++);
+        e->fd = fds[i];
+        e->chunk_start = a;
+        e->chunk_end = a + n;
+    }
+    dec->wpos += n;
+    if (dec->packet) {
+        dec->next_hdr = dec->offset + dec->wpos;
+        return packet_check(dec, n, nfds);
+    }
+    return scan(dec);
+}
+
+ssize_t frame_decoder_feed(struct frame_decoder *dec, const void *buf, size_t n, const int *fds,
+                           unsigned nfds, int in_flags)
+{
+    size_t room, m;
+    void *space = frame_decoder_space(dec, &room);
+
+    if (space == NULL) {
+        close_fds(dec, fds, nfds);
+        return -1;
+    }
+    if (n > SSIZE_MAX)
+        n = SSIZE_MAX;
+    m = n < room ? n : room;
+    if (dec->packet) {
+        if (room < dec->cap_max)
+            return 0;
+        if (m < n)
+            in_flags |= FRAME_IN_TRUNC;
+    } else if (m == 0 && n > 0) {
+        return 0;
+    }
+    if (m)
+        memcpy(space, buf, m);
+    if (frame_decoder_commit(dec, m, fds, nfds, in_flags) == -1)
+        return -1;
+    return (ssize_t)(dec->packet ? n : m);
+}
+
+int frame_decoder_eof(struct frame_decoder *dec)
+{
+    retire(dec);
+    if (dec->error) {
+        errno = dec->error;
+        return -1;
+    }
+    if (dec->fdq_len > dec->fdq_claimed)
+        return fail(dec, EPROTO);
+    if (!dec->packet && dec->next_hdr != dec->offset + dec->wpos)
+        return fail(dec, EPROTO);
+    return 0;
+}
+
+int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg)
+{
+    const unsigned char *p;
+    size_t total;
+    unsigned k;
+
+    retire(dec);
+    if (dec->error) {
+        errno = dec->error;
+        return -1;
+    }
+    total = frame_at_rpos(dec);
+    if (total == 0 || dec->rpos + total > dec->wpos)
+        return 0;
+    p = dec->buf + dec->rpos;
+    k = p[3];
+    for (unsigned i = 0; i < k; i++) {
+        dec->msg_fds[i] = dec->fdq[dec->fdq_head].fd;
+        dec->fdq_head = (dec->fdq_head + 1) % dec->fdq_cap;
+    }
+    dec->fdq_len -= k;
+    dec->fdq_claimed -= k;
+    dec->msg_nfds = k;
+    dec->msg_consumed = total;
+    msg->type = wire_get32(p + 4);
+    msg->id = wire_get32(p + 8);
+    msg->len = (uint32_t)(total - FRAME_HDR_LEN);
+    msg->payload = p + FRAME_HDR_LEN;
+    msg->nfds = k;
+    msg->fds = dec->msg_fds;
+    msg->owner_ = dec;
+    msg->seq_ = ++dec->msg_seq;
+    return 1;
+}
+
+static struct frame_decoder *msg_owner(const struct frame_msg *msg)
+{
+    struct frame_decoder *dec = msg->owner_;
+
+    if (dec == NULL || msg->seq_ != dec->msg_seq || dec->msg_nfds != msg->nfds)
+        return NULL;
+    return dec;
+}
+
+int frame_msg_take_fd(struct frame_msg *msg, unsigned i)
+{
+    struct frame_decoder *dec = msg_owner(msg);
+    int fd;
+
+    if (dec == NULL || i >= dec->msg_nfds || dec->msg_fds[i] < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    fd = dec->msg_fds[i];
+    dec->msg_fds[i] = -1;
+    return fd;
+}
+
+void frame_msg_release(struct frame_msg *msg)
+{
+    struct frame_decoder *dec = msg_owner(msg);
+
+    if (dec != NULL) {
+        for (unsigned i = 0; i < dec->msg_nfds; i++) {
+            close_fd(dec, dec->msg_fds[i]);
+            dec->msg_fds[i] = -1;
+        }
+    }
+    msg->owner_ = NULL;
+}
+
+int frame_encode_header(unsigned char *out, uint32_t type, uint32_t id, uint32_t len, unsigned nfds)
+{
+    if (len > FRAME_MAX_PAYLOAD_LIMIT || nfds > FRAME_MAX_FDS_LIMIT) {
+        errno = E2BIG;
+        return -1;
+    }
+    out[0] = FRAME_MAGIC;
+    out[1] = FRAME_VERSION;
+    out[2] = 0;
+    out[3] = (unsigned char)nfds;
+    wire_put32(out + 4, type);
+    wire_put32(out + 8, id);
+    wire_put32(out + 12, len);
+    return 0;
+}

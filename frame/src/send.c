@@ -1,0 +1,327 @@
+/* The send side: a byte queue, descriptor records, batched sendmsg. */
+#include "compat.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "frame.h"
+#include "sendq.h"
+#include "wire.h"
+
+/* Payloads this large skip the queue when it is empty. */
+#define SEND_DIRECT_MIN (16u * 1024)
+/* One sendmsg moves at most this much: keeps every count inside ssize_t and int. */
+#define SEND_CHUNK_MAX (1u << 30)
+
+union frame_cmsgbuf {
+    struct cmsghdr hdr;
+    unsigned char buf[CMSG_SPACE(FRAME_MAX_FDS_LIMIT * sizeof(int))];
+};
+
+struct frame_sendq_ *frame_sendq_new(void)
+{
+    return calloc(1, sizeof(struct frame_sendq_));
+}
+
+void frame_sendq_free(struct frame_sendq_ *sq)
+{
+    if (sq == NULL)
+        return;
+    for (size_t i = sq->fds_head; i < sq->fds_tail; i++)
+        (void)close(sq->fds[i]);
+    free(sq->buf);
+    free(sq->rec);
+    free(sq->fds);
+    free(sq);
+}
+
+static int reserve_bytes(struct frame_sendq_ *sq, size_t n)
+{
+    size_t used = sq->tail - sq->head, cap;
+    unsigned char *b;
+
+    if (sq->cap - sq->tail >= n)
+        return 0;
+    if (sq->head > 0 && sq->cap - used >= n) {
+        memmove(sq->buf, sq->buf + sq->head, used);
+        sq->tail = used;
+        sq->head = 0;
+        return 0;
+    }
+    cap = sq->cap ? sq->cap : 4096;
+    while (cap - used < n)
+        cap *= 2;
+    if ((b = malloc(cap)) == NULL)
+        return -1;
+    if (used)
+        memcpy(b, sq->buf + sq->head, used);
+    free(sq->buf);
+    sq->buf = b;
+    sq->cap = cap;
+    sq->head = 0;
+    sq->tail = used;
+    return 0;
+}
+
+static int reserve_rec(struct frame_sendq_ *sq, unsigned nfds)
+{
+    size_t cap;
+
+    if (sq->rec_head == sq->rec_tail)
+        sq->rec_head = sq->rec_tail = 0;
+    if (sq->fds_head == sq->fds_tail)
+        sq->fds_head = sq->fds_tail = 0;
+    if (sq->rec_tail == sq->rec_cap) {
+        struct frame_sendrec_ *r;
+        cap = sq->rec_cap ? sq->rec_cap * 2 : 16;
+        if ((r = realloc(sq->rec, cap * sizeof(*r))) == NULL)
+            return -1;
+        sq->rec = r;
+        sq->rec_cap = cap;
+    }
+    if (sq->fds_cap - sq->fds_tail < nfds) {
+        int *f;
+        cap = sq->fds_cap ? sq->fds_cap : 64;
+        while (cap - sq->fds_tail < nfds)
+            cap *= 2;
+        if ((f = realloc(sq->fds, cap * sizeof(*f))) == NULL)
+            return -1;
+        sq->fds = f;
+        sq->fds_cap = cap;
+    }
+    return 0;
+}
+
+static void close_all(const int *fds, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        (void)close(fds[i]);
+}
+
+/* The queue's own copies of the caller's descriptors. */
+static int own_fds(int *dst, const int *fds, unsigned nfds, enum frame_fd_mode mode)
+{
+    for (unsigned i = 0; i < nfds; i++) {
+        if (mode == FRAME_FDS_TAKE) {
+            if (fcntl(fds[i], F_GETFD) == -1)
+                return -1;
+            dst[i] = fds[i];
+        } else if ((dst[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 0)) == -1) {
+            if (i > 0)
+                close_all(dst, i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static size_t put_control(union frame_cmsgbuf *cb, const int *fds, unsigned nfds)
+{
+    struct cmsghdr *c = &cb->hdr;
+
+    if (nfds == 0)
+        return 0;
+    memset(cb, 0, CMSG_SPACE(nfds * sizeof(int)));
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+    return CMSG_SPACE(nfds * sizeof(int));
+}
+
+static ssize_t send_iov(int fd, struct iovec *iov, int iovcnt, const int *fds, unsigned nfds,
+                        int flags)
+{
+    union frame_cmsgbuf cb;
+    struct msghdr m;
+    size_t clen = put_control(&cb, fds, nfds);
+    ssize_t n;
+
+    frame_compat_msg_set(&m, iov, iovcnt, &cb, clen);
+again:
+    if ((n = frame_compat_sendmsg(fd, &m, flags)) == -1 && errno == EINTR)
+        goto again;
+    return n;
+}
+
+static void push_rec(struct frame_sendq_ *sq, uint64_t off, size_t len, const int *owned,
+                     unsigned nfds)
+{
+    struct frame_sendrec_ *r = &sq->rec[sq->rec_tail++];
+
+    r->off = off;
+    r->len = len;
+    r->nfds = nfds;
+    memcpy(sq->fds + sq->fds_tail, owned, nfds * sizeof(int));
+    sq->fds_tail += nfds;
+}
+
+/* Queues hdr+payload from byte `skip` on; the frame's first byte is at stream offset off. */
+static void push_bytes(struct frame_sendq_ *sq, const unsigned char *hdr, const void *payload,
+                       size_t len, size_t skip)
+{
+    if (skip < FRAME_HDR_LEN) {
+        memcpy(sq->buf + sq->tail, hdr + skip, FRAME_HDR_LEN - skip);
+        sq->tail += FRAME_HDR_LEN - skip;
+        skip = 0;
+    } else {
+        skip -= FRAME_HDR_LEN;
+    }
+    if (len > skip)
+        memcpy(sq->buf + sq->tail, (const unsigned char *)payload + skip, len - skip);
+    sq->tail += len - skip;
+}
+
+static int check_send(const struct frame_chan *chan, size_t len, const int *fds, unsigned nfds,
+                      enum frame_fd_mode mode)
+{
+    if (chan->sq == NULL || (mode != FRAME_FDS_BORROW && mode != FRAME_FDS_TAKE) ||
+        (nfds && fds == NULL) || (nfds && chan->opts.max_fds == 0)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (len > chan->opts.max_payload || nfds > chan->opts.max_fds) {
+        errno = E2BIG;
+        return -1;
+    }
+    if (FRAME_HDR_LEN + len > chan->opts.sendq_max - frame_pending(chan)) {
+        errno = ENOBUFS;
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes the frame straight from the caller's memory: bytes written, or -1 for a hard error. */
+static ssize_t send_direct(struct frame_chan *chan, unsigned char *hdr, const void *payload,
+                           size_t len, const int *fds, unsigned nfds)
+{
+    struct iovec iov[2];
+    int iovcnt = 1;
+    ssize_t n;
+
+    iov[0].iov_base = hdr;
+    iov[0].iov_len = FRAME_HDR_LEN;
+    if (len) {
+        iov[1].iov_base = (void *)(uintptr_t)payload;
+        iov[1].iov_len = len;
+        iovcnt = 2;
+    }
+    if ((n = send_iov(chan->fd, iov, iovcnt, fds, nfds, 0)) == -1 &&
+        frame_compat_would_block(errno))
+        return 0;
+    return n;
+}
+
+int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload, size_t len,
+               const int *fds, unsigned nfds, enum frame_fd_mode mode)
+{
+    struct frame_sendq_ *sq = chan->sq;
+    unsigned char hdr[FRAME_HDR_LEN];
+    int owned[FRAME_MAX_FDS_LIMIT];
+    size_t total, sent = 0;
+    ssize_t n;
+    int packet = chan->type != SOCK_STREAM;
+
+    if (check_send(chan, len, fds, nfds, mode) == -1)
+        return -1;
+    (void)frame_encode_header(hdr, type, id, (uint32_t)len, nfds);
+    total = FRAME_HDR_LEN + len;
+    if (reserve_bytes(sq, total) == -1 || reserve_rec(sq, nfds) == -1)
+        return -1;
+    if (frame_pending(chan) == 0 && (packet || len >= SEND_DIRECT_MIN)) {
+        if ((n = send_direct(chan, hdr, payload, len, fds, nfds)) == -1)
+            return -1;
+        sent = (size_t)n;
+        if (sent > 0 && nfds && mode == FRAME_FDS_TAKE)
+            close_all(fds, nfds);
+        if (sent == total || (packet && sent > 0))
+            return 0;
+    }
+    if (sent == 0 && (nfds || packet)) {
+        if (own_fds(owned, fds, nfds, mode) == -1)
+            return -1;
+        push_rec(sq, sq->off + frame_pending(chan), total, owned, nfds);
+    }
+    push_bytes(sq, hdr, payload, len, sent);
+    return 0;
+}
+
+size_t frame_pending(const struct frame_chan *chan)
+{
+    return chan->sq ? chan->sq->tail - chan->sq->head : 0;
+}
+
+static void drop_bytes(struct frame_sendq_ *sq, size_t n)
+{
+    sq->head += n;
+    sq->off += n;
+    if (sq->head == sq->tail)
+        sq->head = sq->tail = 0;
+}
+
+/* The next sendmsg: [off, off+len) and the descriptors that go with it. */
+static size_t next_batch(const struct frame_sendq_ *sq, int packet,
+                         const struct frame_sendrec_ **rp)
+{
+    const struct frame_sendrec_ *r = sq->rec_head < sq->rec_tail ? &sq->rec[sq->rec_head] : NULL;
+    uint64_t end = sq->off + (sq->tail - sq->head);
+
+    *rp = NULL;
+    if (r != NULL && packet) {
+        *rp = r;
+        return r->len;
+    }
+    if (r != NULL && r->off == sq->off) {
+        *rp = r;
+        if (sq->rec_head + 1 < sq->rec_tail)
+            end = sq->rec[sq->rec_head + 1].off;
+    } else if (r != NULL) {
+        end = r->off;
+    }
+    return (size_t)(end - sq->off);
+}
+
+static void pop_rec(struct frame_sendq_ *sq)
+{
+    struct frame_sendrec_ *r = &sq->rec[sq->rec_head++];
+
+    close_all(sq->fds + sq->fds_head, r->nfds);
+    sq->fds_head += r->nfds;
+}
+
+int frame_flush_flags_(struct frame_chan *chan, int flags)
+{
+    struct frame_sendq_ *sq = chan->sq;
+    int packet = chan->type != SOCK_STREAM;
+
+    if (sq == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    while (sq->head < sq->tail) {
+        const struct frame_sendrec_ *r;
+        size_t len = next_batch(sq, packet, &r);
+        struct iovec iov;
+        ssize_t n;
+
+        iov.iov_base = sq->buf + sq->head;
+        iov.iov_len = len < SEND_CHUNK_MAX ? len : SEND_CHUNK_MAX;
+        n = send_iov(chan->fd, &iov, 1, r ? sq->fds + sq->fds_head : NULL, r ? r->nfds : 0, flags);
+        if (n == -1 && !(packet && errno == EMSGSIZE))
+            return -1;
+        if (r != NULL)
+            pop_rec(sq);
+        drop_bytes(sq, packet ? len : (size_t)n);
+        if (n == -1) {
+            errno = EMSGSIZE;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int frame_flush(struct frame_chan *chan)
+{
+    return frame_flush_flags_(chan, 0);
+}

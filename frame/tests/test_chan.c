@@ -1,0 +1,527 @@
+/* Channels over real socket pairs. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+TestSuite(chan, .init = util_begin);
+
+struct duo {
+    int sv[2];
+    struct frame_chan a, b;
+};
+
+static void duo_open(struct duo *d, int type, const struct frame_opts *oa,
+                     const struct frame_opts *ob)
+{
+    util_pair(type, d->sv);
+    util_nonblock(d->sv[0]);
+    util_nonblock(d->sv[1]);
+    cr_assert(eq(int, frame_chan_init(&d->a, d->sv[0], oa), 0), "init: %s", strerror(errno));
+    cr_assert(eq(int, frame_chan_init(&d->b, d->sv[1], ob), 0), "init: %s", strerror(errno));
+}
+
+static void duo_close(struct duo *d)
+{
+    frame_chan_fini(&d->a);
+    frame_chan_fini(&d->b);
+    util_close(d->sv[0]);
+    util_close(d->sv[1]);
+}
+
+static void send_ok(struct frame_chan *c, uint32_t id, size_t len, const int *fds, unsigned nfds,
+                    enum frame_fd_mode mode)
+{
+    unsigned char *p = malloc(len ? len : 1);
+    cr_assert(p != NULL);
+    util_fill(p, len, id);
+    cr_assert(eq(int, frame_send(c, 7, id, p, len, fds, nfds, mode), 0), "send %u: %s", id,
+              strerror(errno));
+    free(p);
+}
+
+static void recv_ok(struct duo *d, uint32_t id, size_t len, unsigned nfds)
+{
+    struct frame_msg m;
+    cr_assert(eq(int, util_pump(&d->a, &d->b, &m), 1), "pump: %s", strerror(errno));
+    cr_assert(eq(u32, m.type, 7));
+    cr_assert(eq(u32, m.id, id));
+    cr_assert(eq(u32, m.len, (uint32_t)len));
+    cr_assert(util_check(m.payload, m.len, id), "payload of %u", id);
+    cr_assert(eq(u32, m.nfds, nfds));
+    for (unsigned i = 0; i < nfds; i++)
+        cr_assert(util_is_cloexec(m.fds[i]), "received fd without FD_CLOEXEC");
+    frame_msg_release(&m);
+}
+
+static void round_trip(int type, size_t big)
+{
+    static const size_t sizes[] = {0, 1, 15, 16, 17, 64, 1000, 4096};
+    struct duo d;
+    duo_open(&d, type, NULL, NULL);
+    for (uint32_t id = 0; id < 8; id++)
+        send_ok(&d.a, id, sizes[id], NULL, 0, FRAME_FDS_BORROW);
+    send_ok(&d.a, 8, big, NULL, 0, FRAME_FDS_BORROW);
+    for (uint32_t id = 0; id < 8; id++)
+        recv_ok(&d, id, sizes[id], 0);
+    recv_ok(&d, 8, big, 0);
+    cr_assert(eq(sz, frame_pending(&d.a), 0));
+    duo_close(&d);
+}
+
+Test(chan, round_trip_stream, .timeout = TEST_TIMEOUT)
+{
+    round_trip(SOCK_STREAM, FRAME_MAX_PAYLOAD_DEFAULT);
+    util_end();
+}
+
+Test(chan, round_trip_seqpacket, .timeout = TEST_TIMEOUT)
+{
+    round_trip(SOCK_SEQPACKET, 100000);
+    util_end();
+}
+
+Test(chan, round_trip_dgram, .timeout = TEST_TIMEOUT)
+{
+    round_trip(SOCK_DGRAM, 100000);
+    util_end();
+}
+
+Test(chan, blocking_wait_helpers, .timeout = TEST_TIMEOUT)
+{
+    int sv[2];
+    struct frame_chan a, b;
+    struct frame_msg m;
+    util_pair(SOCK_STREAM, sv);
+    cr_assert(eq(int, frame_chan_init(&a, sv[0], NULL), 0));
+    cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+    cr_assert(eq(int, frame_send_wait(&a, 1, 2, "hi", 2, NULL, 0, FRAME_FDS_BORROW, 1000), 0));
+    cr_assert(eq(int, frame_recv_wait(&b, &m, 1000), 1));
+    cr_assert(eq(int, memcmp(m.payload, "hi", 2), 0));
+    cr_assert(eq(int, frame_recv_wait(&b, &m, 10), -1));
+    cr_assert(eq(int, errno, ETIMEDOUT));
+    util_close(sv[0]);
+    cr_assert(eq(int, frame_recv_wait(&b, &m, 1000), 0), "clean end of file");
+    frame_chan_fini(&a);
+    frame_chan_fini(&b);
+    util_close(sv[1]);
+    util_end();
+}
+
+static void fds_round_trip(int type, unsigned k, unsigned limit, enum frame_fd_mode mode)
+{
+    struct frame_opts o;
+    struct duo d;
+    struct frame_msg m;
+    int fds[FRAME_MAX_FDS_LIMIT], pipefd[2];
+    frame_opts_default(&o);
+    o.max_fds = limit;
+    duo_open(&d, type, &o, &o);
+    cr_assert(eq(int, pipe(pipefd), 0));
+    for (unsigned i = 0; i < k; i++)
+        cr_assert(0 <= (fds[i] = dup(pipefd[i % 2])));
+    send_ok(&d.a, 1, 0, NULL, 0, mode); /* before: must not take the descriptors */
+    send_ok(&d.a, 2, 3, fds, k, mode);
+    send_ok(&d.a, 3, 5, NULL, 0, mode); /* after: batched with frame 2 */
+    if (mode == FRAME_FDS_BORROW)
+        for (unsigned i = 0; i < k; i++)
+            cr_assert(util_is_open(fds[i]));
+    recv_ok(&d, 1, 0, 0);
+    cr_assert(eq(int, util_pump(&d.a, &d.b, &m), 1));
+    cr_assert(eq(u32, m.id, 2));
+    cr_assert(eq(u32, m.nfds, k));
+    for (unsigned i = 0; i < k; i++) {
+        cr_assert(util_same_file(m.fds[i], pipefd[i % 2]), "descriptor %u of %u", i, k);
+        cr_assert(util_is_cloexec(m.fds[i]));
+    }
+    if (k) {
+        int t = frame_msg_take_fd(&m, 0);
+        cr_assert(t >= 0);
+        util_close(t);
+    }
+    recv_ok(&d, 3, 5, 0); /* closes the rest of frame 2's */
+    for (unsigned i = 0; i < k; i++) {
+        if (mode == FRAME_FDS_BORROW)
+            util_close(fds[i]);
+        else
+            cr_assert(0 == util_is_open(fds[i]), "a taken descriptor stayed open after sending");
+    }
+    util_close(pipefd[0]);
+    util_close(pipefd[1]);
+    duo_close(&d);
+}
+
+Test(chan, descriptors_zero_to_limit, .timeout = TEST_TIMEOUT)
+{
+    for (unsigned k = 0; k <= FRAME_MAX_FDS_DEFAULT; k++) {
+        fds_round_trip(SOCK_STREAM, k, FRAME_MAX_FDS_DEFAULT,
+                       k % 2 ? FRAME_FDS_TAKE : FRAME_FDS_BORROW);
+        fds_round_trip(SOCK_SEQPACKET, k, FRAME_MAX_FDS_DEFAULT, FRAME_FDS_BORROW);
+        fds_round_trip(SOCK_DGRAM, k, FRAME_MAX_FDS_DEFAULT, FRAME_FDS_TAKE);
+    }
+    util_end();
+}
+
+Test(chan, descriptors_os_limit, .timeout = TEST_TIMEOUT)
+{
+    fds_round_trip(SOCK_STREAM, FRAME_MAX_FDS_LIMIT, FRAME_MAX_FDS_LIMIT, FRAME_FDS_BORROW);
+    fds_round_trip(SOCK_SEQPACKET, FRAME_MAX_FDS_LIMIT, FRAME_MAX_FDS_LIMIT, FRAME_FDS_TAKE);
+    util_end();
+}
+
+Test(chan, send_rejections_keep_ownership, .timeout = TEST_TIMEOUT)
+{
+    struct frame_opts o;
+    struct duo d;
+    int fds[FRAME_MAX_FDS_DEFAULT + 1];
+    frame_opts_default(&o);
+    o.max_payload = 100;
+    o.sendq_max = 300;
+    duo_open(&d, SOCK_STREAM, &o, &o);
+    for (unsigned i = 0; i <= FRAME_MAX_FDS_DEFAULT; i++)
+        cr_assert(0 <= (fds[i] = dup(0 + d.sv[0])));
+    cr_assert(eq(int, frame_send(&d.a, 1, 1, "x", 101, NULL, 0, FRAME_FDS_TAKE), -1));
+    cr_assert(eq(int, errno, E2BIG));
+    cr_assert(eq(
+        int, frame_send(&d.a, 1, 1, "x", 1, fds, FRAME_MAX_FDS_DEFAULT + 1, FRAME_FDS_TAKE), -1));
+    cr_assert(eq(int, errno, E2BIG));
+    cr_assert(eq(int, frame_send(&d.a, 1, 1, "x", 1, fds, 1, (enum frame_fd_mode)7), -1));
+    cr_assert(eq(int, errno, EINVAL));
+    /* The send queue's byte cap. */
+    static const char p[100];
+    cr_assert(eq(int, frame_send(&d.a, 1, 1, p, 100, NULL, 0, FRAME_FDS_TAKE), 0));
+    cr_assert(eq(int, frame_send(&d.a, 1, 2, p, 100, NULL, 0, FRAME_FDS_TAKE), 0));
+    cr_assert(eq(int, frame_send(&d.a, 1, 3, p, 100, fds, 2, FRAME_FDS_TAKE), -1));
+    cr_assert(eq(int, errno, ENOBUFS));
+    cr_assert(eq(sz, frame_pending(&d.a), 232));
+    cr_assert(eq(int, frame_flush(&d.a), 0));
+    cr_assert(eq(int, frame_send(&d.a, 1, 3, p, 100, fds, 2, FRAME_FDS_TAKE), 0));
+    cr_assert(eq(int, frame_flush(&d.a), 0));
+    for (unsigned i = 0; i <= FRAME_MAX_FDS_DEFAULT; i++)
+        cr_assert(eq(int, util_is_open(fds[i]), i >= 2));
+    for (unsigned i = 2; i <= FRAME_MAX_FDS_DEFAULT; i++)
+        util_close(fds[i]);
+    duo_close(&d); /* closes the two queued descriptors */
+    util_end();
+}
+
+Test(chan, init_errors, .timeout = TEST_TIMEOUT)
+{
+    struct frame_chan c;
+    struct frame_opts o;
+    int p[2];
+    cr_assert(eq(int, pipe(p), 0));
+    cr_assert(eq(int, frame_chan_init(&c, p[0], NULL), -1));
+    cr_assert(eq(int, errno, ENOTSOCK));
+    frame_chan_fini(&c);
+    frame_opts_default(&o);
+    o.max_fds = FRAME_MAX_FDS_LIMIT + 1;
+    cr_assert(eq(int, frame_chan_init(&c, p[0], &o), -1));
+    cr_assert(eq(int, errno, EINVAL));
+    frame_opts_default(&o);
+    o.sendq_max = 10;
+    cr_assert(eq(int, frame_chan_init(&c, p[0], &o), -1));
+    cr_assert(eq(int, errno, EINVAL));
+    frame_chan_fini(&c);
+    util_close(p[0]);
+    util_close(p[1]);
+    util_end();
+}
+
+Test(chan, close_on_fini_option, .timeout = TEST_TIMEOUT)
+{
+    struct frame_chan c;
+    struct frame_opts o;
+    int sv[2];
+    util_pair(SOCK_STREAM, sv);
+    frame_opts_default(&o);
+    o.close_fd_on_fini = 1;
+    cr_assert(eq(int, frame_chan_init(&c, sv[0], &o), 0));
+    frame_chan_fini(&c);
+    cr_assert(0 == util_is_open(sv[0]));
+    util_close(sv[1]);
+    util_end();
+}
+
+/* Receives with b until an error: returns its errno, 0 at a clean end of file. */
+static int recv_error(struct frame_chan *b)
+{
+    struct frame_msg m;
+    int r;
+    while ((r = frame_recv_wait(b, &m, 5000)) == 1)
+        frame_msg_release(&m);
+    return r == 0 ? 0 : errno;
+}
+
+Test(chan, control_truncated, .timeout = TEST_TIMEOUT)
+{
+    struct frame_opts o;
+    struct frame_chan b;
+    unsigned char h[FRAME_HDR_LEN];
+    int sv[2], fds[8];
+    util_pair(SOCK_STREAM, sv);
+    frame_opts_default(&o);
+    o.max_fds = 2;
+    cr_assert(eq(int, frame_chan_init(&b, sv[1], &o), 0));
+    for (int i = 0; i < 8; i++)
+        fds[i] = sv[0];
+    frame_encode_header(h, 1, 1, 0, 2);
+    cr_assert(eq(sz, (size_t)util_raw_send(sv[0], h, sizeof(h), fds, 8), sizeof(h)));
+    cr_assert(eq(int, recv_error(&b), EPROTO));
+    frame_chan_fini(&b);
+    util_close(sv[0]);
+    util_close(sv[1]);
+    util_end();
+}
+
+Test(chan, channel_without_descriptors, .timeout = TEST_TIMEOUT)
+{
+    struct frame_opts o;
+    struct frame_chan b;
+    unsigned char h[FRAME_HDR_LEN];
+    int sv[2];
+    frame_opts_default(&o);
+    o.max_fds = 0;
+    for (int declare = 0; declare < 2; declare++) {
+        for (unsigned n = 0; n < 3; n++) {
+            util_pair(SOCK_STREAM, sv);
+            cr_assert(eq(int, frame_chan_init(&b, sv[1], &o), 0));
+            int fds[2] = {sv[0], sv[0]};
+            cr_assert(eq(int, frame_send(&b, 1, 1, "", 0, fds, 1, FRAME_FDS_BORROW), -1));
+            cr_assert(eq(int, errno, EINVAL));
+            frame_encode_header(h, 1, 1, 0, (unsigned)declare);
+            if (!declare && !n)
+                h[3] = 1;
+            cr_assert(eq(sz, (size_t)util_raw_send(sv[0], h, sizeof(h), fds, n), sizeof(h)));
+            cr_assert(eq(int, recv_error(&b), declare ? E2BIG : n ? EPROTO : E2BIG));
+            frame_chan_fini(&b);
+            util_close(sv[0]);
+            util_close(sv[1]);
+        }
+    }
+    util_end();
+}
+
+Test(chan, peer_closes_mid_frame_with_descriptors, .timeout = TEST_TIMEOUT)
+{
+    struct frame_chan b;
+    unsigned char buf[FRAME_HDR_LEN + 10];
+    int sv[2], p[2];
+    util_pair(SOCK_STREAM, sv);
+    cr_assert(eq(int, pipe(p), 0));
+    cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+    frame_encode_header(buf, 1, 1, 100, 2);
+    cr_assert(eq(sz, (size_t)util_raw_send(sv[0], buf, sizeof(buf), p, 2), sizeof(buf)));
+    util_close(p[0]);
+    util_close(p[1]);
+    util_close(sv[0]);
+    cr_assert(eq(int, recv_error(&b), EPROTO));
+    frame_chan_fini(&b);
+    util_close(sv[1]);
+    util_end();
+}
+
+Test(chan, end_of_file_mid_frame, .timeout = TEST_TIMEOUT)
+{
+    static const size_t cut[] = {1, 15, 16, 17, FRAME_HDR_LEN + 99};
+    for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+        struct frame_chan b;
+        unsigned char buf[2 * FRAME_HDR_LEN + 100];
+        int sv[2];
+        util_pair(SOCK_STREAM, sv);
+        cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+        frame_encode_header(buf, 1, 1, 0, 0);
+        frame_encode_header(buf + FRAME_HDR_LEN, 1, 2, 100, 0);
+        util_raw_send(sv[0], buf, FRAME_HDR_LEN + cut[i], NULL, 0);
+        util_close(sv[0]);
+        cr_assert(eq(int, recv_error(&b), EPROTO), "cut at %zu", cut[i]);
+        frame_chan_fini(&b);
+        util_close(sv[1]);
+    }
+    util_end();
+}
+
+Test(chan, hostile_raw_bytes, .timeout = TEST_TIMEOUT)
+{
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        struct frame_chan b;
+        unsigned char buf[512];
+        uint64_t s = seed;
+        int sv[2];
+        size_t n = util_rand(&s) % sizeof(buf);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (unsigned char)util_rand(&s);
+        if (seed % 2) { /* a plausible header at the start */
+            frame_encode_header(buf, 1, 1, (uint32_t)(util_rand(&s) % 600), 0);
+            buf[3] = (unsigned char)(util_rand(&s) % 3);
+        }
+        util_pair(seed % 3 ? SOCK_STREAM : SOCK_SEQPACKET, sv);
+        cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+        int fds[2];
+        cr_assert(eq(int, pipe(fds), 0));
+        util_raw_send(sv[0], buf, n, fds, (unsigned)(util_rand(&s) % 3));
+        util_close(fds[0]);
+        util_close(fds[1]);
+        util_close(sv[0]);
+        int e = recv_error(&b);
+        cr_assert(e == 0 || e == EPROTO || e == EBADMSG || e == E2BIG, "seed %llu: %s",
+                  (unsigned long long)seed, strerror(e));
+        frame_chan_fini(&b);
+        util_close(sv[1]);
+    }
+    util_end();
+}
+
+Test(chan, dgram_length_mismatch, .timeout = TEST_TIMEOUT)
+{
+    unsigned char buf[FRAME_HDR_LEN + 20];
+    for (int bad = 0; bad < 3; bad++) {
+        struct frame_chan b;
+        struct frame_msg m;
+        int sv[2];
+        util_pair(SOCK_DGRAM, sv);
+        cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+        frame_encode_header(buf, 1, 1, 10, 0);
+        size_t n = bad == 0 ? FRAME_HDR_LEN + 9 : bad == 1 ? FRAME_HDR_LEN + 11 : 5;
+        util_raw_send(sv[0], buf, n, NULL, 0);
+        cr_assert(eq(int, frame_recv_wait(&b, &m, 5000), -1));
+        cr_assert(eq(int, errno, EPROTO));
+        frame_chan_fini(&b);
+        util_close(sv[0]);
+        util_close(sv[1]);
+    }
+    util_end();
+}
+
+Test(chan, seqpacket_truncated, .timeout = TEST_TIMEOUT)
+{
+    struct frame_opts o;
+    struct frame_chan b;
+    struct frame_msg m;
+    unsigned char buf[FRAME_HDR_LEN + 200];
+    int sv[2];
+    frame_opts_default(&o);
+    o.max_payload = 100;
+    util_pair(SOCK_SEQPACKET, sv);
+    cr_assert(eq(int, frame_chan_init(&b, sv[1], &o), 0));
+    memset(buf, 0, sizeof(buf));
+    frame_encode_header(buf, 1, 1, 100, 0);
+    util_raw_send(sv[0], buf, sizeof(buf), NULL, 0);
+    cr_assert(eq(int, frame_recv_wait(&b, &m, 5000), -1));
+    cr_assert(eq(int, errno, EPROTO));
+    frame_chan_fini(&b);
+    util_close(sv[0]);
+    util_close(sv[1]);
+    util_end();
+}
+
+Test(chan, descriptors_mid_payload_rejected, .timeout = TEST_TIMEOUT)
+{
+    struct frame_chan b;
+    unsigned char buf[FRAME_HDR_LEN + 100];
+    int sv[2];
+    util_pair(SOCK_STREAM, sv);
+    cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+    memset(buf, 0, sizeof(buf));
+    frame_encode_header(buf, 1, 1, 100, 0);
+    util_raw_send(sv[0], buf, 50, NULL, 0);
+    util_raw_send(sv[0], buf + 50, 50, &sv[0], 1);
+    cr_assert(eq(int, recv_error(&b), EPROTO));
+    frame_chan_fini(&b);
+    util_close(sv[0]);
+    util_close(sv[1]);
+    util_end();
+}
+
+Test(chan, full_socket_partial_writes, .timeout = TEST_TIMEOUT)
+{
+    struct duo d;
+    int size = 4096, p[2], queued = 0, flushes = 0;
+    uint32_t sent = 0, got = 0;
+    struct frame_msg m;
+    static unsigned char big[300000];
+    duo_open(&d, SOCK_STREAM, NULL, NULL);
+    cr_assert(eq(int, setsockopt(d.sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0));
+    cr_assert(eq(int, pipe(p), 0));
+    /* Fill: big frames go straight out until the socket is full, then queue. */
+    while (frame_pending(&d.a) < 600000) {
+        size_t len = sent % 3 == 0 ? sizeof(big) : (size_t)(sent * 13 % 700);
+        util_fill(big, len, sent);
+        cr_assert(
+            eq(int, frame_send(&d.a, 7, sent, big, len, p, sent % 5 == 0 ? 2 : 0, FRAME_FDS_BORROW),
+               0),
+            "send: %s", strerror(errno));
+        sent++;
+        queued = 1;
+    }
+    cr_assert(queued);
+    cr_assert(eq(int, frame_flush(&d.a), -1));
+    cr_assert(0 + errno == EAGAIN || errno == EWOULDBLOCK);
+    while (got < sent) {
+        int r = frame_next(&d.b, &m);
+        cr_assert(r >= 0, "next: %s", strerror(errno));
+        if (r == 1) {
+            size_t len = got % 3 == 0 ? sizeof(big) : (size_t)(got * 13 % 700);
+            cr_assert(eq(u32, m.id, got));
+            cr_assert(eq(u32, m.len, (uint32_t)len));
+            cr_assert(util_check(m.payload, m.len, got));
+            cr_assert(eq(u32, m.nfds, got % 5 == 0 ? 2 : 0));
+            got++;
+            continue;
+        }
+        if (frame_flush(&d.a) == -1)
+            flushes++;
+        cr_assert(frame_recv(&d.b) >= 0 || errno == EAGAIN, "recv: %s", strerror(errno));
+    }
+    cr_assert(flushes > 0);
+    cr_assert(eq(int, frame_flush(&d.a), 0));
+    util_close(p[0]);
+    util_close(p[1]);
+    duo_close(&d);
+    util_end();
+}
+
+Test(chan, no_sigpipe, .timeout = TEST_TIMEOUT)
+{
+    static const int types[] = {SOCK_STREAM, SOCK_SEQPACKET};
+    signal(SIGPIPE, SIG_DFL);
+    for (int i = 0; i < 2; i++) {
+        struct frame_chan a;
+        int sv[2];
+        util_pair(types[i], sv);
+        cr_assert(eq(int, frame_chan_init(&a, sv[0], NULL), 0));
+        util_close(sv[1]);
+        cr_assert(eq(int, frame_send_wait(&a, 1, 1, "x", 1, NULL, 0, FRAME_FDS_BORROW, 1000), -1));
+        cr_assert(eq(int, errno, EPIPE));
+        frame_chan_fini(&a);
+        util_close(sv[0]);
+    }
+    util_end();
+}
+
+Test(chan, fini_closes_queued_descriptors, .timeout = TEST_TIMEOUT)
+{
+    struct duo d;
+    int p[2];
+    duo_open(&d, SOCK_STREAM, NULL, NULL);
+    cr_assert(eq(int, pipe(p), 0));
+    /* Receiver side: one frame taken and not released, one complete and unread. */
+    send_ok(&d.a, 1, 3, p, 2, FRAME_FDS_BORROW);
+    send_ok(&d.a, 2, 3, p, 2, FRAME_FDS_BORROW);
+    cr_assert(eq(int, frame_flush(&d.a), 0));
+    struct frame_msg m;
+    cr_assert(eq(int, util_pump(&d.a, &d.b, &m), 1));
+    /* Sender side: queued and never flushed. */
+    send_ok(&d.a, 3, 3, p, 2, FRAME_FDS_BORROW);
+    send_ok(&d.a, 4, 3, p, 2, FRAME_FDS_TAKE); /* the queue owns p[] now */
+    duo_close(&d);
+    util_end();
+}

@@ -1,0 +1,187 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UTIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UTIL_ASAN 1
+#endif
+#endif
+#ifdef UTIL_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
+#ifdef FRAME_TEST_HAVE_VALGRIND_H
+#include <valgrind/memcheck.h>
+#include <valgrind/valgrind.h>
+#endif
+
+#define UTIL_MAX_FD 2048
+
+static unsigned char open_before[UTIL_MAX_FD];
+#ifdef FRAME_TEST_HAVE_VALGRIND_H
+static unsigned vg_errors_before;
+#endif
+
+static void snapshot(unsigned char *set)
+{
+    for (int fd = 0; fd < UTIL_MAX_FD; fd++)
+        set[fd] = fcntl(fd, F_GETFD) != -1;
+}
+
+void util_begin(void)
+{
+    snapshot(open_before);
+#ifdef FRAME_TEST_HAVE_VALGRIND_H
+    vg_errors_before = VALGRIND_COUNT_ERRORS;
+#endif
+}
+
+void util_end(void)
+{
+    unsigned char now[UTIL_MAX_FD];
+
+    snapshot(now);
+    for (int fd = 0; fd < UTIL_MAX_FD; fd++) {
+        cr_expect(eq(int, now[fd], open_before[fd]), "descriptor %d %s", fd,
+                  now[fd] ? "leaked" : "closed by the test");
+    }
+#ifdef UTIL_ASAN
+    cr_assert(eq(int, __lsan_do_recoverable_leak_check(), 0), "LeakSanitizer found leaks");
+#endif
+#ifdef FRAME_TEST_HAVE_VALGRIND_H
+    if (RUNNING_ON_VALGRIND) {
+        unsigned long leaked = 0, dubious = 0, reachable = 0, suppressed = 0;
+        VALGRIND_DO_LEAK_CHECK;
+        VALGRIND_COUNT_LEAKS(leaked, dubious, reachable, suppressed);
+        (void)reachable;
+        (void)suppressed;
+        cr_assert(eq(u32, VALGRIND_COUNT_ERRORS, vg_errors_before), "valgrind found errors");
+        cr_assert(eq(ulong, leaked + dubious, 0), "valgrind found leaks");
+    }
+#endif
+    for (int fd = 0; fd < UTIL_MAX_FD; fd++)
+        cr_assert(eq(int, now[fd], open_before[fd]), "descriptor set changed");
+}
+
+void util_pair(int type, int sv[2])
+{
+    cr_assert(eq(int, socketpair(AF_UNIX, type, 0, sv), 0), "socketpair: %s", strerror(errno));
+}
+
+void util_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    cr_assert(fl != -1);
+    cr_assert(eq(int, fcntl(fd, F_SETFL, fl | O_NONBLOCK), 0));
+}
+
+void util_close(int fd)
+{
+    cr_assert(eq(int, close(fd), 0), "close(%d): %s", fd, strerror(errno));
+}
+
+int util_is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) != -1;
+}
+
+int util_same_file(int a, int b)
+{
+    struct stat sa, sb;
+    if (fstat(a, &sa) == -1 || fstat(b, &sb) == -1)
+        return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int util_is_cloexec(int fd)
+{
+    int f = fcntl(fd, F_GETFD);
+    return f != -1 && (f & FD_CLOEXEC);
+}
+
+unsigned char util_byte(uint32_t id, size_t i)
+{
+    return (unsigned char)((id * 131u + i * 7u + (i >> 8)) & 0xff);
+}
+
+void util_fill(void *buf, size_t len, uint32_t id)
+{
+    unsigned char *p = buf;
+    for (size_t i = 0; i < len; i++)
+        p[i] = util_byte(id, i);
+}
+
+int util_check(const void *buf, size_t len, uint32_t id)
+{
+    const unsigned char *p = buf;
+    for (size_t i = 0; i < len; i++)
+        if (p[i] != util_byte(id, i))
+            return 0;
+    return 1;
+}
+
+uint64_t util_rand(uint64_t *s)
+{
+    uint64_t x = *s ? *s : 0x9e3779b97f4a7c15u;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1du;
+}
+
+int util_pump(struct frame_chan *tx, struct frame_chan *rx, struct frame_msg *msg)
+{
+    for (int spins = 0; spins < 1000000; spins++) {
+        int r = frame_next(rx, msg);
+        if (r != 0)
+            return r;
+        if (rx->eof)
+            return 0;
+        if (tx && frame_flush(tx) == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+            errno != ENOBUFS)
+            return -1;
+        if (frame_recv(rx) == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (errno == ENOBUFS)
+                continue;
+            return -1;
+        }
+    }
+    errno = ETIMEDOUT;
+    return -1;
+}
+
+ssize_t util_raw_send(int fd, const void *buf, size_t len, const int *fds, unsigned nfds)
+{
+    union {
+        struct cmsghdr h;
+        unsigned char b[CMSG_SPACE(sizeof(int) * 300)];
+    } cb;
+    struct iovec iov = {(void *)(uintptr_t)buf, len};
+    struct msghdr m;
+    memset(&m, 0, sizeof(m));
+    memset(&cb, 0, sizeof(cb));
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    if (nfds) {
+        m.msg_control = &cb;
+        m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        cb.h.cmsg_level = SOL_SOCKET;
+        cb.h.cmsg_type = SCM_RIGHTS;
+        cb.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(&cb.h), fds, sizeof(int) * nfds);
+    }
+    return sendmsg(fd, &m, MSG_NOSIGNAL);
+}
