@@ -1,0 +1,903 @@
+/*
+ * Creation: what socketpair(), socket() and pipe() accept, what they refuse and with which
+ * errno, what the new descriptors look like (type, domain, flags, names, default options), and
+ * what bind()/connect() report for the common path mistakes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "p1_util.h"
+#ifdef SOCKSPEC_HAVE_SYS_SOCKETPAIR
+#include <sys/syscall.h>
+#endif
+
+#define CATEGORY create
+
+/* One kind per socket type: for checks that build their own descriptors of c->kind->type
+ * (the kind's pair itself is unused; a type the OS lacks is judged by kind.tsv). */
+#define P1_SP_TYPES(X, c) X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket)
+/* One kind per origin and type: for option defaults that do not depend on flags or order. */
+#define P1_REPRESENTATIVES(X, c)                                                                   \
+    P1_SP_TYPES(X, c) X(c, fs_stream) X(c, abs_dgram) X(c, tcp6) X(c, udp4)
+
+/* socketpair(domain, type, protocol) as an outcome: "ok" (pair closed again) or the errno. */
+static void socketpair_outcome(struct chan *c, int domain, int type, int protocol)
+{
+    int sv[2] = {-1, -1};
+    if (socketpair(domain, type, protocol, sv) == 0) {
+        cr_expect(sv[0] >= 0 && sv[1] >= 0 && sv[0] != sv[1], "bad descriptors %d %d", sv[0],
+                  sv[1]);
+        outcome(c, "ok");
+        xclose(&sv[0]);
+        xclose(&sv[1]);
+        return;
+    }
+    outcome(c, "%s", errno_name(errno));
+    cr_expect(sv[0] == -1 || !p1_fd_open(sv[0]), "failed socketpair left sv[0]=%d open", sv[0]);
+}
+
+/* socket(domain, type, protocol) as an outcome: "ok" (closed again) or the errno. */
+static void socket_outcome(struct chan *c, int domain, int type, int protocol)
+{
+    int fd = socket(domain, type, protocol);
+    if (fd >= 0) {
+        outcome(c, "ok");
+        xclose(&fd);
+        return;
+    }
+    outcome(c, "%s", errno_name(errno));
+}
+
+/* socketpair(AF_UNIX, <type>, 0) succeeds for SOCK_STREAM, SOCK_DGRAM and SOCK_SEQPACKET. */
+CHECK(socketpair_each_type)
+{
+    socketpair_outcome(c, AF_UNIX, c->kind->type, 0);
+}
+INSTANTIATE(socketpair_each_type, P1_SP_TYPES)
+
+/* socket(AF_UNIX, <type>, 0) succeeds for each type socketpair accepts. */
+CHECK(socket_each_type)
+{
+    socket_outcome(c, AF_UNIX, c->kind->type, 0);
+}
+INSTANTIATE(socket_each_type, P1_SP_TYPES)
+
+/* Protocol PF_UNIX (1) is accepted for AF_UNIX on Linux; BSD protocol tables are not documented. */
+CHECK(socketpair_protocol_pf_unix)
+{
+    socketpair_outcome(c, AF_UNIX, SOCK_STREAM, PF_UNIX);
+}
+INSTANTIATE(socketpair_protocol_pf_unix, KINDS_NONE)
+
+/* SOCK_RAW on AF_UNIX: Linux silently makes a SOCK_DGRAM pair; BSD and macOS refuse the type. */
+CHECK(socketpair_raw)
+{
+    int sv[2] = {-1, -1}, t;
+    if (socketpair(AF_UNIX, SOCK_RAW, 0, sv) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    if (p1_sockopt_int(sv[0], SO_TYPE, &t) < 0)
+        outcome(c, "SO_TYPE %s", errno_name(errno));
+    else
+        outcome(c, "%s", p1_type_name(t));
+    xclose(&sv[0]);
+    xclose(&sv[1]);
+}
+INSTANTIATE(socketpair_raw, KINDS_NONE)
+
+/* socket(AF_UNIX, SOCK_RAW, 0) behaves like socketpair: a DGRAM socket on Linux. */
+CHECK(socket_raw)
+{
+    int t, fd = socket(AF_UNIX, SOCK_RAW, 0);
+    if (fd < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    if (p1_sockopt_int(fd, SO_TYPE, &t) < 0)
+        outcome(c, "SO_TYPE %s", errno_name(errno));
+    else
+        outcome(c, "%s", p1_type_name(t));
+    xclose(&fd);
+}
+INSTANTIATE(socket_raw, KINDS_NONE)
+
+/* An unknown address family is refused with EAFNOSUPPORT. */
+CHECK(socketpair_unknown_domain)
+{
+    socketpair_outcome(c, 12345, SOCK_STREAM, 0);
+}
+INSTANTIATE(socketpair_unknown_domain, KINDS_NONE)
+
+/* AF_UNSPEC (0) is not a family one can create: EAFNOSUPPORT. */
+CHECK(socketpair_domain_unspec)
+{
+    socketpair_outcome(c, AF_UNSPEC, SOCK_STREAM, 0);
+}
+INSTANTIATE(socketpair_domain_unspec, KINDS_NONE)
+
+/* socket() with an unknown address family: EAFNOSUPPORT. */
+CHECK(socket_unknown_domain)
+{
+    socket_outcome(c, 12345, SOCK_STREAM, 0);
+}
+INSTANTIATE(socket_unknown_domain, KINDS_NONE)
+
+/* socketpair(AF_INET, SOCK_STREAM, 0): TCP has no connect2, EOPNOTSUPP everywhere. */
+CHECK(socketpair_inet_stream)
+{
+    socketpair_outcome(c, AF_INET, SOCK_STREAM, 0);
+}
+INSTANTIATE(socketpair_inet_stream, KINDS_NONE)
+
+/* socketpair(AF_INET, SOCK_DGRAM, 0): EOPNOTSUPP as well. */
+CHECK(socketpair_inet_dgram)
+{
+    socketpair_outcome(c, AF_INET, SOCK_DGRAM, 0);
+}
+INSTANTIATE(socketpair_inet_dgram, KINDS_NONE)
+
+/* socketpair(AF_INET6, SOCK_STREAM, 0): EOPNOTSUPP. */
+CHECK(socketpair_inet6_stream)
+{
+    socketpair_outcome(c, AF_INET6, SOCK_STREAM, 0);
+}
+INSTANTIATE(socketpair_inet6_stream, KINDS_NONE)
+
+/* Type 0 on AF_UNIX: ESOCKTNOSUPPORT on Linux, EPROTONOSUPPORT on FreeBSD and macOS. */
+CHECK(socketpair_type_zero)
+{
+    socketpair_outcome(c, AF_UNIX, 0, 0);
+}
+INSTANTIATE(socketpair_type_zero, KINDS_NONE)
+
+/* SOCK_RDM is a valid type AF_UNIX does not implement: ESOCKTNOSUPPORT on Linux. */
+CHECK(socketpair_type_rdm)
+{
+    socketpair_outcome(c, AF_UNIX, SOCK_RDM, 0);
+}
+INSTANTIATE(socketpair_type_rdm, KINDS_NONE)
+
+/* A type value no OS defines (15, inside Linux's type mask): EINVAL on Linux. */
+CHECK(socketpair_type_unknown)
+{
+    socketpair_outcome(c, AF_UNIX, 15, 0);
+}
+INSTANTIATE(socketpair_type_unknown, KINDS_NONE)
+
+/* SOCK_STREAM with a flag bit no OS assigns (1 << 22): EINVAL on Linux. */
+CHECK(socketpair_stray_flag_bits)
+{
+    socketpair_outcome(c, AF_UNIX, SOCK_STREAM | (1 << 22), 0);
+}
+INSTANTIATE(socketpair_stray_flag_bits, KINDS_NONE)
+
+/* socket() with the same stray flag bit: EINVAL on Linux. */
+CHECK(socket_stray_flag_bits)
+{
+    socket_outcome(c, AF_UNIX, SOCK_STREAM | (1 << 22), 0);
+}
+INSTANTIATE(socket_stray_flag_bits, KINDS_NONE)
+
+/* AF_UNIX with protocol 7: EPROTONOSUPPORT. */
+CHECK(socketpair_bad_protocol)
+{
+    socketpair_outcome(c, AF_UNIX, SOCK_STREAM, 7);
+}
+INSTANTIATE(socketpair_bad_protocol, KINDS_NONE)
+
+/* socket(AF_INET, SOCK_STREAM, IPPROTO_UDP): the protocol does not serve the type. */
+CHECK(socket_inet_stream_udp_protocol)
+{
+    socket_outcome(c, AF_INET, SOCK_STREAM, IPPROTO_UDP);
+}
+INSTANTIATE(socket_inet_stream_udp_protocol, KINDS_NONE)
+
+/* socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP): the protocol does not serve the type. */
+CHECK(socket_inet_dgram_tcp_protocol)
+{
+    socket_outcome(c, AF_INET, SOCK_DGRAM, IPPROTO_TCP);
+}
+INSTANTIATE(socket_inet_dgram_tcp_protocol, KINDS_NONE)
+
+#ifndef QUIRK_NO_RAW_SYSCALL
+/* The raw system call, so that no libc wrapper touches sv before the kernel does. */
+static void raw_socketpair_outcome(struct chan *c, int *sv)
+{
+    int low = p1_lowest_free();
+    long r = syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, sv);
+    if (r == 0) {
+        outcome(c, "ok");
+        return; /* the fd probe reports the two descriptors nobody can name */
+    }
+    int e = errno;
+    /* The reserved descriptors must be released again. */
+    if (p1_lowest_free() != low)
+        outcome(c, "%s, leaked fd %d", errno_name(e), low);
+    else
+        outcome(c, "%s", errno_name(e));
+}
+#endif
+
+/* sv pointing at unmapped memory: EFAULT, and no descriptor is left behind. */
+CHECK(socketpair_sv_bad_pointer)
+{
+#ifdef QUIRK_NO_RAW_SYSCALL
+    UNSUPPORTED(c, QUIRK_NO_RAW_SYSCALL);
+#else
+    raw_socketpair_outcome(c, (int *)(uintptr_t)7);
+#endif
+}
+INSTANTIATE(socketpair_sv_bad_pointer, KINDS_NONE)
+
+/* sv == NULL: EFAULT, and no descriptor is left behind. */
+CHECK(socketpair_sv_null)
+{
+#ifdef QUIRK_NO_RAW_SYSCALL
+    UNSUPPORTED(c, QUIRK_NO_RAW_SYSCALL);
+#else
+    raw_socketpair_outcome(c, NULL);
+#endif
+}
+INSTANTIATE(socketpair_sv_null, KINDS_NONE)
+
+/* On a failed socketpair (AF_INET: EOPNOTSUPP), is sv[] written? Linux writes the reserved
+ * descriptor numbers before the protocol refuses; FreeBSD copies out only on success. */
+CHECK(socketpair_sv_on_failure)
+{
+    int sv[2] = {-7, -7};
+    int r = socketpair(AF_INET, SOCK_STREAM, 0, sv);
+    cr_assert(r < 0, "socketpair(AF_INET) succeeded");
+    outcome(c, "%s", sv[0] == -7 && sv[1] == -7 ? "untouched" : "written");
+    cr_expect(sv[0] == -7 || !p1_fd_open(sv[0]), "sv[0]=%d is open", sv[0]);
+    cr_expect(sv[1] == -7 || !p1_fd_open(sv[1]), "sv[1]=%d is open", sv[1]);
+}
+INSTANTIATE(socketpair_sv_on_failure, KINDS_NONE)
+
+/* Descriptor exhaustion for a call that needs `need` slots, with `free_slots` left: the errno
+ * (or "ok"), plus ", left N open" if the failed call kept a descriptor. */
+static void exhaustion_outcome(struct chan *c, int free_slots, int which)
+{
+    struct rlimit old;
+    int fds[2] = {-1, -1}, r, e;
+    int low = p1_limit_free_slots(free_slots, &old);
+    if (which == 0)
+        r = socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
+    else if (which == 1)
+        r = (fds[0] = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ? -1 : 0;
+    else
+        r = pipe(fds);
+    e = errno;
+    p1_limit_restore(&old);
+    if (r == 0) {
+        outcome(c, "ok");
+        cr_expect(fds[0] >= low && fds[0] < low + free_slots, "fd %d outside the window", fds[0]);
+        xclose(&fds[0]);
+        xclose(&fds[1]);
+        return;
+    }
+    int left = p1_count_open(low, free_slots + 1);
+    if (left)
+        outcome(c, "%s, left %d open", errno_name(e), left);
+    else
+        outcome(c, "%s", errno_name(e));
+}
+
+/* No free descriptor slot: socketpair fails with EMFILE. */
+CHECK(socketpair_emfile_no_slot)
+{
+    exhaustion_outcome(c, 0, 0);
+}
+INSTANTIATE(socketpair_emfile_no_slot, KINDS_NONE)
+
+/* Exactly one free slot: socketpair fails with EMFILE and the first end is released. */
+CHECK(socketpair_emfile_one_slot)
+{
+    exhaustion_outcome(c, 1, 0);
+}
+INSTANTIATE(socketpair_emfile_one_slot, KINDS_NONE)
+
+/* Exactly two free slots: socketpair succeeds (the limit is exact, not off by one). */
+CHECK(socketpair_two_slots_ok)
+{
+    exhaustion_outcome(c, 2, 0);
+}
+INSTANTIATE(socketpair_two_slots_ok, KINDS_NONE)
+
+/* No free slot: socket() fails with EMFILE. */
+CHECK(socket_emfile_no_slot)
+{
+    exhaustion_outcome(c, 0, 1);
+}
+INSTANTIATE(socket_emfile_no_slot, KINDS_NONE)
+
+/* Exactly one free slot: pipe() fails with EMFILE (POSIX: "all, or all but one") and leaks
+ * nothing. */
+CHECK(pipe_emfile_one_slot)
+{
+    exhaustion_outcome(c, 1, 2);
+}
+INSTANTIATE(pipe_emfile_one_slot, KINDS_NONE)
+
+/* Flag state of two descriptors: "both", "none" or which one has it. */
+static const char *both_or_none(int fa, int fb)
+{
+    return fa && fb ? "both" : !fa && !fb ? "none" : fa ? "first only" : "second only";
+}
+
+/* SOCK_NONBLOCK in the type sets O_NONBLOCK on both ends. */
+CHECK(socketpair_nonblock_both_ends)
+{
+#ifdef QUIRK_NO_SOCK_NONBLOCK
+    UNSUPPORTED(c, QUIRK_NO_SOCK_NONBLOCK);
+#else
+    int sv[2];
+    if (socketpair(AF_UNIX, c->kind->type | SOCK_NONBLOCK, 0, sv) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    outcome(c, "%s", both_or_none(is_nonblock(sv[0]), is_nonblock(sv[1])));
+    cr_expect(!is_cloexec(sv[0]) && !is_cloexec(sv[1]), "SOCK_NONBLOCK also set FD_CLOEXEC");
+    xclose(&sv[0]);
+    xclose(&sv[1]);
+#endif
+}
+INSTANTIATE(socketpair_nonblock_both_ends, P1_SP_TYPES)
+
+/* SOCK_CLOEXEC in the type sets FD_CLOEXEC on both ends. */
+CHECK(socketpair_cloexec_both_ends)
+{
+#ifdef QUIRK_NO_SOCK_CLOEXEC
+    UNSUPPORTED(c, QUIRK_NO_SOCK_CLOEXEC);
+#else
+    int sv[2];
+    if (socketpair(AF_UNIX, c->kind->type | SOCK_CLOEXEC, 0, sv) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    outcome(c, "%s", both_or_none(is_cloexec(sv[0]), is_cloexec(sv[1])));
+    cr_expect(!is_nonblock(sv[0]) && !is_nonblock(sv[1]), "SOCK_CLOEXEC also set O_NONBLOCK");
+    xclose(&sv[0]);
+    xclose(&sv[1]);
+#endif
+}
+INSTANTIATE(socketpair_cloexec_both_ends, P1_SP_TYPES)
+
+/* Without flags neither end is non-blocking or close-on-exec. */
+CHECK(socketpair_no_flags_neither)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, c->kind->type, 0, sv) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    int nb = is_nonblock(sv[0]) || is_nonblock(sv[1]);
+    int ce = is_cloexec(sv[0]) || is_cloexec(sv[1]);
+    outcome(c, "%s", nb && ce ? "nonblock+cloexec" : nb ? "nonblock" : ce ? "cloexec" : "none");
+    xclose(&sv[0]);
+    xclose(&sv[1]);
+}
+INSTANTIATE(socketpair_no_flags_neither, P1_SP_TYPES)
+
+/* socket() with SOCK_NONBLOCK | SOCK_CLOEXEC gets both flags; without them, neither. */
+CHECK(socket_type_flags)
+{
+#if defined(QUIRK_NO_SOCK_NONBLOCK)
+    UNSUPPORTED(c, QUIRK_NO_SOCK_NONBLOCK);
+#elif defined(QUIRK_NO_SOCK_CLOEXEC)
+    UNSUPPORTED(c, QUIRK_NO_SOCK_CLOEXEC);
+#else
+    int with = socket(AF_UNIX, c->kind->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int without = socket(AF_UNIX, c->kind->type, 0);
+    cr_assert(with >= 0 && without >= 0, "socket: %s", errno_name(errno));
+    outcome(c, "with: %s%s; without: %s%s", is_nonblock(with) ? "nonblock" : "-",
+            is_cloexec(with) ? "+cloexec" : "", is_nonblock(without) ? "nonblock" : "-",
+            is_cloexec(without) ? "+cloexec" : "");
+    xclose(&with);
+    xclose(&without);
+#endif
+}
+INSTANTIATE(socket_type_flags, P1_SP_TYPES)
+
+/* SO_TYPE on both ends names the kind's type, without the creation flags. */
+CHECK(so_type_both_ends)
+{
+    int ta, tb;
+    cr_assert(p1_sockopt_int(c->a, SO_TYPE, &ta) == 0, "SO_TYPE: %s", errno_name(errno));
+    cr_assert(p1_sockopt_int(c->b, SO_TYPE, &tb) == 0, "SO_TYPE: %s", errno_name(errno));
+    if (ta == c->kind->type && tb == c->kind->type)
+        outcome(c, "ok");
+    else
+        outcome(c, "a=%s b=%s", p1_type_name(ta), p1_type_name(tb));
+}
+INSTANTIATE(so_type_both_ends, KINDS_SOCKETS)
+
+/* SO_DOMAIN on both ends names the kind's family. */
+CHECK(so_domain_both_ends)
+{
+#ifdef QUIRK_NO_SO_DOMAIN
+    UNSUPPORTED(c, QUIRK_NO_SO_DOMAIN);
+#else
+    int da, db;
+    if (p1_sockopt_int(c->a, SO_DOMAIN, &da) < 0 || p1_sockopt_int(c->b, SO_DOMAIN, &db) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    if (da == c->kind->domain && db == c->kind->domain)
+        outcome(c, "ok");
+    else
+        outcome(c, "a=%d b=%d want %d", da, db, c->kind->domain);
+#endif
+}
+INSTANTIATE(so_domain_both_ends, KINDS_SOCKETS)
+
+/* SO_PROTOCOL on both AF_UNIX ends is 0 (the only protocol). */
+CHECK(so_protocol_unix_both_ends)
+{
+#ifdef QUIRK_NO_SO_PROTOCOL
+    UNSUPPORTED(c, QUIRK_NO_SO_PROTOCOL);
+#else
+    int pa, pb;
+    if (p1_sockopt_int(c->a, SO_PROTOCOL, &pa) < 0 || p1_sockopt_int(c->b, SO_PROTOCOL, &pb) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    outcome(c, "%d,%d", pa, pb);
+#endif
+}
+INSTANTIATE(so_protocol_unix_both_ends, KINDS_UNIX)
+
+/* fstat() on both socket ends reports S_ISSOCK. */
+CHECK(fstat_socket_is_sock)
+{
+    struct stat sa, sb;
+    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s", errno_name(errno));
+    outcome(c, "%s", S_ISSOCK(sa.st_mode) && S_ISSOCK(sb.st_mode) ? "socket" : "not a socket");
+}
+INSTANTIATE(fstat_socket_is_sock, P1_REPRESENTATIVES)
+
+/* fstat() on both pipe ends reports S_ISFIFO. */
+CHECK(fstat_pipe_is_fifo)
+{
+    struct stat sa, sb;
+    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s", errno_name(errno));
+    outcome(c, "%s", S_ISFIFO(sa.st_mode) && S_ISFIFO(sb.st_mode) ? "fifo" : "not a fifo");
+}
+INSTANTIATE(fstat_pipe_is_fifo, KINDS_PIPE)
+
+/* The access modes of pipe() ends: read end O_RDONLY, write end O_WRONLY where pipes are
+ * one-way; both O_RDWR on FreeBSD. */
+CHECK(pipe_access_modes)
+{
+    int fa = fcntl(c->a, F_GETFL), fb = fcntl(c->b, F_GETFL);
+    cr_assert(fa >= 0 && fb >= 0, "F_GETFL: %s", errno_name(errno));
+    static const char *const mode[] = {"rdonly", "wronly", "rdwr", "?"};
+    outcome(c, "read end %s, write end %s", mode[fb & O_ACCMODE], mode[fa & O_ACCMODE]);
+}
+INSTANTIATE(pipe_access_modes, KINDS_PIPE)
+
+/* SO_ERROR is 0 on a fresh pair. */
+CHECK(default_so_error)
+{
+    int ea, eb;
+    cr_assert(p1_sockopt_int(c->a, SO_ERROR, &ea) == 0 && p1_sockopt_int(c->b, SO_ERROR, &eb) == 0,
+              "SO_ERROR: %s", errno_name(errno));
+    outcome(c, "%d,%d", ea, eb);
+}
+INSTANTIATE(default_so_error, P1_REPRESENTATIVES)
+
+/* SO_ACCEPTCONN is 0 on connected (never listening) ends. */
+CHECK(default_so_acceptconn)
+{
+    int va, vb;
+    if (p1_sockopt_int(c->a, SO_ACCEPTCONN, &va) < 0 ||
+        p1_sockopt_int(c->b, SO_ACCEPTCONN, &vb) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    outcome(c, "%d,%d", va, vb);
+}
+INSTANTIATE(default_so_acceptconn, P1_REPRESENTATIVES)
+
+/* SO_ACCEPTCONN is non-zero on a listening AF_UNIX stream socket. */
+CHECK(so_acceptconn_listener)
+{
+    struct p1_dir d;
+    struct sockaddr_un sun;
+    static const char *const names[] = {"l"};
+    p1_dir_make(&d);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0), v;
+    cr_assert(fd >= 0);
+    socklen_t len = p1_path_addr(&d, "l", &sun);
+    cr_assert(bind(fd, (struct sockaddr *)&sun, len) == 0 && listen(fd, 1) == 0, "bind/listen: %s",
+              errno_name(errno));
+    if (p1_sockopt_int(fd, SO_ACCEPTCONN, &v) < 0)
+        outcome(c, "%s", errno_name(errno));
+    else
+        outcome(c, "%s", v ? "listening" : "0");
+    xclose(&fd);
+    p1_dir_remove(&d, names, 1);
+}
+INSTANTIATE(so_acceptconn_listener, KINDS_NONE)
+
+/* SO_RCVLOWAT defaults to 1 on both ends. */
+CHECK(default_so_rcvlowat)
+{
+    int va, vb;
+    cr_assert(p1_sockopt_int(c->a, SO_RCVLOWAT, &va) == 0 &&
+                  p1_sockopt_int(c->b, SO_RCVLOWAT, &vb) == 0,
+              "SO_RCVLOWAT: %s", errno_name(errno));
+    outcome(c, "%d,%d", va, vb);
+}
+INSTANTIATE(default_so_rcvlowat, P1_REPRESENTATIVES)
+
+/* SO_LINGER defaults to off on both ends. */
+CHECK(default_so_linger)
+{
+    struct linger la, lb;
+    socklen_t na = sizeof la, nb = sizeof lb;
+    cr_assert(getsockopt(c->a, SOL_SOCKET, SO_LINGER, &la, &na) == 0 &&
+                  getsockopt(c->b, SOL_SOCKET, SO_LINGER, &lb, &nb) == 0,
+              "SO_LINGER: %s", errno_name(errno));
+    if (!la.l_onoff && !lb.l_onoff)
+        outcome(c, "off");
+    else
+        outcome(c, "on: %d/%d, %d/%d", la.l_onoff, la.l_linger, lb.l_onoff, lb.l_linger);
+}
+INSTANTIATE(default_so_linger, P1_REPRESENTATIVES)
+
+/* SO_KEEPALIVE defaults to 0 on both ends. */
+CHECK(default_so_keepalive)
+{
+    int va, vb;
+    cr_assert(p1_sockopt_int(c->a, SO_KEEPALIVE, &va) == 0 &&
+                  p1_sockopt_int(c->b, SO_KEEPALIVE, &vb) == 0,
+              "SO_KEEPALIVE: %s", errno_name(errno));
+    outcome(c, "%d,%d", va, vb);
+}
+INSTANTIATE(default_so_keepalive, P1_REPRESENTATIVES)
+
+/* getsockopt(SOL_SOCKET, <unknown option>) fails with ENOPROTOOPT. */
+CHECK(getsockopt_unknown_option)
+{
+    int v;
+    socklen_t len = sizeof v;
+    int r = getsockopt(c->a, SOL_SOCKET, 0x7654, &v, &len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+}
+INSTANTIATE(getsockopt_unknown_option, P1_SP_TYPES)
+
+/* getsockopt at a level AF_UNIX does not know: EOPNOTSUPP on Linux. */
+CHECK(getsockopt_unknown_level)
+{
+    int v;
+    socklen_t len = sizeof v;
+    int r = getsockopt(c->a, 0x7654, 1, &v, &len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+}
+INSTANTIATE(getsockopt_unknown_level, P1_SP_TYPES)
+
+/* An AF_UNIX address as a short description: "unnamed", "path", "abstract" or the errno. */
+static void name_outcome(struct chan *c, int r, const struct sockaddr_un *sun, socklen_t len)
+{
+    if (r < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    if (sun->sun_family != AF_UNIX)
+        outcome(c, "family %d", sun->sun_family);
+    else if (len <= off || (sun->sun_path[0] == '\0' && len == off + 1))
+        outcome(c, "unnamed");
+    else if (sun->sun_path[0] == '\0') {
+        int zero = 1;
+        for (size_t i = 0; i + off < len && i < sizeof sun->sun_path; i++)
+            zero &= sun->sun_path[i] == '\0';
+        outcome(c, "%s", zero ? "unnamed" : "abstract");
+    } else
+        outcome(c, "path");
+}
+
+/* getsockname() on a socketpair end: an AF_UNIX address with no name. */
+CHECK(socketpair_getsockname_unnamed)
+{
+    struct sockaddr_un sun;
+    socklen_t len = sizeof sun;
+    memset(&sun, 0x55, sizeof sun);
+    int r = getsockname(c->a, (struct sockaddr *)&sun, &len);
+    name_outcome(c, r, &sun, len);
+}
+INSTANTIATE(socketpair_getsockname_unnamed, P1_SP_TYPES)
+
+/* getpeername() on a socketpair end: connected, the peer has no name either. */
+CHECK(socketpair_getpeername_unnamed)
+{
+    struct sockaddr_un sun;
+    socklen_t len = sizeof sun;
+    memset(&sun, 0x55, sizeof sun);
+    int r = getpeername(c->a, (struct sockaddr *)&sun, &len);
+    name_outcome(c, r, &sun, len);
+}
+INSTANTIATE(socketpair_getpeername_unnamed, P1_SP_TYPES)
+
+/* getpeername() on a fresh, unconnected socket(): ENOTCONN. */
+CHECK(socket_getpeername_unconnected)
+{
+    struct sockaddr_un sun;
+    socklen_t len = sizeof sun;
+    int fd = socket(AF_UNIX, c->kind->type, 0);
+    cr_assert(fd >= 0);
+    int r = getpeername(fd, (struct sockaddr *)&sun, &len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&fd);
+}
+INSTANTIATE(socket_getpeername_unconnected, P1_SP_TYPES)
+
+/* Binding a second socket to a path already bound: EADDRINUSE. */
+CHECK(bind_path_in_use)
+{
+    struct p1_dir d;
+    struct sockaddr_un sun;
+    static const char *const names[] = {"s"};
+    p1_dir_make(&d);
+    int f1 = socket(AF_UNIX, c->kind->type, 0), f2 = socket(AF_UNIX, c->kind->type, 0);
+    cr_assert(f1 >= 0 && f2 >= 0);
+    socklen_t len = p1_path_addr(&d, "s", &sun);
+    cr_assert(bind(f1, (struct sockaddr *)&sun, len) == 0, "bind: %s", errno_name(errno));
+    int r = bind(f2, (struct sockaddr *)&sun, len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&f1);
+    xclose(&f2);
+    p1_dir_remove(&d, names, 1);
+}
+INSTANTIATE(bind_path_in_use, P1_SP_TYPES)
+
+/* The path stays after its socket is closed: binding it again is EADDRINUSE. */
+CHECK(bind_stale_path_in_use)
+{
+    struct p1_dir d;
+    struct sockaddr_un sun;
+    static const char *const names[] = {"s"};
+    p1_dir_make(&d);
+    int f1 = socket(AF_UNIX, SOCK_STREAM, 0), f2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(f1 >= 0 && f2 >= 0);
+    socklen_t len = p1_path_addr(&d, "s", &sun);
+    cr_assert(bind(f1, (struct sockaddr *)&sun, len) == 0, "bind: %s", errno_name(errno));
+    xclose(&f1);
+    int r = bind(f2, (struct sockaddr *)&sun, len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&f2);
+    p1_dir_remove(&d, names, 1);
+}
+INSTANTIATE(bind_stale_path_in_use, KINDS_NONE)
+
+/* An abstract name in use: EADDRINUSE on Linux (unix.7). */
+CHECK(bind_abstract_in_use)
+{
+    struct sockaddr_un sun;
+    int f1 = socket(AF_UNIX, SOCK_STREAM, 0), f2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(f1 >= 0 && f2 >= 0);
+    socklen_t len = p1_abstract_addr("inuse", &sun);
+    if (bind(f1, (struct sockaddr *)&sun, len) < 0)
+        outcome(c, "first bind %s", errno_name(errno));
+    else
+        outcome(c, "%s", bind(f2, (struct sockaddr *)&sun, len) == 0 ? "ok" : errno_name(errno));
+    xclose(&f1);
+    xclose(&f2);
+}
+INSTANTIATE(bind_abstract_in_use, KINDS_NONE)
+
+/* connect() to a path bound by a socket that never listened: ECONNREFUSED. */
+CHECK(connect_path_not_listening)
+{
+    struct p1_dir d;
+    struct sockaddr_un sun;
+    static const char *const names[] = {"s"};
+    p1_dir_make(&d);
+    int srv = socket(AF_UNIX, SOCK_STREAM, 0), cl = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(srv >= 0 && cl >= 0);
+    xset_nonblock(cl, 1); /* refused at once; never left waiting */
+    socklen_t len = p1_path_addr(&d, "s", &sun);
+    cr_assert(bind(srv, (struct sockaddr *)&sun, len) == 0, "bind: %s", errno_name(errno));
+    int r = connect(cl, (struct sockaddr *)&sun, len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&srv);
+    xclose(&cl);
+    p1_dir_remove(&d, names, 1);
+}
+INSTANTIATE(connect_path_not_listening, KINDS_NONE)
+
+/* connect() to a path whose socket has been closed (the file stays): ECONNREFUSED. */
+CHECK(connect_stale_path)
+{
+    struct p1_dir d;
+    struct sockaddr_un sun;
+    static const char *const names[] = {"s"};
+    p1_dir_make(&d);
+    int srv = socket(AF_UNIX, SOCK_STREAM, 0), cl = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(srv >= 0 && cl >= 0);
+    xset_nonblock(cl, 1);
+    socklen_t len = p1_path_addr(&d, "s", &sun);
+    cr_assert(bind(srv, (struct sockaddr *)&sun, len) == 0 && listen(srv, 1) == 0,
+              "bind/listen: %s", errno_name(errno));
+    xclose(&srv);
+    int r = connect(cl, (struct sockaddr *)&sun, len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&cl);
+    p1_dir_remove(&d, names, 1);
+}
+INSTANTIATE(connect_stale_path, KINDS_NONE)
+
+/* connect() to a path that does not exist: ENOENT. */
+CHECK(connect_missing_path)
+{
+    struct p1_dir d;
+    struct sockaddr_un sun;
+    p1_dir_make(&d);
+    int cl = socket(AF_UNIX, c->kind->type, 0);
+    cr_assert(cl >= 0);
+    xset_nonblock(cl, 1);
+    socklen_t len = p1_path_addr(&d, "missing", &sun);
+    int r = connect(cl, (struct sockaddr *)&sun, len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&cl);
+    p1_dir_remove(&d, NULL, 0);
+}
+INSTANTIATE(connect_missing_path, P1_SP_TYPES)
+
+/* connect() to a missing abstract name: ECONNREFUSED on Linux (no file to be missing). */
+CHECK(connect_missing_abstract)
+{
+    struct sockaddr_un sun;
+    int cl = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(cl >= 0);
+    xset_nonblock(cl, 1);
+    socklen_t len = p1_abstract_addr("missing", &sun);
+    int r = connect(cl, (struct sockaddr *)&sun, len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&cl);
+}
+INSTANTIATE(connect_missing_abstract, KINDS_NONE)
+
+/* A socket() client connects to a listening path without binding first; it stays unnamed. */
+CHECK(connect_without_bind)
+{
+    struct p1_dir d;
+    struct sockaddr_un sun, me;
+    static const char *const names[] = {"l"};
+    p1_dir_make(&d);
+    int srv = socket(AF_UNIX, SOCK_STREAM, 0), cl = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(srv >= 0 && cl >= 0);
+    socklen_t len = p1_path_addr(&d, "l", &sun);
+    cr_assert(bind(srv, (struct sockaddr *)&sun, len) == 0 && listen(srv, 1) == 0,
+              "bind/listen: %s", errno_name(errno));
+    xset_nonblock(cl, 1);
+    if (connect(cl, (struct sockaddr *)&sun, len) < 0) {
+        outcome(c, "connect %s", errno_name(errno));
+    } else {
+        socklen_t ml = sizeof me;
+        memset(&me, 0x55, sizeof me);
+        int r = getsockname(cl, (struct sockaddr *)&me, &ml);
+        name_outcome(c, r, &me, ml);
+        char got[OUTCOME_MAX];
+        snprintf(got, sizeof got, "connected, %.140s", c->outcome);
+        outcome(c, "%s", got);
+    }
+    xclose(&srv);
+    xclose(&cl);
+    p1_dir_remove(&d, names, 1);
+}
+INSTANTIATE(connect_without_bind, KINDS_NONE)
+
+/* A path longer than sun_path, with an address length that covers it: EINVAL on Linux. */
+CHECK(bind_path_too_long)
+{
+    struct p1_dir d;
+    union {
+        struct sockaddr_un sun;
+        char raw[sizeof(struct sockaddr_un) + 256];
+    } u;
+    char name[160];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    p1_dir_make(&d);
+    memset(&u, 0, sizeof u);
+    u.sun.sun_family = AF_UNIX;
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    int n = snprintf(u.raw + off, sizeof u.raw - off, "%s/%s", d.path, name);
+    cr_assert(n > (int)sizeof u.sun.sun_path);
+    socklen_t len = (socklen_t)(off + (size_t)n + 1);
+#ifdef SOCKSPEC_HAVE_SUN_LEN
+    u.sun.sun_len = (unsigned char)(len > 255 ? 255 : len);
+#endif
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    int r = bind(fd, (struct sockaddr *)&u.sun, len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&fd);
+    const char *names[] = {name};
+    p1_dir_remove(&d, names, 1);
+}
+INSTANTIATE(bind_path_too_long, KINDS_NONE)
+
+/* A path that fills sun_path exactly, with no room for the NUL: Linux binds it (unix.7);
+ * OpenBSD wants the NUL to fit. */
+CHECK(bind_path_fills_sun_path)
+{
+    struct p1_dir d;
+    struct sockaddr_un sun;
+    char name[sizeof sun.sun_path];
+    p1_dir_make(&d);
+    size_t dl = strlen(d.path) + 1;
+    cr_assert(dl + 2 < sizeof sun.sun_path);
+    size_t nl = sizeof sun.sun_path - dl;
+    memset(name, 'f', nl);
+    name[nl] = '\0';
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, d.path, dl - 1);
+    sun.sun_path[dl - 1] = '/';
+    memcpy(sun.sun_path + dl, name, nl); /* no terminating NUL inside sun_path */
+#ifdef SOCKSPEC_HAVE_SUN_LEN
+    sun.sun_len = (unsigned char)sizeof sun;
+#endif
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    int r = bind(fd, (struct sockaddr *)&sun, (socklen_t)sizeof sun);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&fd);
+    const char *names[] = {name};
+    p1_dir_remove(&d, names, 1);
+}
+INSTANTIATE(bind_path_fills_sun_path, KINDS_NONE)
+
+/* An abstract name reads back through getsockname() with its leading NUL (Linux unix.7). */
+CHECK(abstract_getsockname)
+{
+    struct sockaddr_un sun, got;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    socklen_t len = p1_abstract_addr("name", &sun), gl = sizeof got;
+    if (bind(fd, (struct sockaddr *)&sun, len) < 0) {
+        outcome(c, "bind %s", errno_name(errno));
+    } else {
+        memset(&got, 0x55, sizeof got);
+        int r = getsockname(fd, (struct sockaddr *)&got, &gl);
+        name_outcome(c, r, &got, gl);
+        cr_expect(gl == len && memcmp(&got, &sun, len) == 0, "name differs (len %u vs %u)",
+                  (unsigned)gl, (unsigned)len);
+    }
+    xclose(&fd);
+}
+INSTANTIATE(abstract_getsockname, KINDS_NONE)
+
+/* bind() with only the family autobinds to an abstract name of 5 hex digits (Linux unix.7). */
+CHECK(autobind_family_only)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX}, got;
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    cr_assert(fd >= 0);
+    socklen_t gl = sizeof got;
+    if (bind(fd, (struct sockaddr *)&sun, (socklen_t)offsetof(struct sockaddr_un, sun_path)) < 0) {
+        outcome(c, "%s", errno_name(errno));
+    } else {
+        memset(&got, 0, sizeof got);
+        int r = getsockname(fd, (struct sockaddr *)&got, &gl);
+        cr_assert(r == 0, "getsockname: %s", errno_name(errno));
+        size_t nl = gl - offsetof(struct sockaddr_un, sun_path);
+        if (got.sun_path[0] == '\0' && nl > 1)
+            outcome(c, "abstract, %zu bytes", nl - 1);
+        else
+            name_outcome(c, r, &got, gl);
+    }
+    xclose(&fd);
+}
+INSTANTIATE(autobind_family_only, KINDS_NONE)
