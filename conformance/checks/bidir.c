@@ -1,5 +1,7 @@
 /* Bidirectionality: which directions carry data, and what shutdown() of one direction does. */
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,3 +40,288 @@ CHECK(pipe_write_read_end)
     outcome(c, "%s", r == 1 ? "ok" : errno_name(errno));
 }
 INSTANTIATE(pipe_write_read_end, KINDS_PIPE)
+
+/* Reading a pipe's write end: EBADF where pipes are one-way; FreeBSD's two-way pipe finds
+ * nothing queued in that direction (EAGAIN, the end is made non-blocking first). */
+CHECK(pipe_read_write_end)
+{
+    char ch;
+    xset_nonblock(c->a, 1);
+    ssize_t r = read(c->a, &ch, 1);
+    outcome(c, "%s", r >= 0 ? "ok" : errno_name(errno));
+}
+INSTANTIATE(pipe_read_write_end, KINDS_PIPE)
+
+/* send() with the no-SIGPIPE flag, write() on pipes: the byte count or the errno name. */
+static void send_outcome(struct chan *c, int fd, const void *buf, size_t n)
+{
+    ssize_t r = send(fd, buf, n, ss_nosignal | MSG_DONTWAIT);
+    if (r < 0)
+        outcome(c, "%s", errno_name(errno));
+    else
+        outcome(c, "%s", (size_t)r == n ? "ok" : "short");
+}
+
+/* recv without blocking after waiting up to 1 s for readability: "EOF", the data or errno. */
+static void recv_outcome(struct chan *c, int fd, const char *want)
+{
+    char buf[64];
+    (void)poll_events(fd, POLLIN, 1000);
+    ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (r < 0)
+        outcome(c, "%s", errno_name(errno));
+    else if (r == 0)
+        outcome(c, "EOF");
+    else if (want && (size_t)r == strlen(want) && memcmp(buf, want, (size_t)r) == 0)
+        outcome(c, "data");
+    else
+        outcome(c, "%zd bytes", r);
+}
+
+/* After a's SHUT_WR, a's own send fails with EPIPE. */
+CHECK(shut_wr_own_send)
+{
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    send_outcome(c, c->a, "x", 1);
+    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+}
+INSTANTIATE(shut_wr_own_send, KINDS_SP_BLOCKING)
+INSTANTIATE(shut_wr_own_send, KINDS_TCP)
+
+/* After a's SHUT_WR the other direction still works: b sends, a reads it. */
+CHECK(shut_wr_reverse_works)
+{
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    send_outcome(c, c->b, "back", 4);
+    if (strcmp(c->outcome, "ok") == 0)
+        recv_outcome(c, c->a, "back");
+}
+INSTANTIATE(shut_wr_reverse_works, KINDS_SP_BLOCKING)
+INSTANTIATE(shut_wr_reverse_works, KINDS_TCP)
+
+/* After a's SHUT_WR a stream peer reads end-of-file. */
+CHECK(shut_wr_peer_eof_stream)
+{
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    recv_outcome(c, c->b, NULL);
+}
+INSTANTIATE(shut_wr_peer_eof_stream, KINDS_SP_STREAM)
+INSTANTIATE(shut_wr_peer_eof_stream, KINDS_TCP)
+
+/* After a's SHUT_WR a seqpacket peer reads end-of-file. */
+CHECK(shut_wr_peer_eof_seqpacket)
+{
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    recv_outcome(c, c->b, NULL);
+}
+INSTANTIATE(shut_wr_peer_eof_seqpacket, KINDS_SP_SEQPACKET)
+
+/* After a's SHUT_WR a datagram peer sees no end-of-file: an empty queue stays EAGAIN. */
+CHECK(shut_wr_peer_dgram)
+{
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    char ch;
+    ssize_t r = recv(c->b, &ch, 1, MSG_DONTWAIT);
+    outcome(c, "%s", r < 0 ? errno_name(errno) : r == 0 ? "EOF" : "data");
+}
+INSTANTIATE(shut_wr_peer_dgram, KINDS_SP_DGRAM)
+
+/* After a's SHUT_RD the forward direction still works: a sends, b reads it. */
+CHECK(shut_rd_forward_works)
+{
+    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    send_outcome(c, c->a, "fwd", 3);
+    if (strcmp(c->outcome, "ok") == 0)
+        recv_outcome(c, c->b, "fwd");
+}
+INSTANTIATE(shut_rd_forward_works, KINDS_SP_BLOCKING)
+INSTANTIATE(shut_rd_forward_works, KINDS_TCP)
+
+/* a's recv after its own SHUT_RD, nothing queued, without waiting. */
+static void own_recv_after_shut_rd(struct chan *c)
+{
+    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    char ch;
+    ssize_t r = recv(c->a, &ch, 1, MSG_DONTWAIT);
+    outcome(c, "%s", r < 0 ? errno_name(errno) : r == 0 ? "EOF" : "data");
+}
+
+/* After a's SHUT_RD, a's recv on an empty stream or seqpacket queue returns end-of-file. */
+CHECK(shut_rd_own_recv_conn)
+{
+    own_recv_after_shut_rd(c);
+}
+INSTANTIATE(shut_rd_own_recv_conn, KINDS_SP_STREAM)
+INSTANTIATE(shut_rd_own_recv_conn, KINDS_SP_SEQPACKET)
+
+/* After a's SHUT_RD, a's recv on an empty DGRAM queue: EAGAIN on Linux, no end-of-file. */
+CHECK(shut_rd_own_recv_dgram)
+{
+    own_recv_after_shut_rd(c);
+}
+INSTANTIATE(shut_rd_own_recv_dgram, KINDS_SP_DGRAM)
+
+/* After a's SHUT_RD, b's send toward a on AF_UNIX: EPIPE on Linux. */
+CHECK(shut_rd_peer_send_unix)
+{
+    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    send_outcome(c, c->b, "x", 1);
+    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+}
+INSTANTIATE(shut_rd_peer_send_unix, KINDS_SP_BLOCKING)
+
+/* After a's SHUT_RD, b's send toward a over TCP is still accepted (no FIN goes out). */
+CHECK(shut_rd_peer_send_tcp)
+{
+    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    send_outcome(c, c->b, "x", 1);
+    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+}
+INSTANTIATE(shut_rd_peer_send_tcp, KINDS_TCP)
+
+/* Data queued for a before a's SHUT_RD: still readable ("data") or discarded ("EOF"). */
+CHECK(shut_rd_queued_data)
+{
+    xsend_all(c->b, "abc", 3);
+    cr_assert(poll_events(c->a, POLLIN, 1000) & POLLIN, "data never arrived");
+    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    recv_outcome(c, c->a, "abc");
+}
+INSTANTIATE(shut_rd_queued_data, KINDS_SP_BLOCKING)
+
+/* Data queued for b survives SHUT_RDWR on both ends: b still reads it. */
+CHECK(shut_rdwr_both_queued_data)
+{
+    xsend_all(c->a, "abc", 3);
+    cr_assert(poll_events(c->b, POLLIN, 1000) & POLLIN, "data never arrived");
+    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown a: %s", errno_name(errno));
+    cr_assert(shutdown(c->b, SHUT_RDWR) == 0, "shutdown b: %s", errno_name(errno));
+    recv_outcome(c, c->b, "abc");
+}
+INSTANTIATE(shut_rdwr_both_queued_data, KINDS_SP_BLOCKING)
+
+#define SIMUL_MSGS 4
+#define SIMUL_LEN 512
+
+/* Both ends write 4 x 512 bytes before either reads (within every OS's default buffers), then
+ * both read: each side gets exactly the other's bytes, in order. */
+CHECK(simultaneous_within_buffer)
+{
+    char out[2][SIMUL_MSGS][SIMUL_LEN], in[SIMUL_LEN];
+    int fds[2] = {c->a, c->b};
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < SIMUL_MSGS; m++) {
+            fill_pattern(out[s][m], SIMUL_LEN, (uint32_t)(s * 16 + m + 1));
+            xsend_all(fds[s], out[s][m], SIMUL_LEN);
+        }
+    int bad = 0;
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < SIMUL_MSGS; m++) {
+            xrecv_exact(fds[1 - s], in, SIMUL_LEN);
+            bad += memcmp(in, out[s][m], SIMUL_LEN) != 0;
+        }
+    outcome(c, "%s", bad ? "corrupted" : "ok");
+}
+INSTANTIATE(simultaneous_within_buffer, KINDS_SOCKETS)
+
+#define DUPLEX_BYTES (1u << 20)
+
+struct duplex_writer {
+    int fd;
+    uint32_t seed;
+    int err; /* 0 or an errno value */
+};
+
+/* Writes DUPLEX_BYTES of pattern; no Criterion assertions off the main thread. */
+static void *duplex_write(void *arg)
+{
+    struct duplex_writer *w = arg;
+    static _Thread_local char chunk[16384];
+    size_t done = 0;
+    while (done < DUPLEX_BYTES) {
+        size_t n = sizeof chunk;
+        if (n > DUPLEX_BYTES - done)
+            n = DUPLEX_BYTES - done;
+        fill_pattern(chunk, n, w->seed + (uint32_t)(done / sizeof chunk));
+        size_t off = 0;
+        while (off < n) {
+            ssize_t r = send(w->fd, chunk + off, n - off, ss_nosignal);
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                struct pollfd p = {.fd = w->fd, .events = POLLOUT};
+                if (poll(&p, 1, 5000) <= 0) {
+                    w->err = ETIMEDOUT;
+                    return NULL;
+                }
+                continue;
+            }
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                w->err = errno;
+                return NULL;
+            }
+            off += (size_t)r;
+        }
+        done += n;
+    }
+    return NULL;
+}
+
+/* Expected pattern hash of what duplex_write sends with seed. */
+static uint64_t duplex_hash(uint32_t seed)
+{
+    static char chunk[16384];
+    uint64_t h = 0;
+    for (size_t done = 0; done < DUPLEX_BYTES; done += sizeof chunk) {
+        fill_pattern(chunk, sizeof chunk, seed + (uint32_t)(done / sizeof chunk));
+        h = fnv1a(chunk, sizeof chunk, h);
+    }
+    return h;
+}
+
+/* Both directions at once: two writer threads push 1 MiB each way while the main thread reads
+ * both ends; both byte streams arrive complete and in order. */
+CHECK(concurrent_full_duplex)
+{
+    struct duplex_writer w[2] = {{c->a, 100, 0}, {c->b, 200, 0}};
+    struct helper h[2];
+    int rd[2] = {c->b, c->a};
+    size_t got[2] = {0, 0};
+    uint64_t hash[2] = {0, 0};
+    static char buf[65536];
+    xset_nonblock(c->a, 1);
+    xset_nonblock(c->b, 1);
+    helper_start(&h[0], duplex_write, &w[0]);
+    helper_start(&h[1], duplex_write, &w[1]);
+    int stalled = 0;
+    while ((got[0] < DUPLEX_BYTES || got[1] < DUPLEX_BYTES) && !stalled) {
+        struct pollfd p[2] = {{.fd = rd[0], .events = POLLIN}, {.fd = rd[1], .events = POLLIN}};
+        int r = poll(p, 2, 5000);
+        if (r == 0)
+            stalled = 1;
+        for (int i = 0; i < 2 && r > 0; i++) {
+            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = recv(rd[i], buf, sizeof buf, MSG_DONTWAIT);
+            if (n > 0) {
+                hash[i] = fnv1a(buf, (size_t)n, hash[i]);
+                got[i] += (size_t)n;
+            } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                stalled = 1;
+            }
+        }
+    }
+    helper_join(&h[0]);
+    helper_join(&h[1]);
+    cr_expect(w[0].err == 0 && w[1].err == 0, "writers: %s, %s", errno_name(w[0].err),
+              errno_name(w[1].err));
+    if (got[0] != DUPLEX_BYTES || got[1] != DUPLEX_BYTES)
+        outcome(c, "short: %zu and %zu bytes", got[0], got[1]);
+    else if (hash[0] != duplex_hash(100) || hash[1] != duplex_hash(200))
+        outcome(c, "corrupted");
+    else
+        outcome(c, "ok");
+}
+/* Plain, non-blocking and swapped stream pairs, and TCP for comparison. */
+#define DUPLEX_KINDS(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, tcp4)
+INSTANTIATE(concurrent_full_duplex, DUPLEX_KINDS)
