@@ -95,6 +95,11 @@ void fz_trace(const char *fmt, ...)
     trace_buf[trace_len] = '\0';
 }
 
+void fz_trace_print(void)
+{
+    fprintf(stderr, "%s", trace_buf);
+}
+
 void fz_fail(const char *target, const char *fmt, ...)
 {
     va_list ap;

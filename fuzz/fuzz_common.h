@@ -36,6 +36,8 @@ void fz_fail(const char *target, const char *fmt, ...)
 
 /* A bounded text trace, printed by fz_fail. */
 void fz_trace_reset(void);
+/* Prints the trace of the last input to stderr (replay with FZ_TRACE=1). */
+void fz_trace_print(void);
 void fz_trace(const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 1, 2)))

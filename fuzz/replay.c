@@ -53,6 +53,10 @@ static int run_file(const char *path)
     free(buf);
     LLVMFuzzerTestOneInput(exact, len);
     free(exact);
+    if (getenv("FZ_TRACE")) {
+        fprintf(stderr, "== %s\n", path);
+        fz_trace_print();
+    }
     ran++;
     return 0;
 }

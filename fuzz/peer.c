@@ -1,0 +1,342 @@
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "peer.h"
+#include "fuzz_common.h"
+#include "frame.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define MAX_SEGMENTS 64
+#define MAX_REAL_FDS 48
+#define MAX_EXPECT 64
+#define MAX_PASS_STEPS 100000
+#define DEV_NULL "/dev/null"
+
+/* A datagram the receiver must return, or reject (and everything after it). */
+struct expect {
+    int good;
+    const uint8_t *bytes;
+    size_t len;
+};
+
+struct peer {
+    const char *t;
+    int packet, type;
+    int sv[2]; /* sv[0] the evil writer, sv[1] the receiver */
+    struct frame_chan chan;
+    struct fz_fdset before;
+    uint32_t max_payload;
+    unsigned max_fds, real_fds, nmsgs;
+    int err, eof, close_on_fini;
+    struct expect exp[MAX_EXPECT];
+    unsigned nexp, nchecked;
+    int held[16]; /* the writer's own descriptors while a segment goes out */
+    unsigned nheld;
+};
+
+static struct peer P;
+
+static int make_fd(unsigned kind, int *extra)
+{
+    int p[2];
+    *extra = -1;
+    if (kind == 2)
+        return open(DEV_NULL, O_RDONLY | O_CLOEXEC);
+    if (kind == 3) {
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, p) < 0)
+            return -1;
+    } else if (pipe(p) < 0) {
+        return -1;
+    }
+    *extra = p[kind == 0];
+    return p[kind != 0];
+}
+
+/* Creates n descriptors of one kind; returns how many exist (descriptors may run out). */
+static unsigned make_fds(unsigned kind, unsigned n, int *fds, int *extra)
+{
+    unsigned i = 0;
+    for (; i < n && P.real_fds < MAX_REAL_FDS; i++, P.real_fds++) {
+        if ((fds[i] = make_fd(kind, &extra[i])) < 0)
+            break;
+    }
+    return i;
+}
+
+static void close_fds(const int *fds, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (fds[i] >= 0)
+            fz_close(fds[i]);
+    }
+}
+
+static ssize_t send_with_fds(const uint8_t *p, size_t n, const int *fds, unsigned nfds)
+{
+    union {
+        struct cmsghdr h;
+        unsigned char b[CMSG_SPACE(8 * sizeof(int))];
+    } cb;
+    struct iovec iov = {.iov_base = (void *)p, .iov_len = n};
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    memset(&cb, 0, sizeof cb);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (nfds) {
+        mh.msg_control = cb.b;
+        mh.msg_controllen = (socklen_t)CMSG_SPACE(nfds * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = (socklen_t)CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+    }
+    return sendmsg(P.sv[0], &mh, fz_nosignal_flag());
+}
+
+static void check_fds(const struct frame_msg *msg)
+{
+    for (unsigned i = 0; i < msg->nfds; i++) {
+        int fd = msg->fds[i];
+        if (fd < 0 || !fz_is_cloexec(fd))
+            fz_fail(P.t, "message %u descriptor %u (%d) is %s", P.nmsgs, i, fd,
+                    fd < 0 || fcntl(fd, F_GETFD) < 0 ? "not open" : "not close-on-exec");
+        if (fd == P.sv[0] || fd == P.sv[1])
+            fz_fail(P.t, "message %u hands out the harness socket %d", P.nmsgs, fd);
+        for (unsigned j = 0; j < i; j++) {
+            if (msg->fds[j] == fd)
+                fz_fail(P.t, "message %u carries descriptor %d twice", P.nmsgs, fd);
+        }
+    }
+}
+
+static void check_expected(const struct frame_msg *msg)
+{
+    if (!P.packet)
+        return;
+    if (P.nchecked >= P.nexp || !P.exp[P.nchecked].good)
+        fz_fail(P.t, "message %u returned for datagram %u, which was %s", P.nmsgs, P.nchecked,
+                P.nchecked >= P.nexp ? "never sent" : "malformed");
+    const struct expect *e = &P.exp[P.nchecked++];
+    if (msg->len != e->len - FRAME_HDR_LEN ||
+        memcmp(msg->payload, e->bytes + FRAME_HDR_LEN, msg->len) != 0)
+        fz_fail(P.t, "message %u differs from datagram %u", P.nmsgs, P.nchecked - 1);
+}
+
+static void take_or_release(struct frame_msg *msg)
+{
+    for (unsigned i = 0; i < msg->nfds; i += 1 + (P.nmsgs & 1)) {
+        int fd = frame_msg_take_fd(msg, i);
+        if (fd < 0)
+            fz_fail(P.t, "frame_msg_take_fd(%u) failed: %s", i, fz_errno_name(errno));
+        fz_close(fd);
+    }
+    frame_msg_release(msg);
+}
+
+/* After an error, or a packet pass, the process holds only what it held plus the pair. */
+static void expect_only_sockets(const char *when)
+{
+    struct fz_fdset now;
+    fz_fdset_probe(&now);
+    for (int i = 0; i < FZ_FD_WINDOW; i++) {
+        int ours = i == P.sv[1] || (i == P.sv[0] && P.sv[0] >= 0);
+        for (unsigned k = 0; k < P.nheld; k++)
+            ours |= P.held[k] == i;
+        if (now.open[i] != (P.before.open[i] || ours))
+            fz_fail(P.t, "%s: descriptor %d is %s", when, i, now.open[i] ? "open" : "closed");
+    }
+}
+
+static void note_error(const char *call)
+{
+    P.err = errno;
+    fz_trace("  %s -> %s", call, fz_errno_name(P.err));
+    if (P.err == EBADF || P.err == EFAULT || P.err == EINVAL)
+        fz_fail(P.t, "%s failed with %s", call, fz_errno_name(P.err));
+    expect_only_sockets("after a protocol error");
+}
+
+static int drain(void)
+{
+    struct frame_msg msg;
+    int rc;
+    while ((rc = frame_next(&P.chan, &msg)) == 1) {
+        if (P.err)
+            fz_fail(P.t, "a message after error %s", fz_errno_name(P.err));
+        fz_trace("  message type=%u len=%u nfds=%u", msg.type, msg.len, msg.nfds);
+        check_fds(&msg);
+        check_expected(&msg);
+        take_or_release(&msg);
+        P.nmsgs++;
+    }
+    if (rc < 0 && !P.err)
+        note_error("frame_next");
+    return rc;
+}
+
+/* Receives until EAGAIN, end of file or an error. */
+static void receive(void)
+{
+    for (unsigned step = 0; !P.err && !P.eof; step++) {
+        if (step == MAX_PASS_STEPS)
+            fz_fail(P.t, "receiver makes no progress");
+        ssize_t r = frame_recv(&P.chan);
+        int e = errno;
+        if (drain() < 0)
+            return;
+        if (r == 0)
+            P.eof = 1;
+        if (r >= 0)
+            continue;
+        errno = e;
+        if (e == EAGAIN || e == EWOULDBLOCK)
+            break;
+        if (e != EINTR)
+            note_error("frame_recv");
+    }
+    if (P.packet && !P.err)
+        expect_only_sockets("after a receive pass on a packet socket");
+}
+
+static void classify(const uint8_t *p, size_t n, unsigned nfds)
+{
+    unsigned char hdr[FRAME_HDR_LEN];
+    struct expect *e = &P.exp[P.nexp++];
+    e->bytes = p;
+    e->len = n;
+    e->good = 0;
+    if (n < FRAME_HDR_LEN || p[3] != nfds || nfds > P.max_fds)
+        return;
+    uint32_t len =
+        (uint32_t)p[12] | (uint32_t)p[13] << 8 | (uint32_t)p[14] << 16 | (uint32_t)p[15] << 24;
+    uint32_t type =
+        (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+    uint32_t id =
+        (uint32_t)p[8] | (uint32_t)p[9] << 8 | (uint32_t)p[10] << 16 | (uint32_t)p[11] << 24;
+    e->good = len <= P.max_payload && n == FRAME_HDR_LEN + (size_t)len &&
+              frame_encode_header(hdr, type, id, len, nfds) == 0 &&
+              memcmp(hdr, p, FRAME_HDR_LEN) == 0;
+}
+
+/* Writes one segment; returns 0, or -1 when the writer has to stop. */
+static int write_segment(const uint8_t *p, size_t n, int *fds, unsigned nfds)
+{
+    size_t done = 0;
+    for (int stalls = 0;;) {
+        ssize_t r = send_with_fds(p + done, n - done, fds, nfds);
+        fz_trace("writer: %zu bytes %u fds -> %zd %s", n - done, nfds, r,
+                 fz_errno_name(r < 0 ? errno : 0));
+        if (r >= 0) {
+            if (P.packet && P.nexp < MAX_EXPECT)
+                classify(p, n, nfds);
+            done += (size_t)r;
+            nfds = 0;
+            if (done >= n || P.packet)
+                return 0;
+            continue;
+        }
+        if (errno == EMSGSIZE && P.packet)
+            return 0;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (errno == EBADF || errno == EFAULT || errno == EINVAL)
+                fz_fail(P.t, "writer sendmsg: %s", fz_errno_name(errno));
+            return -1;
+        }
+        unsigned before = P.nmsgs;
+        receive();
+        if (P.err || P.eof || (P.nmsgs == before && ++stalls > 2))
+            return -1;
+    }
+}
+
+static void hold(const int *fds, const int *extra, unsigned n)
+{
+    P.nheld = 0;
+    for (unsigned i = 0; i < n; i++) {
+        P.held[P.nheld++] = fds[i];
+        P.held[P.nheld++] = extra[i];
+    }
+}
+
+static int write_all(struct fz_in *in, int read_at_end)
+{
+    for (unsigned s = 0; s < MAX_SEGMENTS && in->n > 0; s++) {
+        uint8_t h = fz_u8(in);
+        size_t want = fz_u8(in), n;
+        if (want == 255)
+            want = fz_u16(in);
+        const uint8_t *p = fz_bytes(in, want, &n);
+        int fds[8], extra[8];
+        unsigned nfds = make_fds((h >> 3) & 3, h & 7, fds, extra);
+        if (P.packet && P.nexp == MAX_EXPECT)
+            nfds = 0;
+        hold(fds, extra, nfds);
+        int rc = write_segment(p, n, fds, nfds);
+        close_fds(fds, nfds);
+        close_fds(extra, nfds);
+        P.nheld = 0;
+        if (rc < 0)
+            return -1;
+        if ((h >> 5) & 1) {
+            (void)shutdown(P.sv[0], SHUT_WR);
+            return 0;
+        }
+        if (!read_at_end)
+            receive();
+    }
+    return 0;
+}
+
+static int setup(uint8_t cfg)
+{
+    static const unsigned fdmax[4] = {0, 1, 4, 16};
+    static const uint32_t payloads[8] = {0, 16, 255, 1024, 4096, 65536, 1u << 20, 100};
+    struct frame_opts o;
+    P.type = !P.packet ? SOCK_STREAM : (cfg >> 7) ? SOCK_DGRAM : SOCK_SEQPACKET;
+    P.max_fds = fdmax[cfg & 3];
+    P.max_payload = payloads[(cfg >> 2) & 7];
+    P.close_on_fini = (cfg >> 5) & 1;
+    P.real_fds = P.nmsgs = P.nexp = P.nchecked = P.nheld = 0;
+    P.err = P.eof = 0;
+    if (fz_socketpair(P.type, P.sv) < 0)
+        return -1;
+    frame_opts_default(&o);
+    o.max_fds = P.max_fds;
+    o.max_payload = P.max_payload;
+    o.close_fd_on_fini = P.close_on_fini;
+    if (frame_chan_init(&P.chan, P.sv[1], &o) < 0)
+        fz_fail(P.t, "frame_chan_init: %s", fz_errno_name(errno));
+    fz_trace("%s max_fds=%u max_payload=%u",
+             P.packet ? (P.type == SOCK_DGRAM ? "dgram" : "seqpacket") : "stream", P.max_fds,
+             P.max_payload);
+    return 0;
+}
+
+int peer_run(const char *target, int packet, const uint8_t *data, size_t size)
+{
+    struct fz_in in = {data, size};
+    P.t = target;
+    P.packet = packet;
+    fz_trace_reset();
+    fz_fdset_probe(&P.before);
+    uint8_t cfg = fz_u8(&in);
+    if (setup(cfg) < 0)
+        return 0;
+    write_all(&in, (cfg >> 6) & 1);
+    fz_close(P.sv[0]);
+    P.sv[0] = -1;
+    receive();
+    frame_chan_fini(&P.chan);
+    if (!P.close_on_fini)
+        fz_close(P.sv[1]);
+    fz_fdset_expect(&P.before, target);
+    return 0;
+}
