@@ -313,7 +313,7 @@ Test(chan, channel_without_descriptors, .timeout = TEST_TIMEOUT)
 Test(chan, peer_closes_mid_frame_with_descriptors, .timeout = TEST_TIMEOUT)
 {
     struct frame_chan b;
-    unsigned char buf[FRAME_HDR_LEN + 10];
+    unsigned char buf[FRAME_HDR_LEN + 10] = {0};
     int sv[2], p[2];
     util_pair(SOCK_STREAM, sv);
     cr_assert(eq(int, pipe(p), 0));
@@ -334,7 +334,7 @@ Test(chan, end_of_file_mid_frame, .timeout = TEST_TIMEOUT)
     static const size_t cut[] = {1, 15, 16, 17, FRAME_HDR_LEN + 99};
     for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
         struct frame_chan b;
-        unsigned char buf[2 * FRAME_HDR_LEN + 100];
+        unsigned char buf[2 * FRAME_HDR_LEN + 100] = {0};
         int sv[2];
         util_pair(SOCK_STREAM, sv);
         cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
@@ -382,7 +382,7 @@ Test(chan, hostile_raw_bytes, .timeout = TEST_TIMEOUT)
 
 Test(chan, dgram_length_mismatch, .timeout = TEST_TIMEOUT)
 {
-    unsigned char buf[FRAME_HDR_LEN + 20];
+    unsigned char buf[FRAME_HDR_LEN + 20] = {0};
     for (int bad = 0; bad < 3; bad++) {
         struct frame_chan b;
         struct frame_msg m;
