@@ -1,0 +1,274 @@
+/* sockspec-bench: frame against the IPC a user would otherwise pick, side by side in one run.
+ * Each configuration runs several times with the transports interleaved (A B C A B C ...), so a
+ * drift in machine speed hits all of them; figures are medians, ratios are paired per repetition.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "series.h"
+
+static const size_t tp_payloads[] = {16, 64, 256, 4096, 65536, 1048576};
+static const size_t lat_payloads[] = {64, 4096};
+static const size_t fd_payloads[] = {64};
+static const size_t dec_payloads[] = {16, 64, 256, 4096};
+
+#define MAX_JOBS 16
+#define BIG_PAYLOAD 1048576
+
+struct opts {
+    int full, reps, timeout_s;
+    double target_s; /* seconds per run in full mode */
+    const char *tsv, *only, *benches;
+    size_t payload; /* 0: all */
+};
+
+struct ctx {
+    struct opts o;
+    int failures;
+    char skipped[2048];
+};
+
+static const char *const kind_name[KIND_COUNT] = {"throughput", "latency", "fdpass"};
+
+static int selected(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; p != NULL && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return list == NULL;
+}
+
+static uint64_t quick_count(enum bench_kind kind, size_t payload)
+{
+    uint64_t n = (2u << 20) / payload;
+
+    if (kind == KIND_LATENCY)
+        return 200;
+    return n < 16 ? 16 : n > 4000 ? 4000 : n;
+}
+
+static void note_skip(struct ctx *c, const struct job *job, const char *why)
+{
+    size_t used = strlen(c->skipped);
+
+    snprintf(c->skipped + used, sizeof c->skipped - used, "%s%s %s %zu B (%s)", used ? "; " : "",
+             kind_name[job->kind], job->t->name, job->payload, why);
+    fprintf(stderr, "  skipped %s %s %zu B: %s\n", kind_name[job->kind], job->t->name, job->payload,
+            why);
+}
+
+/* Runs once: 1 ok, 0 skipped (the link cannot carry the message), -1 failed. */
+static int run(struct ctx *c, const struct job *job, struct run_result *r)
+{
+    proc_run(job, c->o.timeout_s, r);
+    if (r->ok)
+        return 1;
+    if (strstr(r->err, strerror(EMSGSIZE)) != NULL && strncmp(r->err, "prepare", 7) == 0) {
+        note_skip(c, job, r->err);
+        return 0;
+    }
+    fprintf(stderr, "FAIL %s %s %zu B: %s\n", kind_name[job->kind], job->t->name, job->payload,
+            r->err);
+    c->failures++;
+    return -1;
+}
+
+/* Full mode: grows the count until a run takes long enough to time, then scales it. */
+static int calibrate(struct ctx *c, struct job *job)
+{
+    struct run_result r;
+    int st;
+
+    job->count = quick_count(job->kind, job->payload);
+    if (!c->o.full)
+        return run(c, job, &r);
+    for (;;) {
+        if ((st = run(c, job, &r)) != 1)
+            return st;
+        if (r.seconds >= 0.05 || job->count >= 1u << 30)
+            break;
+        job->count *= 8;
+    }
+    job->count = (uint64_t)((double)job->count * c->o.target_s / r.seconds) + 1;
+    return 1;
+}
+
+static void record(const struct job *job, const struct run_result *r)
+{
+    const char *t = job->t->name;
+    double msgs = (double)job->count / r->seconds;
+
+    if (job->kind == KIND_LATENCY) {
+        series_add("latency", t, job->payload, "rtt_p50_us", r->rtt_p50_ns / 1e3);
+        series_add("latency", t, job->payload, "rtt_p99_us", r->rtt_p99_ns / 1e3);
+        return;
+    }
+    series_add(kind_name[job->kind], t, job->payload, "msgs_per_s", msgs);
+    if (job->kind != KIND_THROUGHPUT)
+        return;
+    series_add("throughput", t, job->payload, "MB_per_s", msgs * (double)job->payload / 1e6);
+    if (job->payload == BIG_PAYLOAD) {
+        series_add("memory", t, job->payload, "maxrss_sender_KiB", (double)r->rss_tx_kib);
+        series_add("memory", t, job->payload, "maxrss_receiver_KiB", (double)r->rss_rx_kib);
+    }
+}
+
+static unsigned cap_of(enum bench_kind kind)
+{
+    return kind == KIND_THROUGHPUT ? TCAP_THROUGHPUT
+           : kind == KIND_LATENCY  ? TCAP_LATENCY
+                                   : TCAP_FDS;
+}
+
+/* One (benchmark, payload): every transport, then the repetitions interleaved. */
+static void phase(struct ctx *c, enum bench_kind kind, size_t payload)
+{
+    struct job jobs[MAX_JOBS];
+    size_t n = 0;
+
+    fprintf(stderr, "%s %zu B:", kind_name[kind], payload);
+    for (size_t i = 0; bench_transports[i] != NULL && n < MAX_JOBS; i++) {
+        const struct transport *t = bench_transports[i];
+        struct job *j = &jobs[n];
+        if (!(t->caps & cap_of(kind)) ||
+            (!selected(c->o.only, t->name) && strcmp(t->name, "raw-stream") != 0))
+            continue;
+        memset(j, 0, sizeof *j);
+        j->t = t;
+        j->kind = kind;
+        j->payload = payload;
+        j->warmup = kind == KIND_LATENCY ? (c->o.full ? 1000 : 20) : 0;
+        if (calibrate(c, j) == 1)
+            n++;
+    }
+    for (int rep = 0; rep < c->o.reps; rep++) {
+        for (size_t i = 0; i < n; i++) {
+            struct run_result r;
+            if (run(c, &jobs[i], &r) == 1)
+                record(&jobs[i], &r);
+        }
+        fprintf(stderr, " %d", rep + 1);
+    }
+    fprintf(stderr, "\n");
+}
+
+static void decode_phase(struct ctx *c, size_t payload)
+{
+    double target = c->o.full ? c->o.target_s : 0.01;
+
+    fprintf(stderr, "decode %zu B:", payload);
+    for (int rep = 0; rep < c->o.reps; rep++) {
+        for (int use = 1; use >= 0; use--) {
+            struct decode_result r;
+            decode_run(use, payload, target, &r);
+            if (!r.ok) {
+                fprintf(stderr, "FAIL decode %zu B: %s\n", payload, r.err);
+                c->failures++;
+                continue;
+            }
+            series_add("decode", use ? "frame-decoder" : "memcpy", payload, "frames_per_s",
+                       r.frames_per_s);
+            series_add("decode", use ? "frame-decoder" : "memcpy", payload, "MB_per_s", r.mb_per_s);
+        }
+        fprintf(stderr, " %d", rep + 1);
+    }
+    fprintf(stderr, "\n");
+}
+
+#define FOR_EACH(arr, var) for (size_t var##_i = 0; var##_i < sizeof arr / sizeof arr[0]; var##_i++)
+
+static int want_payload(const struct ctx *c, size_t p)
+{
+    return c->o.payload == 0 || c->o.payload == p;
+}
+
+static void run_all(struct ctx *c)
+{
+    if (selected(c->o.benches, "throughput"))
+        FOR_EACH(tp_payloads, p)
+        if (want_payload(c, tp_payloads[p_i])) phase(c, KIND_THROUGHPUT, tp_payloads[p_i]);
+    if (selected(c->o.benches, "latency"))
+        FOR_EACH(lat_payloads, p)
+        if (want_payload(c, lat_payloads[p_i])) phase(c, KIND_LATENCY, lat_payloads[p_i]);
+    if (selected(c->o.benches, "fdpass"))
+        FOR_EACH(fd_payloads, p)
+        if (want_payload(c, fd_payloads[p_i])) phase(c, KIND_FDPASS, fd_payloads[p_i]);
+    if (selected(c->o.benches, "decode"))
+        FOR_EACH(dec_payloads, p)
+        if (want_payload(c, dec_payloads[p_i])) decode_phase(c, dec_payloads[p_i]);
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: sockspec-bench [--quick | --full] [--reps N] [--seconds S] [--tsv FILE]\n"
+            "                      [--only T1,T2] [--bench throughput,latency,fdpass,decode]\n"
+            "                      [--payload BYTES]\n"
+            "  --quick   every configuration once or twice with tiny counts: checks delivery\n"
+            "  --full    calibrated runs of about --seconds (0.3) each, --reps (5) times\n");
+    exit(2);
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->reps = 0;
+    o->target_s = 0.3;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--quick") == 0)
+            o->full = 0;
+        else if (strcmp(a, "--full") == 0)
+            o->full = 1;
+        else if (v != NULL && strcmp(a, "--reps") == 0 && ++i)
+            o->reps = atoi(v);
+        else if (v != NULL && strcmp(a, "--seconds") == 0 && ++i)
+            o->target_s = atof(v);
+        else if (v != NULL && strcmp(a, "--tsv") == 0 && ++i)
+            o->tsv = v;
+        else if (v != NULL && strcmp(a, "--only") == 0 && ++i)
+            o->only = v;
+        else if (v != NULL && strcmp(a, "--bench") == 0 && ++i)
+            o->benches = v;
+        else if (v != NULL && strcmp(a, "--payload") == 0 && ++i)
+            o->payload = (size_t)strtoul(v, NULL, 10);
+        else
+            usage();
+    }
+    if (o->reps <= 0)
+        o->reps = o->full ? 5 : 2;
+    if (o->reps > SERIES_MAX_REPS)
+        o->reps = SERIES_MAX_REPS;
+    o->timeout_s = o->full ? 120 : 30;
+}
+
+int main(int argc, char **argv)
+{
+    struct ctx c;
+    struct meta m;
+
+    memset(&c, 0, sizeof c);
+    parse(argc, argv, &c.o);
+    (void)signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    run_all(&c);
+    series_sort();
+    report_table(stdout);
+    if (c.o.full)
+        report_targets(stdout);
+    m.mode = c.o.full ? "full" : "quick";
+    m.reps = c.o.reps;
+    if (c.failures == 0 && c.o.tsv != NULL && report_tsv(c.o.tsv, &m, c.skipped) == -1) {
+        fprintf(stderr, "%s: %s\n", c.o.tsv, strerror(errno));
+        c.failures++;
+    }
+    if (c.failures > 0)
+        fprintf(stderr, "%d failure(s): summary not written\n", c.failures);
+    return c.failures > 0;
+}
