@@ -38,7 +38,7 @@ static inline int p3_closed_fd(void)
     return fd;
 }
 
-/* revents as "POLLIN|POLLOUT|...", "none" for 0. */
+/* revents as "POLLIN+POLLOUT+...", "none" for 0. */
 static inline const char *p3_revents(int re, char *buf, size_t n)
 {
     static const struct {
@@ -55,12 +55,12 @@ static inline const char *p3_revents(int re, char *buf, size_t n)
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (re & bits[i].bit) {
             size_t l = strlen(buf);
-            snprintf(buf + l, n - l, "%s%s", l ? "|" : "", bits[i].name);
+            snprintf(buf + l, n - l, "%s%s", l ? "+" : "", bits[i].name);
             re &= ~bits[i].bit;
         }
     if (re) {
         size_t l = strlen(buf);
-        snprintf(buf + l, n - l, "%s0x%x", l ? "|" : "", (unsigned)re);
+        snprintf(buf + l, n - l, "%s0x%x", l ? "+" : "", (unsigned)re);
     }
     if (!buf[0])
         snprintf(buf, n, "none");
