@@ -1,0 +1,498 @@
+/*
+ * Claims from the seed notes (/work/shared/seeds), one check per claim: does it hold on this
+ * OS? Outcomes read "holds" or "holds: <detail>" when it does, "fails: <why>" when it does not,
+ * so the report's claims section can quote them as they are.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "p1_util.h"
+
+#define CATEGORY claims
+
+/* One kind per AF_UNIX socket type; the check uses the kind's pair as socketpair() gave it. */
+#define P1_SP_TYPES(X, c) X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket)
+
+/* Sends msg on from and reads it on to (waiting up to 1 s): NULL, or why it did not arrive. */
+static const char *carry(int from, int to, const char *msg)
+{
+    static char why[96];
+    char buf[64];
+    size_t n = strlen(msg);
+    const char *op = "send";
+    ssize_t r = send(from, msg, n, ss_nosignal | MSG_DONTWAIT);
+    if (r < 0 && errno == ENOTSOCK) {
+        op = "write";
+        r = write(from, msg, n);
+    }
+    if (r < 0) {
+        snprintf(why, sizeof why, "%s gives %s", op, errno_name(errno));
+        return why;
+    }
+    if (!(poll_events(to, POLLIN, 1000) & POLLIN))
+        return "nothing arrives";
+    r = read(to, buf, sizeof buf);
+    if (r < 0) {
+        snprintf(why, sizeof why, "read gives %s", errno_name(errno));
+        return why;
+    }
+    if ((size_t)r != n || memcmp(buf, msg, n) != 0)
+        return "data differs";
+    return NULL;
+}
+
+/* "Sockets are bidirectional": a socketpair carries data a -> b and b -> a. */
+CHECK(socketpair_bidirectional)
+{
+    const char *fwd = carry(c->a, c->b, "ping"), *rev = fwd ? NULL : carry(c->b, c->a, "pong");
+    if (fwd)
+        outcome(c, "fails: forward %s", fwd);
+    else if (rev)
+        outcome(c, "fails: reverse %s", rev);
+    else
+        outcome(c, "holds");
+}
+INSTANTIATE(socketpair_bidirectional, P1_SP_TYPES)
+
+/* "Pipes are bidirectional": pipe() carries data fd[1] -> fd[0] and also fd[0] -> fd[1]? */
+CHECK(pipe_bidirectional)
+{
+    int p[2];
+    xpipe(p);
+    xset_nonblock(p[0], 1);
+    xset_nonblock(p[1], 1);
+    const char *fwd = carry(p[1], p[0], "ping"), *rev = fwd ? NULL : carry(p[0], p[1], "pong");
+    if (fwd)
+        outcome(c, "fails: forward %s", fwd);
+    else if (rev)
+        outcome(c, "fails: the read end %s", rev);
+    else
+        outcome(c, "holds");
+    xclose(&p[0]);
+    xclose(&p[1]);
+}
+INSTANTIATE(pipe_bidirectional, KINDS_NONE)
+
+/* Writes three messages with nobody reading, without blocking, then reads them: "holds". */
+static void buffered_outcome(struct chan *c, int w, int r)
+{
+    static const char *const msgs[] = {"one", "two", "three"};
+    char buf[64];
+    size_t want = 0, got = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(msgs[i]);
+        ssize_t k = send(w, msgs[i], n, ss_nosignal | MSG_DONTWAIT);
+        if (k < 0 && errno == ENOTSOCK) {
+            xset_nonblock(w, 1);
+            k = write(w, msgs[i], n);
+        }
+        if (k != (ssize_t)n) {
+            outcome(c, "fails: unread write %d gives %s", i + 1,
+                    k < 0 ? errno_name(errno) : "a short count");
+            return;
+        }
+        want += n;
+    }
+    while (got < want) {
+        if (!(poll_events(r, POLLIN, 1000) & POLLIN))
+            break;
+        ssize_t k = read(r, buf, sizeof buf);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    if (got == want)
+        outcome(c, "holds");
+    else
+        outcome(c, "fails: %zu of %zu bytes readable later", got, want);
+}
+
+/* "Socket data is buffered": writes complete with no reader waiting and are read later. */
+CHECK(socketpair_buffered)
+{
+    buffered_outcome(c, c->a, c->b);
+}
+INSTANTIATE(socketpair_buffered, P1_SP_TYPES)
+
+/* "Pipe data is buffered": writes complete with no reader waiting and are read later. */
+CHECK(pipe_buffered)
+{
+    buffered_outcome(c, c->a, c->b);
+}
+INSTANTIATE(pipe_buffered, KINDS_PIPE)
+
+/* Sends 3 then 5 bytes, then reads with a large buffer: the first read's size. */
+static ssize_t first_read_after_two_sends(int w, int r)
+{
+    char buf[64];
+    ssize_t k1 = send(w, "abc", 3, ss_nosignal);
+    if (k1 < 0 && errno == ENOTSOCK)
+        k1 = write(w, "abc", 3);
+    ssize_t k2 = send(w, "defgh", 5, ss_nosignal);
+    if (k2 < 0 && errno == ENOTSOCK)
+        k2 = write(w, "defgh", 5);
+    cr_assert(k1 == 3 && k2 == 5, "sends: %s", errno_name(errno));
+    cr_assert(poll_events(r, POLLIN, 1000) & POLLIN, "nothing arrived");
+    return read(r, buf, sizeof buf);
+}
+
+/* "SOCK_DGRAM keeps message boundaries": two sends are two reads. */
+CHECK(dgram_keeps_boundaries)
+{
+    ssize_t n = first_read_after_two_sends(c->a, c->b);
+    if (n == 3)
+        outcome(c, "holds");
+    else
+        outcome(c, "fails: first read returns %zd bytes", n);
+}
+INSTANTIATE(dgram_keeps_boundaries, KINDS_SP_DGRAM)
+INSTANTIATE(dgram_keeps_boundaries, KINDS_UDP)
+
+/* "Message-oriented sockets": SOCK_SEQPACKET keeps boundaries as well. */
+CHECK(seqpacket_keeps_boundaries)
+{
+    ssize_t n = first_read_after_two_sends(c->a, c->b);
+    if (n == 3)
+        outcome(c, "holds");
+    else
+        outcome(c, "fails: first read returns %zd bytes", n);
+}
+INSTANTIATE(seqpacket_keeps_boundaries, KINDS_SP_SEQPACKET)
+
+/* "SOCK_STREAM is a continuous stream": two queued sends come back in one read. */
+CHECK(stream_socket_no_boundaries)
+{
+    ssize_t n = first_read_after_two_sends(c->a, c->b);
+    if (n == 8)
+        outcome(c, "holds");
+    else
+        outcome(c, "fails: first read returns %zd bytes", n);
+}
+INSTANTIATE(stream_socket_no_boundaries, KINDS_SP_STREAM)
+
+/* "Pipes are stream-oriented": two queued writes come back in one read. */
+CHECK(pipe_no_boundaries)
+{
+    ssize_t n = first_read_after_two_sends(c->a, c->b);
+    if (n == 8)
+        outcome(c, "holds");
+    else
+        outcome(c, "fails: first read returns %zd bytes", n);
+}
+INSTANTIATE(pipe_no_boundaries, KINDS_PIPE)
+
+/* "Pipes are inherently stream-oriented" against Linux packet-mode pipes: pipe2(O_DIRECT) makes
+ * each write its own packet (pipe.7, since Linux 3.4). */
+CHECK(pipe_stream_only)
+{
+#if defined(SOCKSPEC_HAVE_PIPE2) && defined(O_DIRECT)
+    int p[2];
+    if (pipe2(p, O_DIRECT) < 0) {
+        outcome(c, "holds: pipe2(O_DIRECT) gives %s", errno_name(errno));
+        return;
+    }
+    ssize_t n = first_read_after_two_sends(p[1], p[0]);
+    if (n == 8)
+        outcome(c, "holds");
+    else
+        outcome(c, "fails: pipe2(O_DIRECT) keeps write boundaries (first read %zd bytes)", n);
+    xclose(&p[0]);
+    xclose(&p[1]);
+#else
+    outcome(c, "holds: no O_DIRECT pipes");
+#endif
+}
+INSTANTIATE(pipe_stream_only, KINDS_NONE)
+
+/* "socketpair is local-only": socketpair(AF_INET) and socketpair(AF_INET6) both fail. */
+CHECK(socketpair_local_only)
+{
+    int sv[2], e4 = 0, e6 = 0;
+    if (socketpair(AF_INET, SOCK_STREAM, 0, sv) == 0) {
+        xclose(&sv[0]);
+        xclose(&sv[1]);
+    } else
+        e4 = errno;
+    if (socketpair(AF_INET6, SOCK_STREAM, 0, sv) == 0) {
+        xclose(&sv[0]);
+        xclose(&sv[1]);
+    } else
+        e6 = errno;
+    if (e4 && e6)
+        outcome(c, "holds: AF_INET %s, AF_INET6 %s", errno_name(e4), errno_name(e6));
+    else
+        outcome(c, "fails: socketpair(%s) succeeds", e4 ? "AF_INET6" : "AF_INET");
+}
+INSTANTIATE(socketpair_local_only, KINDS_NONE)
+
+/* "The two sockets are indistinguishable": same type, domain, flags and file type on both
+ * ends, and data flows both ways. */
+CHECK(ends_indistinguishable)
+{
+    int ta, tb;
+    struct stat sa, sb;
+    cr_assert(p1_sockopt_int(c->a, SO_TYPE, &ta) == 0 && p1_sockopt_int(c->b, SO_TYPE, &tb) == 0);
+    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0);
+    const char *diff = NULL;
+    if (ta != tb)
+        diff = "SO_TYPE differs";
+    else if (is_nonblock(c->a) != is_nonblock(c->b))
+        diff = "O_NONBLOCK differs";
+    else if (is_cloexec(c->a) != is_cloexec(c->b))
+        diff = "FD_CLOEXEC differs";
+    else if ((sa.st_mode & S_IFMT) != (sb.st_mode & S_IFMT))
+        diff = "file type differs";
+#ifndef QUIRK_NO_SO_DOMAIN
+    int da, db;
+    if (!diff && p1_sockopt_int(c->a, SO_DOMAIN, &da) == 0 &&
+        p1_sockopt_int(c->b, SO_DOMAIN, &db) == 0 && da != db)
+        diff = "SO_DOMAIN differs";
+#endif
+    if (!diff && (diff = carry(c->a, c->b, "ab")) == NULL)
+        diff = carry(c->b, c->a, "ba");
+    if (diff)
+        outcome(c, "fails: %s", diff);
+    else
+        outcome(c, "holds");
+}
+INSTANTIATE(ends_indistinguishable, KINDS_SP)
+
+/* "socket() sockets need connect first": send on a fresh AF_UNIX stream socket fails. */
+CHECK(socket_stream_needs_connect)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    ssize_t r = send(fd, "x", 1, ss_nosignal | MSG_DONTWAIT);
+    if (r < 0)
+        outcome(c, "holds: send gives %s", errno_name(errno));
+    else
+        outcome(c, "fails: send succeeds");
+    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+    xclose(&fd);
+}
+INSTANTIATE(socket_stream_needs_connect, KINDS_NONE)
+
+/* "socket() sockets need an address first": send without address on a fresh AF_UNIX datagram
+ * socket fails (ENOTCONN or EDESTADDRREQ per OS). */
+CHECK(socket_dgram_needs_address)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    cr_assert(fd >= 0);
+    ssize_t r = send(fd, "x", 1, ss_nosignal | MSG_DONTWAIT);
+    if (r < 0)
+        outcome(c, "holds: send gives %s", errno_name(errno));
+    else
+        outcome(c, "fails: send succeeds");
+    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+    xclose(&fd);
+}
+INSTANTIATE(socket_dgram_needs_address, KINDS_NONE)
+
+/* "Pipes need no setup": the pair from pipe() carries data at once. */
+CHECK(pipe_needs_no_setup)
+{
+    int p[2];
+    xpipe(p);
+    const char *why = carry(p[1], p[0], "now");
+    if (why)
+        outcome(c, "fails: %s", why);
+    else
+        outcome(c, "holds");
+    xclose(&p[0]);
+    xclose(&p[1]);
+}
+INSTANTIATE(pipe_needs_no_setup, KINDS_NONE)
+
+/* "socketpair() sockets are connected already": data flows with no bind/connect, and
+ * getpeername() succeeds. */
+CHECK(socketpair_needs_no_setup)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    const char *why = carry(c->a, c->b, "now");
+    if (!why && getpeername(c->a, (struct sockaddr *)&ss, &len) < 0)
+        why = "getpeername fails";
+    if (why)
+        outcome(c, "fails: %s", why);
+    else
+        outcome(c, "holds");
+}
+INSTANTIATE(socketpair_needs_no_setup, P1_SP_TYPES)
+
+/* Waits for a child (bounded: it exits on its own after at most a 2 s poll). */
+static int reap(pid_t pid)
+{
+    int st;
+    pid_t r;
+    while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+        ;
+    cr_assert(r == pid, "waitpid: %s", errno_name(errno));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* "Pipes provide IPC": a forked child's write reaches the parent. */
+CHECK(pipe_ipc_across_fork)
+{
+    int p[2];
+    xpipe(p);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork: %s", errno_name(errno));
+    if (pid == 0) {
+        close(p[0]);
+        _exit(write(p[1], "child", 5) == 5 ? 0 : 1);
+    }
+    xclose(&p[1]);
+    char buf[16];
+    ssize_t n = -1;
+    if (poll_events(p[0], POLLIN, 2000) & (POLLIN | POLLHUP))
+        n = read(p[0], buf, sizeof buf);
+    int st = reap(pid);
+    xclose(&p[0]);
+    if (n == 5 && memcmp(buf, "child", 5) == 0 && st == 0)
+        outcome(c, "holds");
+    else
+        outcome(c, "fails: parent read %zd bytes, child status %d", n, st);
+}
+INSTANTIATE(pipe_ipc_across_fork, KINDS_NONE)
+
+/* "Sockets provide IPC, both ways": the parent sends ping, a forked child answers pong on the
+ * same socketpair end it inherited. */
+CHECK(socketpair_ipc_across_fork)
+{
+    int sv[2];
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s", errno_name(errno));
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork: %s", errno_name(errno));
+    if (pid == 0) {
+        char b[4];
+        struct pollfd p = {.fd = sv[1], .events = POLLIN};
+        close(sv[0]);
+        if (poll(&p, 1, 2000) != 1 || read(sv[1], b, 4) != 4 || memcmp(b, "ping", 4) != 0)
+            _exit(1);
+        _exit(send(sv[1], "pong", 4, ss_nosignal) == 4 ? 0 : 2);
+    }
+    xclose(&sv[1]);
+    char buf[8];
+    ssize_t n = -1;
+    if (send(sv[0], "ping", 4, ss_nosignal) == 4 && (poll_events(sv[0], POLLIN, 2000) & POLLIN))
+        n = read(sv[0], buf, sizeof buf);
+    int st = reap(pid);
+    xclose(&sv[0]);
+    if (n == 4 && memcmp(buf, "pong", 4) == 0 && st == 0)
+        outcome(c, "holds");
+    else
+        outcome(c, "fails: parent read %zd bytes, child status %d", n, st);
+}
+INSTANTIATE(socketpair_ipc_across_fork, KINDS_NONE)
+
+#define ORDERED_BYTES (256u * 1024u)
+
+struct ordered_writer {
+    int fd;
+    int err;
+};
+
+static void *ordered_write(void *arg)
+{
+    struct ordered_writer *w = arg;
+    static unsigned char data[ORDERED_BYTES];
+    fill_pattern(data, sizeof data, 77);
+    size_t off = 0;
+    while (off < sizeof data) {
+        size_t n = sizeof data - off < 1000 ? sizeof data - off : 1000; /* many odd chunks */
+        ssize_t r = send(w->fd, data + off, n, ss_nosignal);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            w->err = errno;
+            return NULL;
+        }
+        off += (size_t)r;
+    }
+    return NULL;
+}
+
+/* "SOCK_STREAM ensures ordered and reliable delivery": 256 KiB in 1000-byte sends arrive
+ * complete and in order while the reader drains concurrently. */
+CHECK(stream_ordered_reliable)
+{
+    static unsigned char want[ORDERED_BYTES], got[ORDERED_BYTES];
+    struct ordered_writer w = {c->a, 0};
+    struct helper h;
+    fill_pattern(want, sizeof want, 77);
+    helper_start(&h, ordered_write, &w);
+    size_t n = 0;
+    while (n < sizeof got) {
+        if (!(poll_events(c->b, POLLIN, 5000) & (POLLIN | POLLHUP)))
+            break;
+        ssize_t r = recv(c->b, got + n, sizeof got - n, MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    helper_join(&h);
+    if (w.err)
+        outcome(c, "fails: sender got %s", errno_name(w.err));
+    else if (n != sizeof got)
+        outcome(c, "fails: %zu of %zu bytes arrived", n, sizeof got);
+    else
+        outcome(c, "%s", memcmp(got, want, n) == 0 ? "holds" : "fails: bytes reordered or changed");
+}
+INSTANTIATE(stream_ordered_reliable, KINDS_SP_BLOCKING)
+
+/* "protocol can be 0: the family picks its one protocol": AF_INET stream and datagram sockets
+ * created with protocol 0 report IPPROTO_TCP and IPPROTO_UDP. */
+CHECK(protocol_zero_picks_default)
+{
+#ifdef QUIRK_NO_SO_PROTOCOL
+    UNSUPPORTED(c, QUIRK_NO_SO_PROTOCOL);
+#else
+    int s = socket(AF_INET, SOCK_STREAM, 0), d = socket(AF_INET, SOCK_DGRAM, 0), ps, pd;
+    cr_assert(s >= 0 && d >= 0, "socket: %s", errno_name(errno));
+    if (p1_sockopt_int(s, SO_PROTOCOL, &ps) < 0 || p1_sockopt_int(d, SO_PROTOCOL, &pd) < 0)
+        outcome(c, "fails: SO_PROTOCOL gives %s", errno_name(errno));
+    else if (ps == IPPROTO_TCP && pd == IPPROTO_UDP)
+        outcome(c, "holds");
+    else
+        outcome(c, "fails: stream %d, datagram %d", ps, pd);
+    xclose(&s);
+    xclose(&d);
+#endif
+}
+INSTANTIATE(protocol_zero_picks_default, KINDS_NONE)
+
+/* "Sockets also do network IPC": the same calls build a TCP pair over loopback (the kind's
+ * connect/accept) that carries data both ways. */
+CHECK(socket_network_capable)
+{
+    const char *fwd = carry(c->a, c->b, "net"), *rev = fwd ? NULL : carry(c->b, c->a, "ten");
+    if (fwd || rev)
+        outcome(c, "fails: %s", fwd ? fwd : rev);
+    else
+        outcome(c, "holds");
+}
+INSTANTIATE(socket_network_capable, KINDS_TCP)
+
+/* "Pipes are strictly local": a pipe end has no socket address at all. */
+CHECK(pipe_has_no_address)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(c->b, (struct sockaddr *)&ss, &len) < 0)
+        outcome(c, "holds: getsockname gives %s", errno_name(errno));
+    else
+        outcome(c, "fails: getsockname succeeds");
+}
+INSTANTIATE(pipe_has_no_address, KINDS_PIPE)
