@@ -1,0 +1,343 @@
+/*
+ * AF_INET / AF_INET6 over loopback, as the comparison point for AF_UNIX: TCP is a byte stream,
+ * UDP keeps boundaries, sizes and errors of the IP protocols. Checks that build their own
+ * sockets are instantiated on the tcp/udp kinds only to pick the address family.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "p1_util.h"
+
+#define CATEGORY inet
+
+/* Single kinds, for sizes that belong to one IP version. */
+#define P1_UDP4(X, c) X(c, udp4)
+#define P1_UDP6(X, c) X(c, udp6)
+
+/* The send's byte count or errno, as an outcome string into buf. */
+static const char *send_result(ssize_t r, char *buf, size_t len)
+{
+    if (r < 0)
+        snprintf(buf, len, "%s", errno_name(errno));
+    else
+        snprintf(buf, len, "%zd", r);
+    return buf;
+}
+
+/* Two sends (3 and 5 bytes) are read back in one recv: TCP keeps no boundaries. SO_RCVLOWAT 8
+ * makes poll wait until both segments are queued, so no timing is involved. */
+CHECK(tcp_coalesces_two_sends)
+{
+    int low = 8;
+    char buf[64];
+    cr_assert(setsockopt(c->b, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low) == 0, "SO_RCVLOWAT: %s",
+              errno_name(errno));
+    xsend_all(c->a, "abc", 3);
+    xsend_all(c->a, "defgh", 5);
+    cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN, "8 bytes never queued");
+    ssize_t n = recv(c->b, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 8)
+        outcome(c, "coalesced");
+    else
+        outcome(c, "separate: first recv %zd", n);
+}
+INSTANTIATE(tcp_coalesces_two_sends, KINDS_TCP)
+
+/* UDP keeps boundaries: sends of 3 and 5 bytes are received as 3, then 5. */
+CHECK(udp_keeps_boundaries)
+{
+    char buf[64];
+    xsend_all(c->a, "abc", 3);
+    xsend_all(c->a, "defgh", 5);
+    ssize_t n1 = p1_recv_wait(c->b, buf, sizeof buf, 0, 1000);
+    ssize_t n2 = p1_recv_wait(c->b, buf, sizeof buf, 0, 1000);
+    outcome(c, "%zd,%zd", n1, n2);
+}
+INSTANTIATE(udp_keeps_boundaries, KINDS_UDP)
+
+/* A zero-length UDP datagram is delivered and read as 0 bytes (not "nothing"). */
+CHECK(udp_zero_length_datagram)
+{
+    char buf[8] = {0}, res[32];
+    ssize_t s = send(c->a, buf, 0, 0);
+    cr_assert(s == 0, "send(0): %s", send_result(s, res, sizeof res));
+    if (!(poll_events(c->b, POLLIN, 1000) & POLLIN)) {
+        outcome(c, "not delivered");
+        return;
+    }
+    outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
+}
+INSTANTIATE(udp_zero_length_datagram, KINDS_UDP)
+
+/* Sends one datagram of n bytes: its count or errno. */
+static void big_datagram(struct chan *c, size_t n)
+{
+    char *buf = calloc(1, n);
+    cr_assert(buf != NULL);
+    outcome_ret(c, send(c->a, buf, n, MSG_DONTWAIT));
+    free(buf);
+}
+
+/* The largest IPv4 UDP payload, 65507 bytes, is accepted (Linux; the BSDs cap lower). */
+CHECK(udp4_max_payload)
+{
+    big_datagram(c, 65507);
+}
+INSTANTIATE(udp4_max_payload, P1_UDP4)
+
+/* One byte more than fits an IPv4 packet, 65508: EMSGSIZE. */
+CHECK(udp4_payload_too_big)
+{
+    big_datagram(c, 65508);
+}
+INSTANTIATE(udp4_payload_too_big, P1_UDP4)
+
+/* One byte more than the IPv6 payload length allows (65535 - 8 = 65527): EMSGSIZE. */
+CHECK(udp6_payload_too_big)
+{
+    big_datagram(c, 65528);
+}
+INSTANTIATE(udp6_payload_too_big, P1_UDP6)
+
+/* A UDP socket connected to a port nobody holds: the first send succeeds, the ICMP port
+ * unreachable turns the next send into ECONNREFUSED. */
+CHECK(udp_connected_dead_port)
+{
+    struct sockaddr_storage dead, me;
+    socklen_t dl, ml;
+    int gone = p1_bound_inet(c->kind->domain, SOCK_DGRAM, &dead, &dl);
+    xclose(&gone); /* the port is free again: nobody listens there */
+    int s = p1_bound_inet(c->kind->domain, SOCK_DGRAM, &me, &ml);
+    cr_assert(connect(s, (struct sockaddr *)&dead, dl) == 0, "connect: %s", errno_name(errno));
+    char r1[32], r2[32];
+    send_result(send(s, "x", 1, MSG_DONTWAIT), r1, sizeof r1);
+    (void)poll_events(s, POLLERR, 1000); /* the error arrives asynchronously */
+    send_result(send(s, "y", 1, MSG_DONTWAIT), r2, sizeof r2);
+    outcome(c, "%s, then %s", r1, r2);
+    xclose(&s);
+}
+INSTANTIATE(udp_connected_dead_port, KINDS_UDP)
+
+/* TCP connect to a bound port that does not listen: ECONNREFUSED. */
+CHECK(tcp_connect_refused)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int bound = p1_bound_inet(c->kind->domain, SOCK_STREAM, &ss, &len);
+    int s = socket(c->kind->domain, SOCK_STREAM, 0);
+    cr_assert(s >= 0);
+    xset_nonblock(s, 1);
+    int r = connect(s, (struct sockaddr *)&ss, len);
+    if (r < 0 && errno == EINPROGRESS) {
+        int err = 0;
+        socklen_t el = sizeof err;
+        cr_assert(poll_events(s, POLLOUT, 2000) != 0, "connect never completed");
+        cr_assert(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == 0);
+        errno = err;
+        r = err ? -1 : 0;
+    }
+    outcome(c, "%s", r == 0 ? "connected" : errno_name(errno));
+    xclose(&s);
+    xclose(&bound);
+}
+INSTANTIATE(tcp_connect_refused, KINDS_TCP)
+
+/* socket(AF_INET, SOCK_SEQPACKET, 0): no IPv4 protocol serves it by default on Linux. */
+CHECK(seqpacket_socket)
+{
+    int fd = socket(c->kind->domain, SOCK_SEQPACKET, 0);
+    if (fd >= 0) {
+        outcome(c, "ok");
+        xclose(&fd);
+    } else
+        outcome(c, "%s", errno_name(errno));
+}
+INSTANTIATE(seqpacket_socket, KINDS_TCP)
+
+/* send(MSG_OOB) on UDP over IPv4: no urgent data in datagram protocols, EOPNOTSUPP. */
+CHECK(udp4_msg_oob)
+{
+    outcome_ret(c, send(c->a, "x", 1, MSG_OOB | MSG_DONTWAIT));
+}
+INSTANTIATE(udp4_msg_oob, P1_UDP4)
+
+/* send(MSG_OOB) on UDP over IPv6: POSIX says EOPNOTSUPP; Linux ignores the flag and sends. */
+CHECK(udp6_msg_oob)
+{
+    outcome_ret(c, send(c->a, "x", 1, MSG_OOB | MSG_DONTWAIT));
+}
+INSTANTIATE(udp6_msg_oob, P1_UDP6)
+
+/* recv(MSG_OOB) on TCP with no urgent data pending: EINVAL. */
+CHECK(tcp_recv_oob_none)
+{
+    char ch;
+    outcome_ret(c, recv(c->b, &ch, 1, MSG_OOB | MSG_DONTWAIT));
+}
+INSTANTIATE(tcp_recv_oob_none, KINDS_TCP)
+
+/* send on a TCP socket that was never connected: EPIPE on Linux, ENOTCONN per POSIX. */
+CHECK(tcp_send_unconnected)
+{
+    int s = socket(c->kind->domain, SOCK_STREAM, 0);
+    cr_assert(s >= 0);
+    outcome_ret(c, send(s, "x", 1, ss_nosignal | MSG_DONTWAIT));
+    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+    xclose(&s);
+}
+INSTANTIATE(tcp_send_unconnected, KINDS_TCP)
+
+/* send without an address on a fresh UDP socket: EDESTADDRREQ. */
+CHECK(udp_send_no_address)
+{
+    int s = socket(c->kind->domain, SOCK_DGRAM, 0);
+    cr_assert(s >= 0);
+    outcome_ret(c, send(s, "x", 1, MSG_DONTWAIT));
+    xclose(&s);
+}
+INSTANTIATE(udp_send_no_address, KINDS_UDP)
+
+/* Binds a second socket of type to the port of a first one (listening for TCP). */
+static void bind_in_use(struct chan *c, int type)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int first = p1_bound_inet(c->kind->domain, type, &ss, &len);
+    if (type == SOCK_STREAM)
+        cr_assert(listen(first, 1) == 0, "listen: %s", errno_name(errno));
+    int second = socket(c->kind->domain, type, 0);
+    cr_assert(second >= 0);
+    int r = bind(second, (struct sockaddr *)&ss, len);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&first);
+    xclose(&second);
+}
+
+/* Binding a TCP socket to the port of a listening one: EADDRINUSE. */
+CHECK(tcp_bind_in_use)
+{
+    bind_in_use(c, SOCK_STREAM);
+}
+INSTANTIATE(tcp_bind_in_use, KINDS_TCP)
+
+/* Binding a UDP socket to a port another UDP socket holds: EADDRINUSE. */
+CHECK(udp_bind_in_use)
+{
+    bind_in_use(c, SOCK_DGRAM);
+}
+INSTANTIATE(udp_bind_in_use, KINDS_UDP)
+
+/* sendto() naming another address on a connected UDP socket: Linux sends it there. */
+CHECK(udp_sendto_other_on_connected)
+{
+    struct sockaddr_storage other;
+    socklen_t ol;
+    int o = p1_bound_inet(c->kind->domain, SOCK_DGRAM, &other, &ol);
+    ssize_t r = sendto(c->a, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&other, ol);
+    if (r < 0) {
+        outcome(c, "%s", errno_name(errno));
+    } else {
+        char ch;
+        ssize_t n = p1_recv_wait(o, &ch, 1, 0, 1000);
+        outcome(c, "%s", n == 1 ? "sent to the named address" : "sent, not delivered there");
+    }
+    xclose(&o);
+}
+INSTANTIATE(udp_sendto_other_on_connected, KINDS_UDP)
+
+/* connect(AF_UNSPEC) dissolves a UDP association: a later send has no destination. */
+CHECK(udp_connect_unspec_disconnects)
+{
+    struct sockaddr_storage un;
+    memset(&un, 0, sizeof un);
+    un.ss_family = AF_UNSPEC;
+    socklen_t ul = c->kind->domain == AF_INET ? (socklen_t)sizeof(struct sockaddr_in)
+                                              : (socklen_t)sizeof(struct sockaddr_in6);
+    if (connect(c->a, (struct sockaddr *)&un, ul) < 0) {
+        outcome(c, "connect(AF_UNSPEC) %s", errno_name(errno));
+        return;
+    }
+    outcome_ret(c, send(c->a, "x", 1, MSG_DONTWAIT));
+}
+INSTANTIATE(udp_connect_unspec_disconnects, KINDS_UDP)
+
+/* connect() again on a connected TCP socket: EISCONN. */
+CHECK(tcp_connect_twice)
+{
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof peer;
+    cr_assert(getpeername(c->a, (struct sockaddr *)&peer, &pl) == 0);
+    int r = connect(c->a, (struct sockaddr *)&peer, pl);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+}
+INSTANTIATE(tcp_connect_twice, KINDS_TCP)
+
+/* A zero-length TCP send returns 0 and queues nothing for the peer. */
+CHECK(tcp_zero_length_send)
+{
+    char buf[4] = {0}, res[32];
+    send_result(send(c->a, buf, 0, ss_nosignal), res, sizeof res);
+    (void)poll_events(c->b, POLLIN, 50); /* give anything sent a chance to be visible */
+    ssize_t r = recv(c->b, buf, sizeof buf, MSG_DONTWAIT);
+    outcome(c, "%s, peer %s", res, r < 0 ? errno_name(errno) : r == 0 ? "EOF" : "got data");
+}
+INSTANTIATE(tcp_zero_length_send, KINDS_TCP)
+
+/* A UDP datagram read with a short buffer is truncated and the rest discarded. */
+CHECK(udp_truncates_datagram)
+{
+    char buf[8];
+    xsend_all(c->a, "12345678", 8);
+    ssize_t n = p1_recv_wait(c->b, buf, 4, 0, 1000);
+    ssize_t m = recv(c->b, buf, sizeof buf, MSG_DONTWAIT);
+    outcome(c, "%zd, then %s", n, m < 0 ? errno_name(errno) : "more data");
+}
+INSTANTIATE(udp_truncates_datagram, KINDS_UDP)
+
+/* SO_PROTOCOL on both ends: IPPROTO_TCP for TCP, IPPROTO_UDP for UDP. */
+CHECK(so_protocol_both_ends)
+{
+#ifdef QUIRK_NO_SO_PROTOCOL
+    UNSUPPORTED(c, QUIRK_NO_SO_PROTOCOL);
+#else
+    int pa, pb, want = c->kind->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+    if (p1_sockopt_int(c->a, SO_PROTOCOL, &pa) < 0 || p1_sockopt_int(c->b, SO_PROTOCOL, &pb) < 0)
+        outcome(c, "%s", errno_name(errno));
+    else if (pa == want && pb == want)
+        outcome(c, "ok");
+    else
+        outcome(c, "a=%d b=%d want %d", pa, pb, want);
+#endif
+}
+INSTANTIATE(so_protocol_both_ends, KINDS_TCP)
+INSTANTIATE(so_protocol_both_ends, KINDS_UDP)
+
+/* send() after shutdown(SHUT_WR) on a connected UDP socket. */
+CHECK(udp_shut_wr_send)
+{
+    if (shutdown(c->a, SHUT_WR) < 0) {
+        outcome(c, "shutdown %s", errno_name(errno));
+        return;
+    }
+    outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
+    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+}
+INSTANTIATE(udp_shut_wr_send, KINDS_UDP)
+
+/* shutdown() on a UDP socket that was never connected: ENOTCONN. */
+CHECK(udp_shutdown_unconnected)
+{
+    int s = socket(c->kind->domain, SOCK_DGRAM, 0);
+    cr_assert(s >= 0);
+    int r = shutdown(s, SHUT_RDWR);
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    xclose(&s);
+}
+INSTANTIATE(udp_shutdown_unconnected, KINDS_UDP)
