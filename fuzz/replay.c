@@ -13,9 +13,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static unsigned long ran;
+static unsigned timeout_s = 10;
+
+/* A watchdog per input: a harness or library that blocks fails the test instead of hanging. */
+static void on_alarm(int sig)
+{
+    static const char msg[] = "\nreplay: input timed out (blocked or looping)\n";
+    (void)sig;
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    abort();
+}
 
 static int run_file(const char *path)
 {
@@ -51,7 +64,10 @@ static int run_file(const char *path)
     }
     memcpy(exact, buf, len);
     free(buf);
+    fprintf(stderr, "replay: %s\n", path);
+    alarm(timeout_s);
     LLVMFuzzerTestOneInput(exact, len);
+    alarm(0);
     free(exact);
     if (getenv("FZ_TRACE")) {
         fprintf(stderr, "== %s\n", path);
@@ -119,6 +135,13 @@ static int run_dir(const char *dir)
 int main(int argc, char **argv)
 {
     int rc = 0;
+    const char *t = getenv("FZ_REPLAY_TIMEOUT");
+    if (t && atoi(t) > 0)
+        timeout_s = (unsigned)atoi(t);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) == 0 && S_ISREG(st.st_mode))

@@ -1,0 +1,399 @@
+/*
+ * frame_api_sequence: a program of API calls on both ends of a socketpair.
+ *
+ * Input: [cfg1][cfg2] then operations [op][a][b]:
+ *   cfg1  bits 0-1 type (stream, stream, seqpacket, dgram), bits 2-3 SO_SNDBUF
+ *         (default, 4096, 16384, 65536), bits 4-5 sendq_max, bits 6-7 max_payload
+ *   cfg2  bits 0-2 max_fds {0, 1, 2, 4, 8, 16}, bit 3 close_fd_on_fini
+ *   op    bits 0-2 call: 0-1 send, 2 flush, 3-4 receive, 5 shutdown, 6 close (a == 0) or
+ *         flush, 7 frame_recv_wait(0); bit 3 end; bits 4-6 descriptors; bit 7 take (else
+ *         borrow). a: message type / shutdown how; b: payload size class.
+ * Invariants: messages arrive in order and intact; received descriptors refer to the file
+ * sent (st_dev, st_ino) and are close-on-exec; the send queue stays within sendq_max;
+ * frame_flush never blocks; no descriptor leaks after frame_chan_fini.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "fuzz_common.h"
+#include "frame.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define T "frame_api_sequence"
+#define MAX_OPS 96
+#define MAX_EXP 256
+#define MAX_REAL_FDS 64
+#define PAYLOAD_MAX 65536
+
+struct expmsg {
+    uint32_t type, id, len;
+    unsigned nfds;
+    dev_t dev[8];
+    ino_t ino[8];
+};
+
+struct side {
+    struct frame_chan chan;
+    int fd, open, shut_rd, shut_wr;
+    struct expmsg exp[MAX_EXP]; /* what this end is to receive */
+    unsigned nexp, nrecv;
+    int broken; /* the direction into this end lost data: check order of what arrives only */
+};
+
+static struct side S[2];
+static struct frame_opts opts;
+static int type, close_on_fini;
+static unsigned real_fds, opno;
+static uint32_t next_id;
+static uint8_t payload[PAYLOAD_MAX];
+
+static void fill(uint32_t id, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++)
+        payload[i] = (uint8_t)(id * 31 + i * 7 + (i >> 8));
+}
+
+static int make_fd(unsigned k, int *other)
+{
+    int p[2];
+    *other = -1;
+    if (k % 3 == 1)
+        return open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (pipe(p) < 0)
+        return -1;
+    *other = p[k % 3 == 0];
+    return p[k % 3 != 0];
+}
+
+static void close_list(const int *fds, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (fds[i] >= 0)
+            fz_close(fds[i]);
+    }
+}
+
+static int peer_gone(int e)
+{
+    int p = 1 - e;
+    return !S[p].open || S[p].shut_rd || S[e].shut_wr;
+}
+
+static int send_errno_ok(int e, int err, uint32_t len, unsigned nfds)
+{
+    if (nfds && opts.max_fds == 0)
+        return err == EINVAL;
+    if (len > opts.max_payload || nfds > opts.max_fds)
+        return err == E2BIG;
+    if (FRAME_HDR_LEN + (size_t)len > opts.sendq_max - frame_pending(&S[e].chan))
+        return err == ENOBUFS;
+    return peer_gone(e) &&
+           (err == EPIPE || err == ECONNRESET || err == ECONNREFUSED || err == ENOTCONN);
+}
+
+/* Appends what end 1-e is to receive; 0 when the list is full. */
+static int record(int e, uint32_t id, uint32_t len, const int *fds, unsigned nfds)
+{
+    struct side *r = &S[1 - e];
+    if (r->nexp == MAX_EXP) {
+        r->broken = 1;
+        return 0;
+    }
+    struct expmsg *m = &r->exp[r->nexp++];
+    m->type = id & 0xff;
+    m->id = id;
+    m->len = len;
+    m->nfds = nfds;
+    for (unsigned i = 0; i < nfds; i++) {
+        struct stat st;
+        if (fstat(fds[i], &st) < 0)
+            fz_fail(T, "fstat of a descriptor to send: %s", fz_errno_name(errno));
+        m->dev[i] = st.st_dev;
+        m->ino[i] = st.st_ino;
+    }
+    return 1;
+}
+
+static uint32_t size_of(uint8_t b)
+{
+    uint32_t n = b < 128 ? b : b < 192 ? (uint32_t)(b - 128) * 64 : (uint32_t)(b - 192) * 1024;
+    if (type != SOCK_STREAM && n > 2000)
+        n = 2000 + (n % 64); /* datagrams must fit the smallest SO_SNDBUF */
+    return n;
+}
+
+static void op_send(int e, uint8_t op, uint8_t b)
+{
+    int fds[8], other[8];
+    unsigned nfds = 0, want = (op >> 4) & 7;
+    int take = op >> 7;
+    for (; nfds < want && real_fds < MAX_REAL_FDS; nfds++, real_fds++) {
+        if ((fds[nfds] = make_fd(nfds + opno, &other[nfds])) < 0)
+            break;
+    }
+    uint32_t len = size_of(b), id = ++next_id;
+    fill(id, len);
+    int recorded = nfds ? record(e, id, len, fds, nfds) : 0;
+    int rc = frame_send(&S[e].chan, id & 0xff, id, payload, len, fds, nfds,
+                        take ? FRAME_FDS_TAKE : FRAME_FDS_BORROW);
+    int err = rc < 0 ? errno : 0;
+    fz_trace("#%u end%d send id=%u len=%u nfds=%u %s -> %d %s pending=%zu", opno, e, id, len, nfds,
+             take ? "take" : "borrow", rc, fz_errno_name(err), frame_pending(&S[e].chan));
+    if (rc < 0 && !send_errno_ok(e, err, len, nfds))
+        fz_fail(T, "frame_send failed with %s", fz_errno_name(err));
+    if (rc == 0 && !nfds)
+        record(e, id, len, fds, 0);
+    if (rc < 0 && recorded)
+        S[1 - e].nexp--;
+    if (rc < 0 && (err == EPIPE || err == ECONNRESET))
+        S[1 - e].broken = 1;
+    if (frame_pending(&S[e].chan) > opts.sendq_max)
+        fz_fail(T, "%zu bytes pending above sendq_max %zu", frame_pending(&S[e].chan),
+                opts.sendq_max);
+    if (!(rc == 0 && take))
+        close_list(fds, nfds);
+    close_list(other, nfds);
+}
+
+static void op_flush(int e)
+{
+    int rc = frame_flush(&S[e].chan);
+    int err = rc < 0 ? errno : 0;
+    size_t pending = frame_pending(&S[e].chan);
+    fz_trace("#%u end%d flush -> %d %s pending=%zu", opno, e, rc, fz_errno_name(err), pending);
+    if (rc == 0 && pending != 0)
+        fz_fail(T, "frame_flush returned 0 with %zu bytes pending", pending);
+    if (rc < 0 && (err == EAGAIN || err == EWOULDBLOCK) && pending == 0)
+        fz_fail(T, "frame_flush said EAGAIN with an empty queue");
+    if (rc < 0 && err != EAGAIN && err != EWOULDBLOCK) {
+        if (!peer_gone(e))
+            fz_fail(T, "frame_flush failed with %s", fz_errno_name(err));
+        S[1 - e].broken = 1;
+    }
+}
+
+static void check_msg(int e, struct frame_msg *msg)
+{
+    struct side *s = &S[e];
+    if (s->broken)
+        return;
+    if (s->nrecv >= s->nexp)
+        fz_fail(T, "end%d received message id=%u that was never sent", e, msg->id);
+    const struct expmsg *m = &s->exp[s->nrecv];
+    if (msg->id != m->id || msg->type != m->type || msg->len != m->len || msg->nfds != m->nfds)
+        fz_fail(T, "end%d message %u: got id=%u len=%u nfds=%u, expected id=%u len=%u nfds=%u", e,
+                s->nrecv, msg->id, msg->len, msg->nfds, m->id, m->len, m->nfds);
+    fill(m->id, m->len);
+    if (memcmp(msg->payload, payload, m->len) != 0)
+        fz_fail(T, "end%d message id=%u: payload differs", e, m->id);
+    for (unsigned i = 0; i < m->nfds; i++) {
+        struct stat st;
+        if (fstat(msg->fds[i], &st) < 0 || st.st_dev != m->dev[i] || st.st_ino != m->ino[i])
+            fz_fail(T, "end%d message id=%u: descriptor %u is not the file sent", e, m->id, i);
+    }
+}
+
+static void take_msg(int e, struct frame_msg *msg)
+{
+    fz_trace("  end%d message id=%u len=%u nfds=%u", e, msg->id, msg->len, msg->nfds);
+    for (unsigned i = 0; i < msg->nfds; i++) {
+        if (!fz_is_cloexec(msg->fds[i]))
+            fz_fail(T, "received descriptor %d is not close-on-exec", msg->fds[i]);
+    }
+    check_msg(e, msg);
+    S[e].nrecv++;
+    for (unsigned i = msg->id & 1; i < msg->nfds; i += 2) {
+        int fd = frame_msg_take_fd(msg, i);
+        if (fd < 0)
+            fz_fail(T, "frame_msg_take_fd failed: %s", fz_errno_name(errno));
+        fz_close(fd);
+    }
+    frame_msg_release(msg);
+}
+
+static void recv_failed(int e, const char *call, int err)
+{
+    fz_trace("  end%d %s -> %s", e, call, fz_errno_name(err));
+    if (!S[e].broken && !S[e].shut_rd)
+        fz_fail(T, "end%d %s failed with %s on an intact stream", e, call, fz_errno_name(err));
+}
+
+/* Receives until EAGAIN, end of file or an error; returns messages taken. */
+static unsigned op_recv(int e)
+{
+    struct frame_msg msg;
+    unsigned got = 0;
+    for (int step = 0; step < 100000; step++) {
+        ssize_t r = frame_recv(&S[e].chan);
+        int err = errno, rc;
+        while ((rc = frame_next(&S[e].chan, &msg)) == 1) {
+            take_msg(e, &msg);
+            got++;
+        }
+        if (rc < 0) {
+            recv_failed(e, "frame_next", errno);
+            return got;
+        }
+        if (r == 0)
+            return got;
+        if (r < 0 && err != EINTR) {
+            if (err != EAGAIN && err != EWOULDBLOCK)
+                recv_failed(e, "frame_recv", err);
+            return got;
+        }
+    }
+    fz_fail(T, "end%d receiver makes no progress", e);
+}
+
+static void op_recv_wait(int e)
+{
+    struct frame_msg msg;
+    int rc = frame_recv_wait(&S[e].chan, &msg, 0);
+    int err = rc < 0 ? errno : 0;
+    fz_trace("#%u end%d recv_wait(0) -> %d %s", opno, e, rc, fz_errno_name(err));
+    if (rc == 1)
+        take_msg(e, &msg);
+    else if (rc < 0 && err != ETIMEDOUT && err != EAGAIN)
+        recv_failed(e, "frame_recv_wait", err);
+}
+
+static void op_shutdown(int e, uint8_t a)
+{
+    static const int hows[3] = {SHUT_RD, SHUT_WR, SHUT_RDWR};
+    int how = a % 3;
+    (void)shutdown(S[e].fd, hows[how]);
+    fz_trace("#%u end%d shutdown %d", opno, e, how);
+    S[e].shut_rd |= how != 1;
+    S[e].shut_wr |= how != 0;
+    S[e].broken |= how != 1;
+    S[1 - e].broken |= how != 0;
+}
+
+static void close_side(int e)
+{
+    fz_trace("#%u end%d fini", opno, e);
+    frame_chan_fini(&S[e].chan);
+    if (!close_on_fini)
+        fz_close(S[e].fd);
+    S[e].open = 0;
+    S[0].broken = S[1].broken = 1;
+}
+
+static void run_op(uint8_t op, uint8_t a, uint8_t b)
+{
+    int e = (op >> 3) & 1;
+    if (!S[e].open)
+        return;
+    switch (op & 7) {
+    case 0:
+    case 1:
+        op_send(e, op, b);
+        break;
+    case 2:
+        op_flush(e);
+        break;
+    case 3:
+    case 4:
+        fz_trace("#%u end%d recv", opno, e);
+        op_recv(e);
+        break;
+    case 5:
+        op_shutdown(e, a);
+        break;
+    case 6:
+        if (a == 0)
+            close_side(e);
+        else
+            op_flush(e);
+        break;
+    default:
+        op_recv_wait(e);
+    }
+}
+
+/* Flushes and receives until both queues are empty, then checks nothing was lost. */
+static void settle(void)
+{
+    for (int round = 0; round < 10000; round++) {
+        unsigned moved = 0;
+        for (int e = 0; e < 2; e++) {
+            if (S[e].open && frame_pending(&S[e].chan))
+                (void)frame_flush(&S[e].chan);
+            if (S[e].open)
+                moved += op_recv(e);
+        }
+        int pending = (S[0].open && frame_pending(&S[0].chan) && !peer_gone(0)) ||
+                      (S[1].open && frame_pending(&S[1].chan) && !peer_gone(1));
+        if (!pending && !moved)
+            break;
+    }
+    for (int e = 0; e < 2; e++) {
+        if (S[e].open && !S[e].broken && S[e].nrecv != S[e].nexp)
+            fz_fail(T, "end%d received %u of %u messages", e, S[e].nrecv, S[e].nexp);
+    }
+}
+
+static int setup(uint8_t c1, uint8_t c2)
+{
+    static const int types[4] = {SOCK_STREAM, SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM};
+    static const int sndbufs[4] = {0, 4096, 16384, 65536};
+    static const size_t sendqs[4] = {FRAME_SENDQ_MAX_DEFAULT, 1024, 65536, 1u << 20};
+    static const uint32_t payloads[4] = {255, 4096, 65536, FRAME_MAX_PAYLOAD_DEFAULT};
+    static const unsigned fdmax[8] = {0, 1, 2, 4, 8, 16, 16, 16};
+    int sv[2];
+    type = types[c1 & 3];
+    frame_opts_default(&opts);
+    opts.max_payload = payloads[c1 >> 6];
+    opts.sendq_max = sendqs[(c1 >> 4) & 3];
+    if (opts.sendq_max < FRAME_HDR_LEN + (size_t)opts.max_payload)
+        opts.sendq_max = FRAME_HDR_LEN + (size_t)opts.max_payload;
+    opts.max_fds = fdmax[c2 & 7];
+    opts.close_fd_on_fini = close_on_fini = (c2 >> 3) & 1;
+    if (fz_socketpair(type, sv) < 0)
+        return -1;
+    for (int e = 0; e < 2; e++) {
+        memset(&S[e], 0, offsetof(struct side, exp));
+        S[e].nexp = S[e].nrecv = 0;
+        S[e].broken = 0;
+        S[e].fd = sv[e];
+        if (sndbufs[(c1 >> 2) & 3])
+            (void)setsockopt(sv[e], SOL_SOCKET, SO_SNDBUF, &sndbufs[(c1 >> 2) & 3], sizeof(int));
+        if (frame_chan_init(&S[e].chan, sv[e], &opts) < 0)
+            fz_fail(T, "frame_chan_init: %s", fz_errno_name(errno));
+        S[e].open = 1;
+    }
+    real_fds = 0;
+    next_id = 0;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fz_fdset before;
+    struct fz_in in = {data, size};
+    fz_fdset_probe(&before);
+    fz_trace_reset();
+    uint8_t c1 = fz_u8(&in), c2 = fz_u8(&in);
+    if (setup(c1, c2) < 0)
+        return 0;
+    fz_trace("type=%d max_payload=%u max_fds=%u sendq_max=%zu", type, opts.max_payload,
+             opts.max_fds, opts.sendq_max);
+    for (opno = 0; opno < MAX_OPS && in.n > 0; opno++) {
+        uint8_t op = fz_u8(&in), a = fz_u8(&in);
+        run_op(op, a, fz_u8(&in));
+    }
+    settle();
+    for (int e = 0; e < 2; e++) {
+        if (S[e].open)
+            close_side(e);
+    }
+    fz_fdset_expect(&before, T);
+    return 0;
+}
