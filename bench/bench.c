@@ -136,8 +136,7 @@ static void phase(struct ctx *c, enum bench_kind kind, size_t payload)
     for (size_t i = 0; bench_transports[i] != NULL && n < MAX_JOBS; i++) {
         const struct transport *t = bench_transports[i];
         struct job *j = &jobs[n];
-        if (!(t->caps & cap_of(kind)) ||
-            (!selected(c->o.only, t->name) && strcmp(t->name, "raw-stream") != 0))
+        if (!(t->caps & cap_of(kind)) || !selected(c->o.only, t->name))
             continue;
         memset(j, 0, sizeof *j);
         j->t = t;
@@ -192,16 +191,20 @@ static void run_all(struct ctx *c)
 {
     if (selected(c->o.benches, "throughput"))
         FOR_EACH(tp_payloads, p)
-        if (want_payload(c, tp_payloads[p_i])) phase(c, KIND_THROUGHPUT, tp_payloads[p_i]);
+    if (want_payload(c, tp_payloads[p_i]))
+        phase(c, KIND_THROUGHPUT, tp_payloads[p_i]);
     if (selected(c->o.benches, "latency"))
         FOR_EACH(lat_payloads, p)
-        if (want_payload(c, lat_payloads[p_i])) phase(c, KIND_LATENCY, lat_payloads[p_i]);
+    if (want_payload(c, lat_payloads[p_i]))
+        phase(c, KIND_LATENCY, lat_payloads[p_i]);
     if (selected(c->o.benches, "fdpass"))
         FOR_EACH(fd_payloads, p)
-        if (want_payload(c, fd_payloads[p_i])) phase(c, KIND_FDPASS, fd_payloads[p_i]);
+    if (want_payload(c, fd_payloads[p_i]))
+        phase(c, KIND_FDPASS, fd_payloads[p_i]);
     if (selected(c->o.benches, "decode"))
         FOR_EACH(dec_payloads, p)
-        if (want_payload(c, dec_payloads[p_i])) decode_phase(c, dec_payloads[p_i]);
+    if (want_payload(c, dec_payloads[p_i]))
+        decode_phase(c, dec_payloads[p_i]);
 }
 
 static void usage(void)
