@@ -1,0 +1,904 @@
+/* Ancillary data: SCM_RIGHTS descriptor passing and the peer-credential APIs of each OS. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+#ifdef SOCKSPEC_HAVE_LOCAL_PEERCRED
+#include <sys/ucred.h>
+#endif
+
+#include "harness.h"
+#include "p3_util.h"
+
+#define CATEGORY ancillary
+
+#if (defined(SOCKSPEC_HAVE_LOCAL_PEERCRED) || defined(SOCKSPEC_HAVE_LOCAL_CREDS)) &&               \
+    !defined(SOL_LOCAL)
+#define SOL_LOCAL 0 /* FreeBSD/macOS unix.4: the local-domain option level is 0 */
+#endif
+
+/* Kind lists of this file. */
+#define KINDS_AN_PAIR3(X, c) X(c, sp_stream) X(c, sp_dgram_nb) X(c, sp_seqpacket_sw)
+#define KINDS_AN_TWO(X, c) X(c, sp_stream) X(c, sp_dgram)
+#define KINDS_AN_STREAM2(X, c) X(c, sp_stream) X(c, fs_stream_sw)
+#define KINDS_AN_MSG2(X, c) X(c, sp_dgram) X(c, sp_seqpacket)
+#define KINDS_AN_CONNCRED(X, c)                                                                    \
+    X(c, sp_stream) X(c, sp_stream_sw) X(c, sp_seqpacket) X(c, fs_stream) X(c, abs_seqpacket_sw)
+#define KINDS_AN_ONE(X, c) X(c, sp_stream)
+
+#define AN_MAXFDS 300
+union an_ctl {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int) * AN_MAXFDS) + 64];
+};
+
+static void msg_init(struct msghdr *m, struct iovec *iov, void *data, size_t len, void *ctl,
+                     size_t ctllen)
+{
+    memset(m, 0, sizeof *m);
+    iov->iov_base = data;
+    iov->iov_len = len;
+    m->msg_iov = iov;
+    m->msg_iovlen = 1;
+    m->msg_control = ctllen ? ctl : NULL;
+    m->msg_controllen = (socklen_t)ctllen;
+}
+
+/* sendmsg() of len bytes with one SCM_RIGHTS message carrying n descriptors; -1 and errno. */
+static ssize_t send_fds(int fd, const int *fds, int n, const void *data, size_t len)
+{
+    union an_ctl ctl;
+    struct msghdr m;
+    struct iovec iov;
+    size_t fdbytes = sizeof(int) * (size_t)n;
+    cr_assert(n >= 0 && n <= AN_MAXFDS);
+    memset(&ctl, 0, sizeof ctl);
+    msg_init(&m, &iov, (void *)(uintptr_t)data, len, ctl.buf, CMSG_SPACE(fdbytes));
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(fdbytes);
+    if (n > 0)
+        memcpy(CMSG_DATA(cm), fds, fdbytes);
+    return sendmsg(fd, &m, ss_nosignal);
+}
+
+struct rcvd {
+    ssize_t r; /* recvmsg result */
+    int err;   /* errno when r < 0 */
+    int nfds;  /* descriptors received (all SCM_RIGHTS messages) */
+    int ncmsg; /* control messages received */
+    int flags; /* msg_flags */
+    int fds[AN_MAXFDS];
+};
+
+/* Waits (bounded) for fd to be readable, then one recvmsg() with a ctllen-byte control buffer. */
+static void recv_fds(int fd, void *data, size_t len, size_t ctllen, int flags, struct rcvd *out)
+{
+    union an_ctl ctl;
+    struct msghdr m;
+    struct iovec iov;
+    cr_assert(ctllen <= sizeof ctl.buf);
+    memset(out, 0, sizeof *out);
+    memset(&ctl, 0, sizeof ctl);
+    (void)poll_events(fd, POLLIN, 2000);
+    msg_init(&m, &iov, data, len, ctl.buf, ctllen);
+    out->r = recvmsg(fd, &m, flags | MSG_DONTWAIT);
+    out->err = errno;
+    if (out->r < 0)
+        return;
+    out->flags = m.msg_flags;
+    if (m.msg_controllen == 0 || m.msg_control == NULL)
+        return;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+        out->ncmsg++;
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t bytes = cm->cmsg_len - CMSG_LEN(0);
+        int n = (int)(bytes / sizeof(int));
+        cr_assert(out->nfds + n <= AN_MAXFDS, "too many descriptors");
+        memcpy(out->fds + out->nfds, CMSG_DATA(cm), (size_t)n * sizeof(int));
+        out->nfds += n;
+    }
+}
+
+static void close_rcvd(struct rcvd *r)
+{
+    for (int i = 0; i < r->nfds; i++)
+        if (r->fds[i] >= 0)
+            close(r->fds[i]);
+    r->nfds = 0;
+}
+
+/* "<n>", "<n>+MSG_CTRUNC" or the errno name of a receive. */
+static void rcvd_outcome(struct chan *c, const struct rcvd *r)
+{
+    if (r->r < 0)
+        outcome(c, "%s", errno_name(r->err));
+    else
+        outcome(c, "%d%s", r->nfds, (r->flags & MSG_CTRUNC) ? "+MSG_CTRUNC" : "");
+}
+
+static int same_file(int x, int y)
+{
+    struct stat sx, sy;
+    cr_assert(fstat(x, &sx) == 0 && fstat(y, &sy) == 0, "fstat: %s", errno_name(errno));
+    return sx.st_dev == sy.st_dev && sx.st_ino == sy.st_ino;
+}
+
+/* Sends n copies of one pipe end, receives them: the number of descriptors received. */
+static void pass_n(struct chan *c, int n)
+{
+    int p[2], fds[AN_MAXFDS];
+    char buf[8];
+    struct rcvd r;
+    xpipe(p);
+    for (int i = 0; i < n; i++)
+        fds[i] = p[i % 2];
+    ssize_t s = send_fds(c->a, fds, n, "x", 1);
+    if (s < 0) {
+        outcome(c, "%s", errno_name(errno));
+        close(p[0]);
+        close(p[1]);
+        return;
+    }
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int) * (size_t)n), 0, &r);
+    for (int i = 0; i < r.nfds; i++)
+        cr_expect(same_file(r.fds[i], fds[i]), "descriptor %d is another file", i);
+    cr_expect(n == 0 || r.ncmsg == 1, "%d control messages", r.ncmsg);
+    rcvd_outcome(c, &r);
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+}
+
+/* ---- SCM_RIGHTS counts ---- */
+
+/* One descriptor passes on every AF_UNIX type: "1". */
+CHECK(rights_one_fd)
+{
+    pass_n(c, 1);
+}
+INSTANTIATE(rights_one_fd, KINDS_P3_UNIX)
+
+/* Two descriptors in one message: "2". */
+CHECK(rights_two_fds)
+{
+    pass_n(c, 2);
+}
+INSTANTIATE(rights_two_fds, KINDS_AN_PAIR3)
+
+/* Three descriptors in one message: "3". */
+CHECK(rights_three_fds)
+{
+    pass_n(c, 3);
+}
+INSTANTIATE(rights_three_fds, KINDS_AN_PAIR3)
+
+/* Sixteen descriptors in one message: "16". */
+CHECK(rights_sixteen_fds)
+{
+    pass_n(c, 16);
+}
+INSTANTIATE(rights_sixteen_fds, KINDS_AN_PAIR3)
+
+/* 253 descriptors (Linux SCM_MAX_FD) in one message: "253". */
+CHECK(rights_253_fds)
+{
+    pass_n(c, 253);
+}
+INSTANTIATE(rights_253_fds, KINDS_AN_TWO)
+
+/* 254 descriptors, one beyond Linux SCM_MAX_FD: sendmsg fails with EINVAL. */
+CHECK(rights_254_fds)
+{
+    pass_n(c, 254);
+}
+INSTANTIATE(rights_254_fds, KINDS_AN_TWO)
+
+/* An SCM_RIGHTS message with no descriptors (cmsg_len = CMSG_LEN(0)) delivers none: "0". */
+CHECK(rights_zero_fds)
+{
+    pass_n(c, 0);
+}
+INSTANTIATE(rights_zero_fds, KINDS_AN_ONE)
+
+/* ---- the received descriptors ---- */
+
+/* A received descriptor refers to the same file (st_dev and st_ino equal): "same". */
+CHECK(rights_same_file)
+{
+    int p[2];
+    char buf[4];
+    struct rcvd r;
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[1], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
+    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
+    cr_expect(r.fds[0] != p[1], "the received descriptor reuses the sender's number");
+    outcome(c, "%s", same_file(r.fds[0], p[1]) ? "same" : "different");
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(rights_same_file, KINDS_P3_SP3)
+
+/* Bytes written through a received pipe write end come out of the original read end: "ok". */
+CHECK(rights_passed_pipe_usable)
+{
+    int p[2];
+    char buf[4], in[8] = "";
+    struct rcvd r;
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[1], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    xclose(&p[1]);
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
+    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
+    ssize_t w = write(r.fds[0], "hello", 5);
+    close_rcvd(&r);
+    ssize_t n = read(p[0], in, sizeof in - 1);
+    close(p[0]);
+    outcome(c, "%s", w == 5 && n == 5 && memcmp(in, "hello", 5) == 0 ? "ok" : "broken");
+}
+INSTANTIATE(rights_passed_pipe_usable, KINDS_AN_TWO)
+
+/* A socket end passed through itself keeps working after the original closes: "ok". */
+CHECK(rights_socket_through_itself)
+{
+    char buf[4];
+    struct rcvd r;
+    cr_assert(send_fds(c->a, &c->a, 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
+    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
+    cr_expect(same_file(r.fds[0], c->a), "not the same socket");
+    xclose(&c->a);
+    ssize_t s = send(r.fds[0], "z", 1, ss_nosignal);
+    char in = 0;
+    (void)poll_events(c->b, POLLIN, 2000);
+    ssize_t n = recv(c->b, &in, 1, MSG_DONTWAIT);
+    close_rcvd(&r);
+    outcome(c, "%s", s == 1 && n == 1 && in == 'z' ? "ok" : "broken");
+}
+INSTANTIATE(rights_socket_through_itself, KINDS_P3_SP3)
+
+/* A descriptor in flight keeps its file open: the pipe reader sees no hangup until the
+ * receiver closes it: "none,POLLHUP". */
+CHECK(rights_in_flight_keeps_file_open)
+{
+    int p[2];
+    char buf[4], s1[64], s2[64];
+    struct rcvd r;
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[1], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    xclose(&p[1]);
+    p3_revents(poll_events(p[0], POLLIN, 0), s1, sizeof s1);
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
+    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
+    close_rcvd(&r);
+    p3_revents(poll_events(p[0], POLLIN, 2000), s2, sizeof s2);
+    close(p[0]);
+    outcome(c, "%s,%s", s1, s2);
+}
+INSTANTIATE(rights_in_flight_keeps_file_open, KINDS_AN_TWO)
+
+/* Closing the receiver with a descriptor still queued releases it: the pipe reader gets
+ * POLLHUP. */
+CHECK(rights_released_with_receiver)
+{
+    int p[2];
+    char s[64];
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[1], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    xclose(&p[1]);
+    xclose(&c->b);
+    outcome(c, "%s", p3_revents(poll_events(p[0], POLLIN, 2000), s, sizeof s));
+    close(p[0]);
+}
+INSTANTIATE(rights_released_with_receiver, KINDS_AN_PAIR3)
+
+/* ---- truncation and dropping ---- */
+
+/* Control room for 2 of 3 descriptors: Linux delivers 2 and sets MSG_CTRUNC. */
+CHECK(ctrunc_two_of_three)
+{
+    int p[2], fds[3];
+    char buf[4];
+    struct rcvd r;
+    xpipe(p);
+    fds[0] = p[0], fds[1] = p[1], fds[2] = p[0];
+    cr_assert(send_fds(c->a, fds, 3, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(2 * sizeof(int)), 0, &r);
+    rcvd_outcome(c, &r);
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(ctrunc_two_of_three, KINDS_AN_PAIR3)
+
+/* recvmsg() without a control buffer: no descriptor, MSG_CTRUNC: "0+MSG_CTRUNC". */
+CHECK(ctrunc_without_control_buffer)
+{
+    int p[2];
+    char buf[4];
+    struct rcvd r;
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, 0, 0, &r);
+    rcvd_outcome(c, &r);
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(ctrunc_without_control_buffer, KINDS_AN_PAIR3)
+
+/* read() without a control buffer drops the passed descriptors: "dropped" (none installed). */
+CHECK(read_drops_fds)
+{
+    int p[2];
+    char buf[4];
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    int before = p3_count_fds();
+    (void)poll_events(c->b, POLLIN, 2000);
+    ssize_t n = read(c->b, buf, sizeof buf);
+    int after = p3_count_fds();
+    cr_expect(n == 1, "read returned %zd", n);
+    if (after == before)
+        outcome(c, "dropped");
+    else
+        outcome(c, "installed %d", after - before);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(read_drops_fds, KINDS_AN_PAIR3)
+
+/* MSG_CTRUNC passed as an input flag is ignored: the descriptor arrives: "1". */
+CHECK(ctrunc_input_flag_ignored)
+{
+    int p[2];
+    char buf[4];
+    struct rcvd r;
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), MSG_CTRUNC, &r);
+    rcvd_outcome(c, &r);
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(ctrunc_input_flag_ignored, KINDS_AN_ONE)
+
+/* Fewer free descriptor slots (RLIMIT_NOFILE) than passed descriptors: Linux installs what
+ * fits and sets MSG_CTRUNC: "1+MSG_CTRUNC". */
+CHECK(rights_beyond_rlimit_nofile)
+{
+    int p[2], fds[3];
+    char buf[4];
+    struct rcvd r;
+    struct rlimit old, lim;
+    xpipe(p);
+    fds[0] = p[0], fds[1] = p[1], fds[2] = p[0];
+    cr_assert(send_fds(c->a, fds, 3, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    /* The smallest limit that leaves exactly one free slot. */
+    int free_slots = 0, limit = 0;
+    for (; limit < 4096; limit++)
+        if (fcntl(limit, F_GETFD) < 0 && ++free_slots == 2)
+            break;
+    cr_assert(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)limit;
+    cr_assert(setrlimit(RLIMIT_NOFILE, &lim) == 0, "setrlimit: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(3 * sizeof(int)), 0, &r);
+    cr_assert(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit: %s", errno_name(errno));
+    rcvd_outcome(c, &r);
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(rights_beyond_rlimit_nofile, KINDS_AN_TWO)
+
+/* ---- errors when sending ---- */
+
+/* Passing a closed descriptor: sendmsg fails with EBADF. */
+CHECK(rights_closed_fd_ebadf)
+{
+    int bad = p3_closed_fd();
+    outcome_ret(c, send_fds(c->a, &bad, 1, "x", 1));
+}
+INSTANTIATE(rights_closed_fd_ebadf, KINDS_P3_SP3)
+
+/* Passing -1: sendmsg fails with EBADF. */
+CHECK(rights_minus_one_ebadf)
+{
+    int bad = -1;
+    outcome_ret(c, send_fds(c->a, &bad, 1, "x", 1));
+}
+INSTANTIATE(rights_minus_one_ebadf, KINDS_AN_ONE)
+
+/* cmsg_len smaller than a cmsghdr: sendmsg fails with EINVAL (Linux). */
+CHECK(cmsg_len_too_small)
+{
+    union an_ctl ctl;
+    struct msghdr m;
+    struct iovec iov;
+    memset(&ctl, 0, sizeof ctl);
+    msg_init(&m, &iov, "x", 1, ctl.buf, CMSG_SPACE(sizeof(int)));
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = 1;
+    outcome_ret(c, sendmsg(c->a, &m, ss_nosignal));
+}
+INSTANTIATE(cmsg_len_too_small, KINDS_AN_ONE)
+
+/* SCM_RIGHTS over IP: "<sendmsg result>;<descriptors received>" (Linux: "1;0", dropped). */
+static void rights_over_ip(struct chan *c)
+{
+    int p[2];
+    char buf[4];
+    struct rcvd r;
+    xpipe(p);
+    ssize_t s = send_fds(c->a, &p[0], 1, "x", 1);
+    if (s < 0) {
+        outcome(c, "%s", errno_name(errno));
+    } else {
+        recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
+        outcome(c, "%zd;%d", s, r.nfds);
+        close_rcvd(&r);
+    }
+    close(p[0]);
+    close(p[1]);
+}
+
+/* SCM_RIGHTS over TCP: Linux sends the byte and silently drops the descriptor: "1;0". */
+CHECK(rights_over_tcp)
+{
+    rights_over_ip(c);
+}
+INSTANTIATE(rights_over_tcp, KINDS_TCP)
+
+/* SCM_RIGHTS over UDP: Linux sends the datagram and silently drops the descriptor: "1;0". */
+CHECK(rights_over_udp)
+{
+    rights_over_ip(c);
+}
+INSTANTIATE(rights_over_udp, KINDS_UDP)
+
+/* Two SCM_RIGHTS messages in one sendmsg: Linux merges them into one: "2 fds in 1 cmsg". */
+CHECK(rights_two_cmsgs_one_send)
+{
+    union an_ctl ctl;
+    struct msghdr m;
+    struct iovec iov;
+    struct rcvd r;
+    int p[2];
+    char buf[4];
+    xpipe(p);
+    memset(&ctl, 0, sizeof ctl);
+    msg_init(&m, &iov, "x", 1, ctl.buf, 2 * CMSG_SPACE(sizeof(int)));
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    for (int i = 0; i < 2; i++) {
+        cr_assert(cm != NULL, "no room for control message %d", i);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &p[i], sizeof(int));
+        cm = CMSG_NXTHDR(&m, cm);
+    }
+    ssize_t s = sendmsg(c->a, &m, ss_nosignal);
+    if (s < 0) {
+        outcome(c, "%s", errno_name(errno));
+    } else {
+        recv_fds(c->b, buf, sizeof buf, 2 * CMSG_SPACE(sizeof(int)), 0, &r);
+        if (r.r < 0)
+            outcome(c, "%s", errno_name(r.err));
+        else
+            outcome(c, "%d fds in %d cmsg%s", r.nfds, r.ncmsg,
+                    (r.flags & MSG_CTRUNC) ? " CTRUNC" : "");
+        close_rcvd(&r);
+    }
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(rights_two_cmsgs_one_send, KINDS_AN_PAIR3)
+
+/* msg_controllen a few bytes longer than the one SCM_RIGHTS message: Linux accepts: "1". */
+CHECK(rights_control_longer_than_cmsg)
+{
+    union an_ctl ctl;
+    struct msghdr m;
+    struct iovec iov;
+    struct rcvd r;
+    int p[2];
+    char buf[4];
+    xpipe(p);
+    memset(&ctl, 0, sizeof ctl);
+    msg_init(&m, &iov, "x", 1, ctl.buf, CMSG_SPACE(sizeof(int)) + sizeof(int));
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &p[0], sizeof(int));
+    if (sendmsg(c->a, &m, ss_nosignal) < 0) {
+        outcome(c, "%s", errno_name(errno));
+    } else {
+        recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
+        rcvd_outcome(c, &r);
+        close_rcvd(&r);
+    }
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(rights_control_longer_than_cmsg, KINDS_AN_TWO)
+
+/* ---- close-on-exec ---- */
+
+/* MSG_CMSG_CLOEXEC sets FD_CLOEXEC on received descriptors: "cloexec". */
+CHECK(cmsg_cloexec_sets_flag)
+{
+#ifdef QUIRK_NO_MSG_CMSG_CLOEXEC
+    UNSUPPORTED(c, "MSG_CMSG_CLOEXEC");
+#else
+    int p[2];
+    char buf[4];
+    struct rcvd r;
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), MSG_CMSG_CLOEXEC, &r);
+    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
+    outcome(c, "%s", is_cloexec(r.fds[0]) ? "cloexec" : "not-cloexec");
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+#endif
+}
+INSTANTIATE(cmsg_cloexec_sets_flag, KINDS_AN_PAIR3)
+
+/* Without MSG_CMSG_CLOEXEC a received descriptor is not close-on-exec, even when the sent
+ * one was: "not-cloexec". */
+CHECK(received_fd_not_cloexec)
+{
+    int p[2];
+    char buf[4];
+    struct rcvd r;
+    xpipe(p);
+    cr_assert(fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0, "F_SETFD: %s", errno_name(errno));
+    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
+    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
+    outcome(c, "%s", is_cloexec(r.fds[0]) ? "cloexec" : "not-cloexec");
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(received_fd_not_cloexec, KINDS_AN_PAIR3)
+
+/* ---- stream boundaries and peeking ---- */
+
+/* STREAM: two sends each with a descriptor are not merged by one large read:
+ * "3 bytes+1 fds". */
+CHECK(rights_not_merged_stream)
+{
+    int p[2];
+    char buf[64];
+    struct rcvd r1, r2;
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[0], 1, "aaa", 3) == 3, "sendmsg: %s", errno_name(errno));
+    cr_assert(send_fds(c->a, &p[1], 1, "bbb", 3) == 3, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r1);
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r2);
+    if (r1.r < 0)
+        outcome(c, "%s", errno_name(r1.err));
+    else
+        outcome(c, "%zd bytes+%d fds", r1.r, r1.nfds);
+    close_rcvd(&r1);
+    close_rcvd(&r2);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(rights_not_merged_stream, KINDS_P3_STREAM)
+
+/* STREAM: plain bytes followed by bytes with a descriptor, one large read (Linux: both). */
+CHECK(rights_after_plain_data_stream)
+{
+    int p[2];
+    char buf[64];
+    struct rcvd r1, r2;
+    xpipe(p);
+    xsend_all(c->a, "aaa", 3);
+    cr_assert(send_fds(c->a, &p[0], 1, "bbb", 3) == 3, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r1);
+    memset(&r2, 0, sizeof r2);
+    if (r1.r >= 0 && r1.r < 6)
+        recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r2);
+    if (r1.r < 0)
+        outcome(c, "%s", errno_name(r1.err));
+    else
+        outcome(c, "%zd bytes+%d fds", r1.r, r1.nfds);
+    close_rcvd(&r1);
+    close_rcvd(&r2);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(rights_after_plain_data_stream, KINDS_AN_STREAM2)
+
+/* MSG_PEEK with a control buffer installs a copy; the real receive installs another: "1,1". */
+CHECK(rights_peek_installs_copy)
+{
+    int p[2];
+    char buf[4];
+    struct rcvd pk, r;
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), MSG_PEEK, &pk);
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
+    if (pk.nfds == 1 && r.nfds == 1) {
+        cr_expect(pk.fds[0] != r.fds[0], "peek and receive share a descriptor number");
+        cr_expect(same_file(pk.fds[0], p[0]) && same_file(r.fds[0], p[0]), "another file");
+    }
+    if (pk.r < 0 || r.r < 0)
+        outcome(c, "%s", errno_name(pk.r < 0 ? pk.err : r.err));
+    else
+        outcome(c, "%d,%d", pk.nfds, r.nfds);
+    close_rcvd(&pk);
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(rights_peek_installs_copy, KINDS_AN_PAIR3)
+
+/* STREAM: a zero-length send with a descriptor is dropped; the next byte arrives alone:
+ * "0;1 bytes+0 fds". */
+CHECK(rights_zero_length_stream_dropped)
+{
+    int p[2];
+    char buf[8];
+    struct rcvd r;
+    xpipe(p);
+    ssize_t s = send_fds(c->a, &p[0], 1, "", 0);
+    int e = errno;
+    xsend_all(c->a, "y", 1);
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
+    char ss[32];
+    snprintf(ss, sizeof ss, "%zd", s);
+    if (r.r < 0)
+        outcome(c, "%s;%s", s < 0 ? errno_name(e) : ss, errno_name(r.err));
+    else
+        outcome(c, "%s;%zd bytes+%d fds", s < 0 ? errno_name(e) : ss, r.r, r.nfds);
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(rights_zero_length_stream_dropped, KINDS_AN_STREAM2)
+
+/* DGRAM/SEQPACKET: a zero-length message with a descriptor is delivered with it:
+ * "0 bytes+1 fds". */
+CHECK(rights_zero_length_message)
+{
+    int p[2];
+    char buf[8];
+    struct rcvd r;
+    xpipe(p);
+    cr_assert(send_fds(c->a, &p[0], 1, "", 0) == 0, "sendmsg: %s", errno_name(errno));
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
+    if (r.r < 0)
+        outcome(c, "%s", errno_name(r.err));
+    else
+        outcome(c, "%zd bytes+%d fds", r.r, r.nfds);
+    close_rcvd(&r);
+    close(p[0]);
+    close(p[1]);
+}
+INSTANTIATE(rights_zero_length_message, KINDS_AN_MSG2)
+
+/* ---- peer credentials ---- */
+
+/* "match" when pid (if known, -1 otherwise), uid and gid are this process's. */
+static void cred_outcome(struct chan *c, long pid, long uid, long gid)
+{
+    if ((pid == -1 || pid == (long)getpid()) && uid == (long)geteuid() && gid == (long)getegid())
+        outcome(c, "match");
+    else
+        outcome(c, "pid=%ld uid=%ld gid=%ld", pid, uid, gid);
+}
+
+/* SO_PEERCRED reports this process's pid, uid and gid (Linux ucred, OpenBSD sockpeercred). */
+CHECK(peercred_so_peercred)
+{
+#if defined(SOCKSPEC_HAVE_SO_PEERCRED) && defined(SOCKSPEC_HAVE_SCM_CREDENTIALS)
+    struct ucred cr; /* {pid, uid, gid}: QUIRK_PEERCRED_API */
+#elif defined(SOCKSPEC_HAVE_SO_PEERCRED)
+    struct sockpeercred cr; /* {uid, gid, pid}: QUIRK_PEERCRED_API */
+#endif
+#ifdef SOCKSPEC_HAVE_SO_PEERCRED
+    socklen_t l = sizeof cr;
+    memset(&cr, 0, sizeof cr);
+    if (getsockopt(c->b, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    cr_expect(l == sizeof cr, "optlen %u", (unsigned)l);
+    cred_outcome(c, (long)cr.pid, (long)cr.uid, (long)cr.gid);
+#else
+    UNSUPPORTED(c, "SO_PEERCRED");
+#endif
+}
+INSTANTIATE(peercred_so_peercred, KINDS_AN_CONNCRED)
+
+/* SO_PEERCRED on a DGRAM socketpair (Linux: set by socketpair() too). */
+CHECK(peercred_so_peercred_dgram)
+{
+#if defined(SOCKSPEC_HAVE_SO_PEERCRED) && defined(SOCKSPEC_HAVE_SCM_CREDENTIALS)
+    struct ucred cr;
+#elif defined(SOCKSPEC_HAVE_SO_PEERCRED)
+    struct sockpeercred cr;
+#endif
+#ifdef SOCKSPEC_HAVE_SO_PEERCRED
+    socklen_t l = sizeof cr;
+    memset(&cr, 0, sizeof cr);
+    if (getsockopt(c->b, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    cred_outcome(c, (long)cr.pid, (long)cr.uid, (long)cr.gid);
+#else
+    UNSUPPORTED(c, "SO_PEERCRED");
+#endif
+}
+INSTANTIATE(peercred_so_peercred_dgram, KINDS_SP_DGRAM)
+
+/* LOCAL_PEERCRED (FreeBSD, macOS) reports this process's uid and gid in a struct xucred. */
+CHECK(peercred_local_peercred)
+{
+#ifdef SOCKSPEC_HAVE_LOCAL_PEERCRED
+    struct xucred xu;
+    socklen_t l = sizeof xu;
+    memset(&xu, 0, sizeof xu);
+    if (getsockopt(c->b, SOL_LOCAL, LOCAL_PEERCRED, &xu, &l) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    cr_expect(xu.cr_version == XUCRED_VERSION, "xucred version %u", (unsigned)xu.cr_version);
+    cred_outcome(c, -1, (long)xu.cr_uid, xu.cr_ngroups > 0 ? (long)xu.cr_groups[0] : -2);
+#else
+    UNSUPPORTED(c, "LOCAL_PEERCRED");
+#endif
+}
+INSTANTIATE(peercred_local_peercred, KINDS_AN_CONNCRED)
+
+/* getpeereid() reports this process's effective uid and gid. */
+CHECK(peercred_getpeereid)
+{
+#ifdef SOCKSPEC_HAVE_GETPEEREID
+    uid_t u;
+    gid_t g;
+    if (getpeereid(c->b, &u, &g) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    cred_outcome(c, -1, (long)u, (long)g);
+#else
+    UNSUPPORTED(c, "getpeereid");
+#endif
+}
+INSTANTIATE(peercred_getpeereid, KINDS_AN_CONNCRED)
+
+#if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
+/* Sends "x" from c->a (with an explicit SCM_CREDENTIALS of our own if explicit), receives on
+ * c->b: the credentials received, or "none". */
+static void scm_credentials_outcome(struct chan *c, int passcred, int explicit_creds)
+{
+    union an_ctl ctl;
+    struct msghdr m;
+    struct iovec iov;
+    char buf[4];
+    int one = 1;
+    if (passcred)
+        cr_assert(setsockopt(c->b, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0,
+                  "SO_PASSCRED: %s", errno_name(errno));
+    if (explicit_creds) {
+        struct ucred me = {getpid(), geteuid(), getegid()};
+        memset(&ctl, 0, sizeof ctl);
+        msg_init(&m, &iov, "x", 1, ctl.buf, CMSG_SPACE(sizeof me));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_CREDENTIALS;
+        cm->cmsg_len = CMSG_LEN(sizeof me);
+        memcpy(CMSG_DATA(cm), &me, sizeof me);
+        cr_assert(sendmsg(c->a, &m, ss_nosignal) == 1, "sendmsg: %s", errno_name(errno));
+    } else {
+        xsend_all(c->a, "x", 1);
+    }
+    memset(&ctl, 0, sizeof ctl);
+    msg_init(&m, &iov, buf, sizeof buf, ctl.buf, sizeof ctl.buf);
+    (void)poll_events(c->b, POLLIN, 2000);
+    ssize_t r = recvmsg(c->b, &m, MSG_DONTWAIT);
+    if (r < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    outcome(c, "none");
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
+            struct ucred got;
+            memcpy(&got, CMSG_DATA(cm), sizeof got);
+            cred_outcome(c, (long)got.pid, (long)got.uid, (long)got.gid);
+        }
+}
+#endif
+
+/* SCM_CREDENTIALS arrive with every message once the receiver sets SO_PASSCRED: "match". */
+CHECK(scm_credentials_with_passcred)
+{
+#if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
+    scm_credentials_outcome(c, 1, 0);
+#else
+    UNSUPPORTED(c, "SCM_CREDENTIALS");
+#endif
+}
+INSTANTIATE(scm_credentials_with_passcred, KINDS_P3_SP3)
+
+/* Without SO_PASSCRED on the receiver, even explicitly sent SCM_CREDENTIALS are not
+ * delivered: "none". */
+CHECK(scm_credentials_without_passcred)
+{
+#if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
+    scm_credentials_outcome(c, 0, 1);
+#else
+    UNSUPPORTED(c, "SCM_CREDENTIALS");
+#endif
+}
+INSTANTIATE(scm_credentials_without_passcred, KINDS_AN_TWO)
+
+/* Explicit SCM_CREDENTIALS with this process's own ids reach a SO_PASSCRED receiver. */
+CHECK(scm_credentials_explicit_own)
+{
+#if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
+    scm_credentials_outcome(c, 1, 1);
+#else
+    UNSUPPORTED(c, "SCM_CREDENTIALS");
+#endif
+}
+INSTANTIATE(scm_credentials_explicit_own, KINDS_AN_TWO)
+
+/* LOCAL_CREDS on the receiver: each message carries SCM_CREDS (struct sockcred) with this
+ * process's effective uid and gid (FreeBSD, NetBSD). */
+CHECK(scm_creds_local_creds)
+{
+#if defined(SOCKSPEC_HAVE_SCM_CREDS) && defined(SOCKSPEC_HAVE_LOCAL_CREDS)
+    union an_ctl ctl;
+    struct msghdr m;
+    struct iovec iov;
+    char buf[4];
+    int one = 1;
+    cr_assert(setsockopt(c->b, SOL_LOCAL, LOCAL_CREDS, &one, sizeof one) == 0, "LOCAL_CREDS: %s",
+              errno_name(errno));
+    xsend_all(c->a, "x", 1);
+    memset(&ctl, 0, sizeof ctl);
+    msg_init(&m, &iov, buf, sizeof buf, ctl.buf, sizeof ctl.buf);
+    (void)poll_events(c->b, POLLIN, 2000);
+    if (recvmsg(c->b, &m, MSG_DONTWAIT) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    outcome(c, "none");
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDS) {
+            struct sockcred sc;
+            memcpy(&sc, CMSG_DATA(cm), sizeof sc);
+            cred_outcome(c, -1, (long)sc.sc_euid, (long)sc.sc_egid);
+        }
+#else
+    UNSUPPORTED(c, "SCM_CREDS");
+#endif
+}
+INSTANTIATE(scm_creds_local_creds, KINDS_AN_TWO)
