@@ -1,0 +1,596 @@
+/*
+ * Message boundaries on DGRAM, SEQPACKET and UDP: one send is one receive, short buffers
+ * truncate, MSG_PEEK / MSG_TRUNC / MSG_WAITALL, zero-length messages, the largest message.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "bbs_util.h"
+#include "harness.h"
+
+#define CATEGORY boundary
+
+/* Kind lists of this file: one or two kinds per origin where the behaviour should not vary. */
+#define BD_ALL(X, c)                                                                               \
+    X(c, sp_dgram) X(c, sp_seqpacket_nb_sw) X(c, fs_dgram_sw) X(c, abs_seqpacket) X(c, udp4)
+#define BD_UNIX(X, c)                                                                              \
+    X(c, sp_dgram)                                                                                 \
+    X(c, sp_dgram_nb_sw) X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_dgram_sw)             \
+        X(c, abs_seqpacket)
+#define BD_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram) X(c, udp6)
+#define BD_UNIX_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram)
+#define BD_SEQPACKET(X, c) X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_seqpacket_sw)
+#define BD_BLOCKING(X, c) X(c, sp_dgram) X(c, sp_seqpacket_sw) X(c, fs_dgram) X(c, udp4)
+#define BD_SP(X, c) X(c, sp_dgram) X(c, sp_seqpacket_sw)
+
+/* Sends exactly n bytes as one message from a, fatal otherwise. */
+static void tx(struct chan *c, const void *buf, size_t n)
+{
+    ssize_t r = send(c->a, buf, n, ss_nosignal);
+    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r, r < 0 ? errno_name(errno) : "short");
+}
+
+/* Waits (bounded) for b to be readable, then receives without blocking. */
+static ssize_t rx(struct chan *c, void *buf, size_t n, int flags)
+{
+    (void)poll_events(c->b, POLLIN, 2000);
+    return recv(c->b, buf, n, flags | MSG_DONTWAIT);
+}
+
+/* Receives once more without waiting: the errno name, or the length. */
+static void append_next(struct chan *c, char *out, size_t len)
+{
+    char buf[256];
+    ssize_t r = recv(c->b, buf, sizeof buf, MSG_DONTWAIT);
+    size_t used = strlen(out);
+    if (r < 0)
+        snprintf(out + used, len - used, "%s", errno_name(errno));
+    else
+        snprintf(out + used, len - used, "%zd", r);
+}
+
+/* ---- one send, one receive --------------------------------------------------------------- */
+
+/* Three sends (10, 20, 30 bytes) are three receives, then nothing: "10,20,30,EAGAIN". */
+CHECK(one_send_one_recv)
+{
+    char buf[1000], res[64] = "";
+    memset(buf, 'm', sizeof buf);
+    tx(c, buf, 10);
+    tx(c, buf, 20);
+    tx(c, buf, 30);
+    for (int i = 0; i < 3; i++) {
+        ssize_t r = rx(c, buf, sizeof buf, 0);
+        size_t used = strlen(res);
+        if (r < 0)
+            snprintf(res + used, sizeof res - used, "%s,", errno_name(errno));
+        else
+            snprintf(res + used, sizeof res - used, "%zd,", r);
+    }
+    append_next(c, res, sizeof res);
+    outcome(c, "%s", res);
+}
+INSTANTIATE(one_send_one_recv, BD_ALL)
+
+/* Two 100-byte messages and a 1000-byte buffer: the receive returns only the first, 100. */
+CHECK(large_buffer_no_merge)
+{
+    char buf[1000];
+    memset(buf, 'm', sizeof buf);
+    tx(c, buf, 100);
+    tx(c, buf, 100);
+    outcome_ret(c, rx(c, buf, sizeof buf, 0));
+}
+INSTANTIATE(large_buffer_no_merge, BD_ALL)
+
+/* read()/write() keep boundaries as send()/recv() do: read(1000) of two 100s returns 100. */
+CHECK(read_write_keep_boundaries)
+{
+    char buf[1000];
+    memset(buf, 'w', sizeof buf);
+    cr_assert(write(c->a, buf, 100) == 100);
+    cr_assert(write(c->a, buf, 100) == 100);
+    (void)poll_events(c->b, POLLIN, 2000);
+    outcome_ret(c, read(c->b, buf, sizeof buf));
+}
+INSTANTIATE(read_write_keep_boundaries, BD_ALL)
+
+/* 64 messages of varied sizes arrive whole and in order: "ok". */
+CHECK(order_many_messages)
+{
+    unsigned char out[300], in[400];
+    for (uint32_t i = 0; i < 64; i++) {
+        fill_pattern(out, sizeof out, i);
+        out[0] = (unsigned char)i;
+        tx(c, out, 1 + (i * 37) % sizeof out);
+    }
+    const char *res = "ok";
+    for (uint32_t i = 0; i < 64 && res[0] == 'o'; i++) {
+        fill_pattern(out, sizeof out, i);
+        out[0] = (unsigned char)i;
+        size_t want = 1 + (i * 37) % sizeof out;
+        ssize_t r = rx(c, in, sizeof in, 0);
+        if (r < 0)
+            res = errno_name(errno);
+        else if ((size_t)r != want)
+            res = "merged or split";
+        else if (memcmp(in, out, want) != 0)
+            res = in[0] != out[0] ? "reordered" : "corrupted";
+    }
+    outcome(c, "%s", res);
+}
+INSTANTIATE(order_many_messages, BD_ALL)
+
+/* sendmsg() with three iovecs (3 + 4 + 5 bytes) is one 12-byte message: 12. */
+CHECK(gather_is_one_message)
+{
+    char p1[3] = "abc", p2[4] = "defg", p3[5] = "hijkl", in[64];
+    struct iovec iov[3] = {{p1, sizeof p1}, {p2, sizeof p2}, {p3, sizeof p3}};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = iov;
+    m.msg_iovlen = 3;
+    cr_assert(sendmsg(c->a, &m, ss_nosignal) == 12, "sendmsg: %s", errno_name(errno));
+    ssize_t r = rx(c, in, sizeof in, 0);
+    cr_expect(r != 12 || memcmp(in, "abcdefghijkl", 12) == 0, "bytes out of order");
+    outcome_ret(c, r);
+}
+INSTANTIATE(gather_is_one_message, BD_ALL)
+
+/* A 20-byte message received into iovecs of 5 and 100 bytes fills them in order: 20. */
+CHECK(scatter_fills_in_order)
+{
+    char out[20], in1[5], in2[100];
+    for (int i = 0; i < 20; i++)
+        out[i] = (char)('A' + i);
+    tx(c, out, sizeof out);
+    struct iovec iov[2] = {{in1, sizeof in1}, {in2, sizeof in2}};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = iov;
+    m.msg_iovlen = 2;
+    (void)poll_events(c->b, POLLIN, 2000);
+    ssize_t r = recvmsg(c->b, &m, MSG_DONTWAIT);
+    cr_expect(r != 20 || (memcmp(in1, out, 5) == 0 && memcmp(in2, out + 5, 15) == 0),
+              "scatter out of order");
+    outcome_ret(c, r);
+}
+INSTANTIATE(scatter_fills_in_order, BD_ALL)
+
+/* ---- short buffers and MSG_TRUNC ---------------------------------------------------------- */
+
+/* A 100-byte message into a 10-byte buffer returns 10 (the first 10 bytes). */
+CHECK(short_buffer_truncates)
+{
+    unsigned char out[100], in[10];
+    fill_pattern(out, sizeof out, 3);
+    tx(c, out, sizeof out);
+    ssize_t r = rx(c, in, sizeof in, 0);
+    cr_expect(r != 10 || memcmp(in, out, 10) == 0, "not the first bytes");
+    outcome_ret(c, r);
+}
+INSTANTIATE(short_buffer_truncates, BD_ALL)
+
+/* After a truncated receive the rest is gone: the next non-blocking receive is EAGAIN. */
+CHECK(short_buffer_discards_rest)
+{
+    char buf[100];
+    memset(buf, 't', sizeof buf);
+    tx(c, buf, sizeof buf);
+    cr_assert(rx(c, buf, 10, 0) == 10);
+    outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
+}
+INSTANTIATE(short_buffer_discards_rest, BD_ALL)
+
+/* After a truncated receive, the next receive is the next message (5 bytes), not the rest. */
+CHECK(short_buffer_next_message)
+{
+    char buf[100];
+    memset(buf, 't', sizeof buf);
+    tx(c, buf, sizeof buf);
+    tx(c, "12345", 5);
+    cr_assert(rx(c, buf, 10, 0) == 10);
+    outcome_ret(c, rx(c, buf, sizeof buf, 0));
+}
+INSTANTIATE(short_buffer_next_message, BD_ALL)
+
+/* recvmsg() into a short buffer sets MSG_TRUNC in msg_flags. */
+CHECK(short_recvmsg_sets_trunc)
+{
+    char buf[100], fs[64];
+    memset(buf, 't', sizeof buf);
+    tx(c, buf, sizeof buf);
+    (void)poll_events(c->b, POLLIN, 2000);
+    int fl = 0;
+    ssize_t r = bbs_recvmsg(c->b, buf, 10, MSG_DONTWAIT, &fl);
+    cr_assert(r == 10, "recvmsg: %zd", r);
+    outcome(c, "%s", bbs_flags_str(fl, fs, sizeof fs));
+}
+INSTANTIATE(short_recvmsg_sets_trunc, BD_ALL)
+
+/* recvmsg() into a buffer of exactly the message's size does not set MSG_TRUNC: "0". */
+CHECK(exact_recvmsg_no_trunc)
+{
+    char buf[100], fs[64];
+    memset(buf, 't', sizeof buf);
+    tx(c, buf, sizeof buf);
+    (void)poll_events(c->b, POLLIN, 2000);
+    int fl = 0;
+    ssize_t r = bbs_recvmsg(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
+    cr_assert(r == 100, "recvmsg: %zd", r);
+    outcome(c, "%s", bbs_flags_str(fl, fs, sizeof fs));
+}
+INSTANTIATE(exact_recvmsg_no_trunc, BD_ALL)
+
+/* recv(MSG_TRUNC) into a short buffer returns the real length (Linux: 100). */
+CHECK(recv_trunc_real_length)
+{
+    char buf[100];
+    memset(buf, 't', sizeof buf);
+    tx(c, buf, sizeof buf);
+    outcome_ret(c, rx(c, buf, 10, MSG_TRUNC));
+}
+INSTANTIATE(recv_trunc_real_length, BD_ALL)
+
+/* recv(MSG_TRUNC) consumes the message: the next non-blocking receive is EAGAIN. */
+CHECK(recv_trunc_consumes)
+{
+    char buf[100];
+    memset(buf, 't', sizeof buf);
+    tx(c, buf, sizeof buf);
+    if (rx(c, buf, 10, MSG_TRUNC) < 0) {
+        outcome(c, "recv %s", errno_name(errno));
+        return;
+    }
+    outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
+}
+INSTANTIATE(recv_trunc_consumes, BD_ALL)
+
+/* ---- MSG_PEEK ------------------------------------------------------------------------------ */
+
+/* Two messages (5, 6 bytes): peek, peek, recv, recv return "5,5,5,6", the first thrice. */
+CHECK(peek_repeats_first)
+{
+    char in[4][64];
+    ssize_t r[4];
+    tx(c, "first", 5);
+    tx(c, "second", 6);
+    r[0] = rx(c, in[0], sizeof in[0], MSG_PEEK);
+    r[1] = rx(c, in[1], sizeof in[1], MSG_PEEK);
+    r[2] = rx(c, in[2], sizeof in[2], 0);
+    r[3] = rx(c, in[3], sizeof in[3], 0);
+    for (int i = 0; i < 3; i++)
+        cr_expect(r[i] != 5 || memcmp(in[i], "first", 5) == 0, "receive %d not the first", i);
+    cr_expect(r[3] != 6 || memcmp(in[3], "second", 6) == 0, "last receive not the second");
+    outcome(c, "%zd,%zd,%zd,%zd", r[0], r[1], r[2], r[3]);
+}
+INSTANTIATE(peek_repeats_first, BD_ALL)
+
+/* A short MSG_PEEK keeps the whole message: peek(10) then recv(1000) give "10,100". */
+CHECK(peek_short_keeps_whole)
+{
+    char buf[1000];
+    memset(buf, 'p', sizeof buf);
+    tx(c, buf, 100);
+    ssize_t p = rx(c, buf, 10, MSG_PEEK);
+    ssize_t r = rx(c, buf, sizeof buf, 0);
+    outcome(c, "%zd,%zd", p, r);
+}
+INSTANTIATE(peek_short_keeps_whole, BD_ALL)
+
+/* A short recvmsg(MSG_PEEK) sets MSG_TRUNC in msg_flags as a consuming one does. */
+CHECK(peek_short_sets_trunc)
+{
+    char buf[100], fs[64];
+    memset(buf, 'p', sizeof buf);
+    tx(c, buf, sizeof buf);
+    (void)poll_events(c->b, POLLIN, 2000);
+    int fl = 0;
+    ssize_t r = bbs_recvmsg(c->b, buf, 10, MSG_PEEK | MSG_DONTWAIT, &fl);
+    cr_assert(r == 10, "recvmsg: %zd", r);
+    outcome(c, "%s", bbs_flags_str(fl, fs, sizeof fs));
+}
+INSTANTIATE(peek_short_sets_trunc, BD_ALL)
+
+/* MSG_PEEK | MSG_TRUNC returns the real length and consumes nothing: "100,100". */
+CHECK(peek_trunc_real_length)
+{
+    char buf[1000];
+    memset(buf, 'p', sizeof buf);
+    tx(c, buf, 100);
+    ssize_t p = rx(c, buf, 10, MSG_PEEK | MSG_TRUNC);
+    ssize_t r = rx(c, buf, sizeof buf, 0);
+    if (p < 0)
+        outcome(c, "%s", errno_name(errno));
+    else
+        outcome(c, "%zd,%zd", p, r);
+}
+INSTANTIATE(peek_trunc_real_length, BD_ALL)
+
+/* ---- zero-length messages and zero-length buffers ---------------------------------------- */
+
+/* Sends an empty message then a 5-byte one and records both receives: "0,5". */
+static void zero_then_five(struct chan *c)
+{
+    char buf[64] = {0};
+    ssize_t s = send(c->a, buf, 0, ss_nosignal);
+    cr_assert(s == 0, "zero-length send: %s", s < 0 ? errno_name(errno) : "not 0");
+    tx(c, "12345", 5);
+    ssize_t r1 = rx(c, buf, sizeof buf, 0);
+    if (r1 < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    ssize_t r2 = rx(c, buf, sizeof buf, 0);
+    if (r2 < 0)
+        outcome(c, "%zd,%s", r1, errno_name(errno));
+    else
+        outcome(c, "%zd,%zd", r1, r2);
+}
+
+/* DGRAM/UDP: a zero-length datagram is delivered as a 0-length receive: "0,5". */
+CHECK(zero_length_dgram)
+{
+    zero_then_five(c);
+}
+INSTANTIATE(zero_length_dgram, BD_DGRAM)
+
+/* SEQPACKET: a zero-length message reads as 0 (like EOF) and the pair stays usable: "0,5". */
+CHECK(zero_length_seqpacket)
+{
+    zero_then_five(c);
+}
+INSTANTIATE(zero_length_seqpacket, BD_SEQPACKET)
+
+/* A queued zero-length message makes the receiver readable: "POLLIN". */
+CHECK(zero_length_readable)
+{
+    char buf[1] = {0};
+    cr_assert(send(c->a, buf, 0, ss_nosignal) == 0, "zero-length send: %s", errno_name(errno));
+    int ev = poll_events(c->b, POLLIN, 1000);
+    outcome(c, "%s", ev & POLLIN ? "POLLIN" : ev ? "other" : "none");
+}
+INSTANTIATE(zero_length_readable, BD_ALL)
+
+/* recvmsg() with a zero-length iovec into a 10-byte message: "0,MSG_TRUNC". */
+CHECK(zero_iov_sets_trunc)
+{
+    char buf[10], fs[64];
+    memset(buf, 'z', sizeof buf);
+    tx(c, buf, sizeof buf);
+    (void)poll_events(c->b, POLLIN, 2000);
+    int fl = 0;
+    ssize_t r = bbs_recvmsg(c->b, buf, 0, MSG_DONTWAIT, &fl);
+    if (r < 0)
+        outcome(c, "%s", errno_name(errno));
+    else
+        outcome(c, "%zd,%s", r, bbs_flags_str(fl, fs, sizeof fs));
+}
+INSTANTIATE(zero_iov_sets_trunc, BD_ALL)
+
+/* A zero-length-iovec receive consumes the message: the next receive is EAGAIN. */
+CHECK(zero_iov_consumes)
+{
+    char buf[10];
+    memset(buf, 'z', sizeof buf);
+    tx(c, buf, sizeof buf);
+    (void)poll_events(c->b, POLLIN, 2000);
+    int fl = 0;
+    cr_assert(bbs_recvmsg(c->b, buf, 0, MSG_DONTWAIT, &fl) >= 0);
+    outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
+}
+INSTANTIATE(zero_iov_consumes, BD_ALL)
+
+/* A zero-length-iovec MSG_PEEK keeps the message: the next receive returns it, 10. */
+CHECK(zero_iov_peek_keeps)
+{
+    char buf[10];
+    memset(buf, 'z', sizeof buf);
+    tx(c, buf, sizeof buf);
+    (void)poll_events(c->b, POLLIN, 2000);
+    int fl = 0;
+    cr_assert(bbs_recvmsg(c->b, buf, 0, MSG_PEEK | MSG_DONTWAIT, &fl) >= 0);
+    outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
+}
+INSTANTIATE(zero_iov_peek_keeps, BD_ALL)
+
+/* ---- the largest message ------------------------------------------------------------------- */
+
+/*
+ * The largest message a sends on an empty pair, by bisection with non-blocking sends:
+ * success means it fits (each is drained), EMSGSIZE means too large.
+ */
+static size_t largest_message(struct chan *c)
+{
+    size_t lo = 0, hi = 8u << 20; /* lo fits, hi does not */
+    char *buf = calloc(1, hi);
+    cr_assert(buf != NULL);
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        ssize_t r = send(c->a, buf, mid, MSG_DONTWAIT | ss_nosignal);
+        if (r < 0 && errno == EMSGSIZE) {
+            hi = mid;
+            continue;
+        }
+        cr_assert(r == (ssize_t)mid, "send(%zu): %s", mid, r < 0 ? errno_name(errno) : "short");
+        ssize_t got = rx(c, buf, hi, 0);
+        cr_assert(got == (ssize_t)mid, "drain %zu: %zd", mid, got);
+        lo = mid;
+    }
+    free(buf);
+    return lo;
+}
+
+/* DGRAM: the largest datagram on an empty pair (observed; Linux: SO_SNDBUF - 32). */
+CHECK(max_message_dgram)
+{
+    size_t max = largest_message(c);
+    cr_expect(max > 0);
+    outcome(c, "%zu", max);
+}
+INSTANTIATE(max_message_dgram, BD_UNIX_DGRAM)
+
+/* SEQPACKET: the largest message on an empty pair (observed; Linux: SO_SNDBUF - 32). */
+CHECK(max_message_seqpacket)
+{
+    size_t max = largest_message(c);
+    cr_expect(max > 0);
+    outcome(c, "%zu", max);
+}
+INSTANTIATE(max_message_seqpacket, BD_SEQPACKET)
+
+/* DGRAM: SO_SNDBUF minus the largest datagram (Linux: 32; macOS: 0, the limit is sb_hiwat). */
+CHECK(max_message_vs_sndbuf_dgram)
+{
+    size_t max = largest_message(c);
+    outcome(c, "%ld", (long)bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF) - (long)max);
+}
+INSTANTIATE(max_message_vs_sndbuf_dgram, BD_UNIX_DGRAM)
+
+/* SEQPACKET: SO_SNDBUF minus the largest message (Linux: 32). */
+CHECK(max_message_vs_sndbuf_seqpacket)
+{
+    size_t max = largest_message(c);
+    outcome(c, "%ld", (long)bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF) - (long)max);
+}
+INSTANTIATE(max_message_vs_sndbuf_seqpacket, BD_SEQPACKET)
+
+/* One byte beyond the largest message fails with EMSGSIZE (not EAGAIN), even when empty. */
+CHECK(beyond_max_emsgsize)
+{
+    size_t max = largest_message(c);
+    char *buf = calloc(1, max + 1);
+    cr_assert(buf != NULL);
+    ssize_t r = send(c->a, buf, max + 1, MSG_DONTWAIT | ss_nosignal);
+    free(buf);
+    outcome_ret(c, r);
+}
+INSTANTIATE(beyond_max_emsgsize, BD_UNIX)
+
+/* UDP: a 65536-byte payload exceeds the IP length field: EMSGSIZE. */
+CHECK(udp_64k_emsgsize)
+{
+    char *buf = calloc(1, 65536);
+    cr_assert(buf != NULL);
+    ssize_t r = send(c->a, buf, 65536, MSG_DONTWAIT | ss_nosignal);
+    free(buf);
+    outcome_ret(c, r);
+}
+INSTANTIATE(udp_64k_emsgsize, KINDS_UDP)
+
+/* ---- flags -------------------------------------------------------------------------------- */
+
+/* MSG_WAITALL with a larger buffer returns one message without joining the next: 10. */
+CHECK(waitall_no_join)
+{
+    char buf[100];
+    memset(buf, 'w', sizeof buf);
+    tx(c, buf, 10);
+    tx(c, buf, 10);
+    cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN);
+    struct bbs_watchdog w;
+    bbs_watchdog_start(&w, c->a, 3000);
+    ssize_t r = recv(c->b, buf, sizeof buf, MSG_WAITALL);
+    int e = errno;
+    cr_expect(!bbs_watchdog_stop(&w), "MSG_WAITALL waited for more");
+    errno = e;
+    outcome_ret(c, r);
+}
+INSTANTIATE(waitall_no_join, BD_BLOCKING)
+
+/* Records msg_flags after a successful full-size recvmsg that started with stale bits set. */
+static void flags_cleared(struct chan *c)
+{
+    char buf[100], fs[64];
+    memset(buf, 'f', sizeof buf);
+    tx(c, buf, sizeof buf);
+    (void)poll_events(c->b, POLLIN, 2000);
+    int fl = MSG_TRUNC | MSG_CTRUNC | MSG_OOB | MSG_EOR;
+    ssize_t r = bbs_recvmsg(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
+    cr_assert(r == 100, "recvmsg: %zd", r);
+    outcome(c, "%s", bbs_flags_str(fl, fs, sizeof fs));
+}
+
+/* DGRAM/UDP: msg_flags is rewritten on success, stale input bits cleared: "0". */
+CHECK(msg_flags_cleared_dgram)
+{
+    flags_cleared(c);
+}
+INSTANTIATE(msg_flags_cleared_dgram, BD_DGRAM)
+
+/* SEQPACKET: msg_flags is rewritten on success: "0" on Linux (no MSG_EOR). */
+CHECK(msg_flags_cleared_seqpacket)
+{
+    flags_cleared(c);
+}
+INSTANTIATE(msg_flags_cleared_seqpacket, BD_SEQPACKET)
+
+/* A failing recvmsg (EAGAIN) leaves msg_flags as the caller set it: "untouched". */
+CHECK(msg_flags_untouched_on_failure)
+{
+    char buf[16];
+    int fl = MSG_TRUNC | MSG_CTRUNC;
+    ssize_t r = bbs_recvmsg(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
+    cr_assert(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "recvmsg on empty: %zd", r);
+    outcome(c, "%s", fl == (MSG_TRUNC | MSG_CTRUNC) ? "untouched" : "changed");
+}
+INSTANTIATE(msg_flags_untouched_on_failure, BD_ALL)
+
+/* send(MSG_OOB) on a message socket fails with EOPNOTSUPP. */
+CHECK(oob_send)
+{
+    ssize_t r = send(c->a, "x", 1, MSG_OOB | MSG_DONTWAIT | ss_nosignal);
+    outcome_ret(c, r);
+}
+INSTANTIATE(oob_send, BD_ALL)
+
+/* recv(MSG_OOB) on an AF_UNIX message socket with data queued fails with EOPNOTSUPP. */
+CHECK(oob_recv)
+{
+    char buf[16];
+    tx(c, "x", 1);
+    outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_OOB | MSG_DONTWAIT));
+}
+INSTANTIATE(oob_recv, BD_UNIX)
+
+/* An AF_UNIX address that names nothing, for sendto() on a connected socket. */
+static socklen_t nowhere(struct sockaddr_un *sun)
+{
+    memset(sun, 0, sizeof *sun);
+    sun->sun_family = AF_UNIX;
+    snprintf(sun->sun_path, sizeof sun->sun_path, "/nonexistent-sockspec/%ld", (long)getpid());
+#ifdef SOCKSPEC_HAVE_SUN_LEN
+    sun->sun_len = (unsigned char)SUN_LEN(sun);
+#endif
+    return (socklen_t)sizeof *sun;
+}
+
+/* SEQPACKET: sendto() with an address on a connected pair; Linux ignores it: "5" delivered. */
+CHECK(sendto_addr_connected_seqpacket)
+{
+    struct sockaddr_un sun;
+    socklen_t len = nowhere(&sun);
+    char buf[16];
+    ssize_t r = sendto(c->a, "hello", 5, ss_nosignal, (struct sockaddr *)&sun, len);
+    if (r < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    outcome_ret(c, rx(c, buf, sizeof buf, 0));
+}
+INSTANTIATE(sendto_addr_connected_seqpacket, BD_SEQPACKET)
+
+/* DGRAM: sendto() an unbound path on a connected pair; Linux uses the address: ENOENT. */
+CHECK(sendto_addr_connected_dgram)
+{
+    struct sockaddr_un sun;
+    socklen_t len = nowhere(&sun);
+    ssize_t r = sendto(c->a, "hello", 5, ss_nosignal, (struct sockaddr *)&sun, len);
+    outcome_ret(c, r);
+}
+INSTANTIATE(sendto_addr_connected_dgram, BD_UNIX_DGRAM)

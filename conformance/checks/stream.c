@@ -1,0 +1,544 @@
+/*
+ * Stream semantics on AF_UNIX SOCK_STREAM, TCP and pipes: order and integrity, coalescing,
+ * partial reads, MSG_PEEK, MSG_WAITALL, MSG_TRUNC, zero-length sends and receives.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "bbs_util.h"
+#include "harness.h"
+
+#define CATEGORY stream
+
+/* Kind lists of this file: one or two kinds per origin where the behaviour should not vary. */
+#define ST_UNIX(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, fs_stream) X(c, abs_stream_sw)
+#define ST_ALL(X, c) ST_UNIX(X, c) X(c, tcp4)
+#define ST_ALL_PIPE(X, c) ST_ALL(X, c) X(c, pipe_nb)
+#define ST_UNIX_PIPE(X, c) ST_UNIX(X, c) X(c, pipe)
+#define ST_BLOCKING(X, c)                                                                          \
+    X(c, sp_stream) X(c, sp_stream_sw) X(c, fs_stream_sw) X(c, abs_stream) X(c, tcp4)
+#define ST_BIG(X, c)                                                                               \
+    X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, fs_stream) X(c, tcp6) X(c, pipe) X(c, pipe_nb)
+#define ST_NB(X, c) X(c, sp_stream_nb) X(c, sp_stream_nb_sw) X(c, pipe_nb)
+#define ST_BL_BIG(X, c) X(c, sp_stream) X(c, fs_stream_sw) X(c, tcp4) X(c, pipe)
+#define ST_TCP4(X, c) X(c, tcp4)
+
+/* Waits (bounded) for b to be readable, then reads once without blocking. */
+static ssize_t rx(struct chan *c, void *buf, size_t n, int flags)
+{
+    (void)poll_events(c->b, POLLIN, 2000);
+    return bbs_is_pipe(c) ? bbs_recv_nb(c, c->b, buf, n) : recv(c->b, buf, n, flags | MSG_DONTWAIT);
+}
+
+/* Writes exactly n bytes from a in one call, fatal otherwise. */
+static void tx(struct chan *c, const void *buf, size_t n)
+{
+    ssize_t r = bbs_send(c->a, buf, n, 0);
+    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r, r < 0 ? errno_name(errno) : "short");
+}
+
+/* ---- order and integrity ------------------------------------------------------------------- */
+
+#define BIG (4u << 20)
+
+struct writer {
+    size_t chunk; /* 0: cycle through varied sizes */
+    int fd;
+    const unsigned char *data;
+    size_t len;
+    size_t sent;
+    int err;
+};
+
+/* Writes data in varied chunk sizes, waiting (bounded) for room; no cr_assert off the main thread.
+ */
+static void *writer_main(void *arg)
+{
+    static const size_t sizes[] = {1, 7, 100, 4096, 65536, 13, 30000, 512, 65535};
+    struct writer *w = arg;
+    size_t i = 0;
+    while (w->sent < w->len) {
+        size_t n = w->chunk ? w->chunk : sizes[i++ % (sizeof sizes / sizeof sizes[0])];
+        if (n > w->len - w->sent)
+            n = w->len - w->sent;
+        ssize_t r = bbs_send(w->fd, w->data + w->sent, n, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {.fd = w->fd, .events = POLLOUT};
+            if (poll(&p, 1, 5000) <= 0) {
+                w->err = ETIMEDOUT;
+                return NULL;
+            }
+            continue;
+        }
+        if (r < 0) {
+            w->err = errno;
+            return NULL;
+        }
+        w->sent += (size_t)r;
+    }
+    return NULL;
+}
+
+/* 4 MiB written in varied chunks by a helper and read in varied chunks arrive intact: "ok". */
+CHECK(large_transfer_integrity)
+{
+    static const size_t rsizes[] = {3, 5000, 65536, 1, 777, 16384, 100000};
+    unsigned char *out = malloc(BIG), *in = malloc(BIG);
+    cr_assert(out && in);
+    fill_pattern(out, BIG, 42);
+    struct writer w = {0, c->a, out, BIG, 0, 0};
+    struct helper h;
+    helper_start(&h, writer_main, &w);
+    size_t got = 0, i = 0;
+    const char *res = "ok";
+    while (got < BIG) {
+        size_t n = rsizes[i++ % (sizeof rsizes / sizeof rsizes[0])];
+        if (n > BIG - got)
+            n = BIG - got;
+        ssize_t r = bbs_recv(c->b, in + got, n, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!(poll_events(c->b, POLLIN, 5000) & (POLLIN | POLLHUP))) {
+                res = "stalled";
+                break;
+            }
+            continue;
+        }
+        if (r <= 0) {
+            res = r == 0 ? "early EOF" : errno_name(errno);
+            break;
+        }
+        got += (size_t)r;
+    }
+    helper_join(&h);
+    cr_expect(w.err == 0, "writer: %s", errno_name(w.err));
+    if (got == BIG && fnv1a(in, BIG, 0) != fnv1a(out, BIG, 0))
+        res = "corrupted";
+    free(out);
+    free(in);
+    outcome(c, "%s", res);
+}
+INSTANTIATE(large_transfer_integrity, ST_BIG)
+
+/* 500 separate 7-byte writes (by a helper) read back as one ordered byte sequence: "ok". */
+CHECK(small_writes_in_order)
+{
+    unsigned char out[3500], in[3500];
+    fill_pattern(out, sizeof out, 9);
+    struct writer w = {7, c->a, out, sizeof out, 0, 0};
+    struct helper h;
+    helper_start(&h, writer_main, &w);
+    size_t got = 0;
+    while (got < sizeof in) {
+        ssize_t r = rx(c, in + got, sizeof in - got, 0);
+        if (r <= 0) /* rx waited up to 2 s: EAGAIN here means the writer stalled */
+            break;
+        got += (size_t)r;
+    }
+    helper_join(&h);
+    cr_expect(w.err == 0, "writer: %s", errno_name(w.err));
+    outcome(c, "%s",
+            got != sizeof in                  ? "short"
+            : memcmp(in, out, sizeof in) == 0 ? "ok"
+                                              : "corrupted");
+}
+INSTANTIATE(small_writes_in_order, ST_ALL_PIPE)
+
+/* Two sends ("abc", "def") are returned by one 100-byte read: 6. */
+CHECK(coalesce_sends)
+{
+    char buf[100];
+    tx(c, "abc", 3);
+    tx(c, "def", 3);
+    ssize_t r = rx(c, buf, sizeof buf, 0);
+    cr_expect(r != 6 || memcmp(buf, "abcdef", 6) == 0, "bytes out of order");
+    outcome_ret(c, r);
+}
+INSTANTIATE(coalesce_sends, ST_UNIX_PIPE)
+
+/* A 4-byte read of 10 queued bytes leaves the other 6, in order: "4,6". */
+CHECK(partial_read_keeps_rest)
+{
+    char buf[100];
+    tx(c, "0123456789", 10);
+    ssize_t r1 = rx(c, buf, 4, 0);
+    cr_assert(r1 == 4, "first read: %zd", r1);
+    cr_expect(memcmp(buf, "0123", 4) == 0);
+    ssize_t r2 = rx(c, buf, sizeof buf, 0);
+    cr_expect(r2 != 6 || memcmp(buf, "456789", 6) == 0, "rest out of order");
+    if (r2 < 0)
+        outcome(c, "4,%s", errno_name(errno));
+    else
+        outcome(c, "4,%zd", r2);
+}
+INSTANTIATE(partial_read_keeps_rest, ST_ALL_PIPE)
+
+/* writev() of three pieces then readv() into two buffers keeps the byte order: "ok". */
+CHECK(writev_readv_order)
+{
+    char p1[] = "ab", p2[] = "cdef", p3[] = "ghi";
+    struct iovec wv[3] = {{p1, 2}, {p2, 4}, {p3, 3}};
+    cr_assert(writev(c->a, wv, 3) == 9, "writev: %s", errno_name(errno));
+    char r1[4] = {0}, r2[16] = {0};
+    struct iovec rv[2] = {{r1, sizeof r1}, {r2, sizeof r2}};
+    (void)poll_events(c->b, POLLIN, 2000);
+    ssize_t got = readv(c->b, rv, 2);
+    outcome(c, "%s",
+            got != 9                                                    ? "short"
+            : memcmp(r1, "abcd", 4) == 0 && memcmp(r2, "efghi", 5) == 0 ? "ok"
+                                                                        : "corrupted");
+}
+INSTANTIATE(writev_readv_order, ST_ALL_PIPE)
+
+/* ---- MSG_PEEK ---------------------------------------------------------------------------- */
+
+/* MSG_PEEK returns the data without consuming it: peek then read give "5,5", same bytes. */
+CHECK(peek_does_not_consume)
+{
+    char p[16], r[16];
+    tx(c, "hello", 5);
+    ssize_t n1 = rx(c, p, sizeof p, MSG_PEEK);
+    ssize_t n2 = rx(c, r, sizeof r, 0);
+    cr_expect(n1 != 5 || n2 != 5 || memcmp(p, r, 5) == 0, "peeked bytes differ");
+    outcome(c, "%zd,%zd", n1, n2);
+}
+INSTANTIATE(peek_does_not_consume, ST_ALL)
+
+/* MSG_PEEK returns bytes of two sends ("abc", "def") at once on Linux: 6. */
+CHECK(peek_across_sends)
+{
+    char buf[100];
+    tx(c, "abc", 3);
+    tx(c, "def", 3);
+    outcome_ret(c, rx(c, buf, sizeof buf, MSG_PEEK));
+}
+INSTANTIATE(peek_across_sends, ST_UNIX)
+
+/* ---- MSG_WAITALL -------------------------------------------------------------------------- */
+
+struct two_part {
+    int fd;
+    int go; /* read end of the main thread's signal pipe */
+    int err;
+};
+
+/* Sends "abc", waits for the main thread's signal, then sends "def". */
+static void *two_part_main(void *arg)
+{
+    struct two_part *t = arg;
+    char x;
+    if (bbs_send(t->fd, "abc", 3, 0) != 3) {
+        t->err = errno;
+        return NULL;
+    }
+    struct pollfd p = {.fd = t->go, .events = POLLIN};
+    if (poll(&p, 1, 5000) <= 0 || read(t->go, &x, 1) != 1) {
+        t->err = ETIMEDOUT;
+        return NULL;
+    }
+    if (bbs_send(t->fd, "def", 3, 0) != 3)
+        t->err = errno;
+    return NULL;
+}
+
+/* MSG_WAITALL waits for the full count across two separate sends: 6. */
+CHECK(waitall_waits_full)
+{
+    int go[2];
+    char buf[6];
+    xpipe(go);
+    struct two_part t = {c->a, go[0], 0};
+    struct helper h;
+    helper_start(&h, two_part_main, &t);
+    cr_assert(poll_events(c->b, POLLIN, 5000) & POLLIN, "first part never arrived");
+    cr_assert(write(go[1], "g", 1) == 1);
+    ssize_t r = recv(c->b, buf, sizeof buf, MSG_WAITALL);
+    int e = errno;
+    helper_join(&h);
+    xclose(&go[0]);
+    xclose(&go[1]);
+    cr_expect(t.err == 0, "helper: %s", errno_name(t.err));
+    cr_expect(r != 6 || memcmp(buf, "abcdef", 6) == 0, "bytes out of order");
+    errno = e;
+    outcome_ret(c, r);
+}
+INSTANTIATE(waitall_waits_full, ST_BLOCKING)
+
+/* MSG_WAITALL with SO_RCVTIMEO (20 ms) returns the partial count when it expires: 3. */
+CHECK(waitall_rcvtimeo_partial)
+{
+    char buf[6];
+    tx(c, "abc", 3);
+    cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN);
+    bbs_set_timeo(c->b, SO_RCVTIMEO, 0, 20000);
+    struct bbs_watchdog w;
+    bbs_watchdog_start(&w, c->a, 3000);
+    ssize_t r = recv(c->b, buf, sizeof buf, MSG_WAITALL);
+    int e = errno;
+    cr_expect(!bbs_watchdog_stop(&w), "the timeout never expired");
+    errno = e;
+    outcome_ret(c, r);
+}
+INSTANTIATE(waitall_rcvtimeo_partial, ST_BLOCKING)
+
+/*
+ * MSG_WAITALL after the peer closed returns what there is, then EOF: "3,0".
+ * (SO_RCVTIMEO of 3 s only bounds the call should EOF not end the wait.)
+ */
+CHECK(waitall_after_peer_close)
+{
+    char buf[6];
+    tx(c, "abc", 3);
+    xclose(&c->a);
+    cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN);
+    bbs_set_timeo(c->b, SO_RCVTIMEO, 3, 0);
+    ssize_t r1 = recv(c->b, buf, sizeof buf, MSG_WAITALL);
+    if (r1 < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    ssize_t r2 = recv(c->b, buf, sizeof buf, MSG_WAITALL);
+    if (r2 < 0)
+        outcome(c, "%zd,%s", r1, errno_name(errno));
+    else
+        outcome(c, "%zd,%zd", r1, r2);
+}
+INSTANTIATE(waitall_after_peer_close, ST_BLOCKING)
+
+/* recv(MSG_WAITALL | MSG_DONTWAIT) with 3 of 6 bytes queued returns what there is: 3. */
+CHECK(waitall_dontwait_partial)
+{
+    char buf[6];
+    tx(c, "abc", 3);
+    outcome_ret(c, rx(c, buf, sizeof buf, MSG_WAITALL));
+}
+INSTANTIATE(waitall_dontwait_partial, ST_ALL)
+
+/* recv(MSG_DONTWAIT) with 3 of 6 bytes queued returns the 3 available. */
+CHECK(dontwait_returns_available)
+{
+    char buf[6];
+    tx(c, "abc", 3);
+    outcome_ret(c, rx(c, buf, sizeof buf, 0));
+}
+INSTANTIATE(dontwait_returns_available, ST_ALL)
+
+/* ---- MSG_TRUNC ---------------------------------------------------------------------------- */
+
+/* recv(4, MSG_TRUNC) with 10 bytes queued: return value and whether the bytes were copied. */
+static void trunc_stream(struct chan *c)
+{
+    char buf[4];
+    memset(buf, '-', sizeof buf);
+    tx(c, "0123456789", 10);
+    ssize_t r = rx(c, buf, sizeof buf, MSG_TRUNC);
+    if (r < 0)
+        outcome(c, "%s", errno_name(errno));
+    else
+        outcome(c, "%zd,%s", r, memcmp(buf, "0123", 4) == 0 ? "copied" : "not copied");
+}
+
+/* AF_UNIX stream: MSG_TRUNC is ignored, the bytes are copied: "4,copied" (Linux). */
+CHECK(msg_trunc_unix_stream)
+{
+    trunc_stream(c);
+}
+INSTANTIATE(msg_trunc_unix_stream, ST_UNIX)
+
+/* TCP: MSG_TRUNC discards the bytes instead of copying them: "4,not copied" (Linux tcp.7). */
+CHECK(msg_trunc_tcp)
+{
+    trunc_stream(c);
+}
+INSTANTIATE(msg_trunc_tcp, KINDS_TCP)
+
+/* After recv(4, MSG_TRUNC) of 10 queued bytes, 6 remain. */
+CHECK(msg_trunc_rest_kept)
+{
+    char buf[16];
+    tx(c, "0123456789", 10);
+    ssize_t r = rx(c, buf, 4, MSG_TRUNC);
+    cr_assert(r >= 0, "recv(MSG_TRUNC): %s", errno_name(errno));
+    outcome_ret(c, rx(c, buf, sizeof buf, 0));
+}
+INSTANTIATE(msg_trunc_rest_kept, ST_ALL)
+
+/* A short recvmsg() on a stream never sets MSG_TRUNC: "0". */
+CHECK(msg_trunc_flag_never_set)
+{
+    char buf[16], fs[64];
+    tx(c, "0123456789", 10);
+    (void)poll_events(c->b, POLLIN, 2000);
+    int fl = 0;
+    ssize_t r = bbs_recvmsg(c->b, buf, 4, MSG_DONTWAIT, &fl);
+    cr_assert(r == 4, "recvmsg: %zd", r);
+    outcome(c, "%s", bbs_flags_str(fl, fs, sizeof fs));
+}
+INSTANTIATE(msg_trunc_flag_never_set, ST_ALL)
+
+/* ---- zero-length sends and receives -------------------------------------------------------- */
+
+/* A zero-length send returns 0 and queues nothing: "0,EAGAIN". */
+CHECK(zero_send_queues_nothing)
+{
+    char buf[16] = {0};
+    ssize_t s = bbs_send(c->a, buf, 0, 0);
+    if (s != 0) {
+        outcome(c, "%s", s < 0 ? errno_name(errno) : "nonzero");
+        return;
+    }
+    (void)poll_events(c->b, POLLIN, 20);
+    ssize_t r = bbs_recv_nb(c, c->b, buf, sizeof buf);
+    if (r < 0)
+        outcome(c, "0,%s", errno_name(errno));
+    else
+        outcome(c, "0,%zd", r);
+}
+INSTANTIATE(zero_send_queues_nothing, ST_ALL_PIPE)
+
+/* A zero-length receive with data queued returns 0 and leaves the data: "0,5". */
+CHECK(zero_recv_with_data)
+{
+    char buf[16];
+    tx(c, "hello", 5);
+    ssize_t r0 = rx(c, buf, 0, 0);
+    ssize_t r1 = rx(c, buf, sizeof buf, 0);
+    outcome(c, "%zd,%zd", r0, r1);
+}
+INSTANTIATE(zero_recv_with_data, ST_ALL_PIPE)
+
+/* A zero-length recv(MSG_DONTWAIT) on an empty stream: Linux EAGAIN. */
+CHECK(zero_recv_empty_dontwait)
+{
+    char buf[1] = {0};
+    outcome_ret(c, recv(c->b, buf, 0, MSG_DONTWAIT));
+}
+INSTANTIATE(zero_recv_empty_dontwait, ST_ALL)
+
+/* A zero-length receive after the peer's SHUT_WR returns 0. */
+CHECK(zero_recv_after_peer_shutdown)
+{
+    char buf[1] = {0};
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    (void)poll_events(c->b, POLLIN, 2000);
+    outcome_ret(c, recv(c->b, buf, 0, MSG_DONTWAIT));
+}
+INSTANTIATE(zero_recv_after_peer_shutdown, ST_ALL)
+
+/* ---- large writes --------------------------------------------------------------------------- */
+
+/* A non-blocking 4 MiB write on an empty stream writes part of it: "short". */
+CHECK(nonblocking_large_write_partial)
+{
+    char *buf = calloc(1, BIG);
+    cr_assert(buf != NULL);
+    ssize_t r = bbs_send(c->a, buf, BIG, 0);
+    free(buf);
+    if (r < 0)
+        outcome(c, "%s", errno_name(errno));
+    else
+        outcome(c, "%s", r == (ssize_t)BIG ? "full" : r > 0 ? "short" : "0");
+}
+INSTANTIATE(nonblocking_large_write_partial, ST_NB)
+
+struct sink {
+    int fd;
+    size_t want, got;
+};
+
+static void *sink_main(void *arg)
+{
+    struct sink *s = arg;
+    static char buf[65536];
+    while (s->got < s->want) {
+        struct pollfd p = {.fd = s->fd, .events = POLLIN};
+        if (poll(&p, 1, 5000) <= 0)
+            break;
+        ssize_t r = bbs_recv(s->fd, buf, sizeof buf, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        s->got += (size_t)r;
+    }
+    return NULL;
+}
+
+/* A blocking 4 MiB write with a reader draining returns the full count: 4194304. */
+CHECK(blocking_large_write_full)
+{
+    char *buf = calloc(1, BIG);
+    cr_assert(buf != NULL);
+    struct sink s = {c->b, BIG, 0};
+    struct helper h;
+    helper_start(&h, sink_main, &s);
+    ssize_t r = bbs_send(c->a, buf, BIG, 0);
+    int e = errno;
+    if (r < (ssize_t)BIG) /* let the reader give up rather than wait for bytes never sent */
+        xclose(&c->a);
+    helper_join(&h);
+    free(buf);
+    cr_expect(r < 0 || s.got == (size_t)r, "reader got %zu of %zd", s.got, r);
+    errno = e;
+    outcome_ret(c, r);
+}
+INSTANTIATE(blocking_large_write_full, ST_BL_BIG)
+
+/* ---- addresses and out-of-band ------------------------------------------------------------ */
+
+/* AF_UNIX stream: sendto() with an address on a connected socket fails with EISCONN. */
+CHECK(sendto_addr_unix_stream)
+{
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof sun.sun_path, "/nonexistent-sockspec/%ld", (long)getpid());
+#ifdef SOCKSPEC_HAVE_SUN_LEN
+    sun.sun_len = (unsigned char)SUN_LEN(&sun);
+#endif
+    ssize_t r = sendto(c->a, "hello", 5, ss_nosignal, (struct sockaddr *)&sun, sizeof sun);
+    outcome_ret(c, r);
+}
+INSTANTIATE(sendto_addr_unix_stream, ST_UNIX)
+
+/* TCP: sendto() with another address on a connected socket; Linux ignores it: 5. */
+CHECK(sendto_addr_tcp)
+{
+    struct sockaddr_in in;
+    memset(&in, 0, sizeof in);
+    in.sin_family = AF_INET;
+    in.sin_port = htons(9);
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ssize_t r = sendto(c->a, "hello", 5, ss_nosignal, (struct sockaddr *)&in, sizeof in);
+    outcome_ret(c, r);
+}
+INSTANTIATE(sendto_addr_tcp, ST_TCP4)
+
+/* AF_UNIX stream: send(MSG_OOB) of one byte; Linux (CONFIG_AF_UNIX_OOB, 5.15+) accepts it: 1. */
+CHECK(oob_send_unix_stream)
+{
+    ssize_t r = send(c->a, "x", 1, MSG_OOB | MSG_DONTWAIT | ss_nosignal);
+    outcome_ret(c, r);
+}
+INSTANTIATE(oob_send_unix_stream, ST_UNIX)
+
+/* TCP: recv(MSG_OOB) with no urgent data pending fails with EINVAL. */
+CHECK(oob_recv_tcp_none_pending)
+{
+    char buf[4];
+    tx(c, "abc", 3);
+    (void)poll_events(c->b, POLLIN, 2000);
+    outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_OOB | MSG_DONTWAIT));
+}
+INSTANTIATE(oob_recv_tcp_none_pending, KINDS_TCP)
