@@ -214,7 +214,7 @@ static void usage(void)
             "                      [--only T1,T2] [--bench throughput,latency,fdpass,decode]\n"
             "                      [--payload BYTES]\n"
             "  --quick   every configuration once or twice with tiny counts: checks delivery\n"
-            "  --full    calibrated runs of about --seconds (0.3) each, --reps (5) times\n");
+            "  --full    calibrated runs of about --seconds (0.3) each, --reps (7) times\n");
     exit(2);
 }
 
@@ -245,7 +245,7 @@ static void parse(int argc, char **argv, struct opts *o)
             usage();
     }
     if (o->reps <= 0)
-        o->reps = o->full ? 5 : 2;
+        o->reps = o->full ? 7 : 2;
     if (o->reps > SERIES_MAX_REPS)
         o->reps = SERIES_MAX_REPS;
     o->timeout_s = o->full ? 120 : 30;
