@@ -702,8 +702,9 @@ INSTANTIATE(rights_zero_length_message, KINDS_AN_MSG2)
 
 /* ---- peer credentials ---- */
 
-/* "match" when pid (if known, -1 otherwise), uid and gid are this process's. */
-static void cred_outcome(struct chan *c, long pid, long uid, long gid)
+/* "match" when pid (if known, -1 otherwise), uid and gid are this process's (unused where the OS
+ * has no credential API at all). */
+__attribute__((unused)) static void cred_outcome(struct chan *c, long pid, long uid, long gid)
 {
     if ((pid == -1 || pid == (long)getpid()) && uid == (long)geteuid() && gid == (long)getegid())
         outcome(c, "match");

@@ -91,7 +91,7 @@ INSTANTIATE(eof_after_writer_close_pipe, KINDS_PIPE)
 /* Data written before close is read first, then 0: "3,0". */
 CHECK(data_then_eof_after_close)
 {
-    char out[32];
+    char out[96];
     xsend_all(c->a, "abc", 3);
     xclose(&c->a);
     wait_readable(c->b);
@@ -113,7 +113,7 @@ INSTANTIATE(dgram_no_eof_after_peer_close, KINDS_P3_DGRAM)
 /* DGRAM: a datagram queued before the sender closed is still delivered, then EAGAIN. */
 CHECK(dgram_queued_survives_peer_close)
 {
-    char out[32];
+    char out[96];
     xsend_all(c->a, "abc", 3);
     xclose(&c->a);
     two_reads(c, c->b, out, sizeof out);
@@ -271,7 +271,7 @@ INSTANTIATE(so_nosigpipe_stream_write, KINDS_SP_STREAM)
 /* Closing with unread data: the peer's first recv is ECONNRESET, the next 0 (Linux). */
 CHECK(reset_unread_data_stream)
 {
-    char out[32];
+    char out[96];
     xsend_all(c->a, "abc", 3);
     xclose(&c->b);
     wait_readable(c->a);
@@ -283,7 +283,7 @@ INSTANTIATE(reset_unread_data_stream, KINDS_P3_STREAM)
 /* SEQPACKET, closing with an unread message: first recv ECONNRESET, then 0 (Linux). */
 CHECK(reset_unread_data_seqpacket)
 {
-    char out[32];
+    char out[96];
     xsend_all(c->a, "abc", 3);
     xclose(&c->b);
     two_reads(c, c->a, out, sizeof out);
@@ -294,7 +294,7 @@ INSTANTIATE(reset_unread_data_seqpacket, KINDS_P3_SEQPACKET)
 /* TCP, closing with unread data sends a reset: first recv ECONNRESET, then 0. */
 CHECK(reset_unread_data_tcp)
 {
-    char out[32], buf[4];
+    char out[96], buf[4];
     xsend_all(c->a, "abc", 3);
     cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN, "data never arrived");
     cr_assert(recv(c->b, buf, 1, 0) == 1);
@@ -329,7 +329,7 @@ INSTANTIATE(peer_shut_wr_dgram_no_eof, KINDS_SP_DGRAM)
 /* Data queued before the writer's SHUT_WR is still read, then 0: "3,0". */
 CHECK(queued_data_after_shut_wr)
 {
-    char out[32];
+    char out[96];
     xsend_all(c->a, "abc", 3);
     cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
     wait_readable(c->b);
@@ -341,7 +341,7 @@ INSTANTIATE(queued_data_after_shut_wr, KINDS_P3_CONN)
 /* DGRAM: a datagram queued before the writer's SHUT_WR is read, then EAGAIN. */
 CHECK(queued_data_after_shut_wr_dgram)
 {
-    char out[32];
+    char out[96];
     xsend_all(c->a, "abc", 3);
     cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
     two_reads(c, c->b, out, sizeof out);
@@ -438,7 +438,7 @@ CHECK(shut_rdwr_both_ends_keeps_queued)
     cr_assert(shutdown(c->b, SHUT_RDWR) == 0, "shutdown b: %s", errno_name(errno));
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
-INSTANTIATE(shut_rdwr_both_ends_keeps_queued, KINDS_SP_BLOCKING)
+INSTANTIATE(shut_rdwr_both_ends_keeps_queued, KINDS_P3_SP3)
 
 /* shutdown() twice on the same end succeeds both times. */
 CHECK(shutdown_twice)

@@ -15,15 +15,12 @@
 #include "harness.h"
 
 /* Representative kind subsets: each type once per origin, mixing plain, _nb and _sw. */
-#define KINDS_P3_STREAM(X, c)                                                                      \
-    X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, fs_stream) X(c, abs_stream_sw)
-#define KINDS_P3_SEQPACKET(X, c)                                                                   \
-    X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_seqpacket) X(c, abs_seqpacket_sw)
-#define KINDS_P3_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram) X(c, abs_dgram_sw)
+#define KINDS_P3_STREAM(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, fs_stream)
+#define KINDS_P3_SEQPACKET(X, c) X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_seqpacket)
+#define KINDS_P3_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram)
 #define KINDS_P3_CONN(X, c)                                                                        \
     X(c, sp_stream)                                                                                \
-    X(c, sp_stream_nb_sw) X(c, fs_stream) X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw)              \
-        X(c, abs_seqpacket) X(c, tcp4)
+    X(c, sp_stream_nb_sw) X(c, fs_stream) X(c, sp_seqpacket_nb_sw) X(c, abs_seqpacket) X(c, tcp4)
 #define KINDS_P3_UNIX(X, c)                                                                        \
     X(c, sp_stream)                                                                                \
     X(c, sp_dgram_nb) X(c, sp_seqpacket_sw) X(c, fs_stream_sw) X(c, fs_dgram) X(c, abs_seqpacket)

@@ -16,7 +16,10 @@
 #define CATEGORY ready
 
 /* Kind lists of this file. */
-#define KINDS_RD_ALL(X, c) KINDS_P3_UNIX(X, c) X(c, tcp4) X(c, udp6) X(c, pipe) X(c, pipe_nb)
+#define KINDS_RD_ALL(X, c)                                                                         \
+    X(c, sp_stream)                                                                                \
+    X(c, sp_dgram_nb) X(c, sp_seqpacket_sw) X(c, fs_stream_sw) X(c, abs_dgram) X(c, tcp4)          \
+        X(c, udp6) X(c, pipe_nb)
 #define KINDS_RD_FILL(X, c) X(c, sp_stream_nb) X(c, sp_seqpacket_nb) X(c, pipe_nb)
 #define KINDS_RD_FILL_DGRAM(X, c) X(c, sp_dgram_nb) X(c, sp_dgram_nb_sw)
 #define KINDS_RD_STREAMISH(X, c) X(c, sp_stream) X(c, fs_stream_sw) X(c, tcp6) X(c, pipe)
