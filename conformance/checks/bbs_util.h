@@ -104,6 +104,20 @@ static inline size_t bbs_drain(const struct chan *c, int fd, int idle_ms)
     }
 }
 
+/* A call's result for an outcome: the count, or the errno name (errno read now). */
+struct bbs_ret {
+    char s[32];
+};
+static inline struct bbs_ret bbs_ret(ssize_t r)
+{
+    struct bbs_ret o;
+    if (r < 0)
+        snprintf(o.s, sizeof o.s, "%s", errno_name(errno));
+    else
+        snprintf(o.s, sizeof o.s, "%zd", r);
+    return o;
+}
+
 static inline void bbs_set_timeo(int fd, int opt, long sec, long usec)
 {
     struct timeval tv = {.tv_sec = sec, .tv_usec = (suseconds_t)usec};

@@ -260,14 +260,19 @@ CHECK(peek_repeats_first)
     ssize_t r[4];
     tx(c, "first", 5);
     tx(c, "second", 6);
+    struct bbs_ret s[4];
     r[0] = rx(c, in[0], sizeof in[0], MSG_PEEK);
+    s[0] = bbs_ret(r[0]);
     r[1] = rx(c, in[1], sizeof in[1], MSG_PEEK);
+    s[1] = bbs_ret(r[1]);
     r[2] = rx(c, in[2], sizeof in[2], 0);
+    s[2] = bbs_ret(r[2]);
     r[3] = rx(c, in[3], sizeof in[3], 0);
+    s[3] = bbs_ret(r[3]);
     for (int i = 0; i < 3; i++)
         cr_expect(r[i] != 5 || memcmp(in[i], "first", 5) == 0, "receive %d not the first", i);
     cr_expect(r[3] != 6 || memcmp(in[3], "second", 6) == 0, "last receive not the second");
-    outcome(c, "%zd,%zd,%zd,%zd", r[0], r[1], r[2], r[3]);
+    outcome(c, "%s,%s,%s,%s", s[0].s, s[1].s, s[2].s, s[3].s);
 }
 INSTANTIATE(peek_repeats_first, BD_ALL)
 
@@ -277,9 +282,9 @@ CHECK(peek_short_keeps_whole)
     char buf[1000];
     memset(buf, 'p', sizeof buf);
     tx(c, buf, 100);
-    ssize_t p = rx(c, buf, 10, MSG_PEEK);
-    ssize_t r = rx(c, buf, sizeof buf, 0);
-    outcome(c, "%zd,%zd", p, r);
+    struct bbs_ret p = bbs_ret(rx(c, buf, 10, MSG_PEEK));
+    struct bbs_ret r = bbs_ret(rx(c, buf, sizeof buf, 0));
+    outcome(c, "%s,%s", p.s, r.s);
 }
 INSTANTIATE(peek_short_keeps_whole, BD_ALL)
 
@@ -303,12 +308,9 @@ CHECK(peek_trunc_real_length)
     char buf[1000];
     memset(buf, 'p', sizeof buf);
     tx(c, buf, 100);
-    ssize_t p = rx(c, buf, 10, MSG_PEEK | MSG_TRUNC);
-    ssize_t r = rx(c, buf, sizeof buf, 0);
-    if (p < 0)
-        outcome(c, "%s", errno_name(errno));
-    else
-        outcome(c, "%zd,%zd", p, r);
+    struct bbs_ret p = bbs_ret(rx(c, buf, 10, MSG_PEEK | MSG_TRUNC));
+    struct bbs_ret r = bbs_ret(rx(c, buf, sizeof buf, 0));
+    outcome(c, "%s,%s", p.s, r.s);
 }
 INSTANTIATE(peek_trunc_real_length, BD_ALL)
 
