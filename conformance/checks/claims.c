@@ -20,9 +20,6 @@
 
 #define CATEGORY claims
 
-/* One kind per AF_UNIX socket type; the check uses the kind's pair as socketpair() gave it. */
-#define P1_SP_TYPES(X, c) X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket)
-
 /* Sends msg on from and reads it on to (waiting up to 1 s): NULL, or why it did not arrive. */
 static const char *carry(int from, int to, const char *msg)
 {

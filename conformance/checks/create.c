@@ -21,9 +21,6 @@
 
 #define CATEGORY create
 
-/* One kind per socket type: for checks that build their own descriptors of c->kind->type
- * (the kind's pair itself is unused; a type the OS lacks is judged by kind.tsv). */
-#define P1_SP_TYPES(X, c) X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket)
 /* One kind per origin and type: for option defaults that do not depend on flags or order. */
 #define P1_REPRESENTATIVES(X, c)                                                                   \
     P1_SP_TYPES(X, c) X(c, fs_stream) X(c, abs_dgram) X(c, tcp6) X(c, udp4)
