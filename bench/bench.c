@@ -23,6 +23,8 @@ struct opts {
     int full, reps, timeout_s;
     double target_s; /* seconds per run in full mode */
     const char *tsv, *only, *benches;
+    const char *notes[8]; /* KEY=VALUE lines for the summary header */
+    int nnotes;
     size_t payload; /* 0: all */
 };
 
@@ -212,7 +214,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: sockspec-bench [--quick | --full] [--reps N] [--seconds S] [--tsv FILE]\n"
             "                      [--only T1,T2] [--bench throughput,latency,fdpass,decode]\n"
-            "                      [--payload BYTES]\n"
+            "                      [--payload BYTES] [--note KEY=VALUE]...\n"
             "  --quick   every configuration once or twice with tiny counts: checks delivery\n"
             "  --full    calibrated runs of about --seconds (0.3) each, --reps (7) times\n");
     exit(2);
@@ -239,6 +241,8 @@ static void parse(int argc, char **argv, struct opts *o)
             o->only = v;
         else if (v != NULL && strcmp(a, "--bench") == 0 && ++i)
             o->benches = v;
+        else if (v != NULL && strcmp(a, "--note") == 0 && strchr(v, '=') && o->nnotes < 8 && ++i)
+            o->notes[o->nnotes++] = v;
         else if (v != NULL && strcmp(a, "--payload") == 0 && ++i)
             o->payload = (size_t)strtoul(v, NULL, 10);
         else
@@ -267,6 +271,8 @@ int main(int argc, char **argv)
         report_targets(stdout);
     m.mode = c.o.full ? "full" : "quick";
     m.reps = c.o.reps;
+    m.notes = c.o.notes;
+    m.nnotes = c.o.nnotes;
     if (c.failures == 0 && c.o.tsv != NULL && report_tsv(c.o.tsv, &m, c.skipped) == -1) {
         fprintf(stderr, "%s: %s\n", c.o.tsv, strerror(errno));
         c.failures++;

@@ -108,6 +108,10 @@ static void write_header(FILE *f, const struct meta *m, const char *skipped)
     fprintf(f, "# ratio_vs_raw\tmedian over repetitions of value / raw-stream's value in the "
                "same repetition (decode: / memcpy's)\n");
     fprintf(f, "# spread\t(max - min) / median over the repetitions\n");
+    for (int i = 0; i < m->nnotes; i++) {
+        const char *eq = strchr(m->notes[i], '=');
+        fprintf(f, "# %.*s\t%s\n", (int)(eq - m->notes[i]), m->notes[i], eq + 1);
+    }
     if (skipped[0] != '\0')
         fprintf(f, "# skipped\t%s\n", skipped);
 }

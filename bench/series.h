@@ -34,6 +34,8 @@ const struct series *series_find(const char *bench, const char *transport, size_
 struct meta {
     const char *mode;
     int reps;
+    const char *const *notes; /* KEY=VALUE */
+    int nnotes;
 };
 void report_table(FILE *out);
 int report_tsv(const char *path, const struct meta *m, const char *skipped);
