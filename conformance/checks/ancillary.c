@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #ifdef SOCKSPEC_HAVE_LOCAL_PEERCRED
 #include <sys/ucred.h>
@@ -870,6 +871,53 @@ CHECK(scm_credentials_explicit_own)
 #endif
 }
 INSTANTIATE(scm_credentials_explicit_own, KINDS_AN_TWO)
+
+/* An unprivileged sender claiming another pid in SCM_CREDENTIALS: sendmsg fails with EPERM
+ * (the claim is made from a child that drops root first). */
+CHECK(scm_credentials_foreign_pid_eperm)
+{
+#if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
+    int st[2];
+    char res[32] = "";
+    xpipe(st);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork: %s", errno_name(errno));
+    if (pid == 0) {
+        union an_ctl ctl;
+        struct msghdr m;
+        struct iovec iov;
+        const char *what;
+        close(st[0]);
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) {
+            what = "cannot-drop-root";
+        } else {
+            struct ucred other = {getppid() == 1 ? 2 : 1, geteuid(), getegid()};
+            memset(&ctl, 0, sizeof ctl);
+            msg_init(&m, &iov, "x", 1, ctl.buf, CMSG_SPACE(sizeof other));
+            struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+            cm->cmsg_level = SOL_SOCKET;
+            cm->cmsg_type = SCM_CREDENTIALS;
+            cm->cmsg_len = CMSG_LEN(sizeof other);
+            memcpy(CMSG_DATA(cm), &other, sizeof other);
+            what = sendmsg(c->a, &m, ss_nosignal | MSG_DONTWAIT) < 0 ? errno_name(errno) : "sent";
+        }
+        size_t n = strlen(what);
+        _exit(write(st[1], what, n) == (ssize_t)n ? 0 : 1);
+    }
+    close(st[1]);
+    if (poll_events(st[0], POLLIN, 3000) & (POLLIN | POLLHUP)) {
+        ssize_t n = read(st[0], res, sizeof res - 1);
+        res[n > 0 ? n : 0] = '\0';
+    }
+    int status;
+    cr_assert(waitpid(pid, &status, 0) == pid, "waitpid: %s", errno_name(errno));
+    close(st[0]);
+    outcome(c, "%s", res[0] ? res : "no-report");
+#else
+    UNSUPPORTED(c, "SCM_CREDENTIALS");
+#endif
+}
+INSTANTIATE(scm_credentials_foreign_pid_eperm, KINDS_AN_TWO)
 
 /* LOCAL_CREDS on the receiver: each message carries SCM_CREDS (struct sockcred) with this
  * process's effective uid and gid (FreeBSD, NetBSD). */
