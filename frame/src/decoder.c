@@ -9,6 +9,8 @@
 
 #define DEC_INITIAL_CAP (64u * 1024)
 
+static int scan_rpos(struct frame_decoder *dec);
+
 static int default_close(int fd, void *arg)
 {
     (void)arg;
@@ -51,7 +53,7 @@ static int fdq_reserve(struct frame_decoder *dec, size_t n)
 
     if (dec->fdq_len + n <= dec->fdq_cap)
         return 0;
-    cap = dec->fdq_cap ? dec->fdq_cap : 16;
+    cap = dec->fdq_cap;
     while (cap < dec->fdq_len + n)
         cap *= 2;
     if ((q = calloc(cap, sizeof(*q))) == NULL)
@@ -67,7 +69,7 @@ static int fdq_reserve(struct frame_decoder *dec, size_t n)
 
 static void close_fds(struct frame_decoder *dec, const int *fds, unsigned nfds)
 {
-    for (unsigned i = 0; i < nfds; i++)
+    for (unsigned i = 0; fds != NULL && i < nfds; i++)
         close_fd(dec, fds[i]);
 }
 
@@ -80,14 +82,20 @@ static int fail(struct frame_decoder *dec, int err)
     return -1;
 }
 
-/* Closes what the last message left and drops its bytes. */
-static void retire(struct frame_decoder *dec)
+static void close_msg_fds(struct frame_decoder *dec)
 {
     for (unsigned i = 0; i < dec->msg_nfds; i++) {
         close_fd(dec, dec->msg_fds[i]);
         dec->msg_fds[i] = -1;
     }
     dec->msg_nfds = 0;
+}
+
+/* Closes what the last message left and drops its bytes. */
+static inline void retire(struct frame_decoder *dec)
+{
+    if (dec->msg_nfds)
+        close_msg_fds(dec);
     dec->rpos += dec->msg_consumed;
     dec->msg_consumed = 0;
     if (dec->rpos == dec->wpos) {
@@ -111,8 +119,14 @@ int frame_decoder_init(struct frame_decoder *dec, uint32_t max_payload, unsigned
     dec->cap = dec->cap_max;
     if (!dec->packet && dec->cap > DEC_INITIAL_CAP)
         dec->cap = DEC_INITIAL_CAP;
-    if ((dec->buf = malloc(dec->cap)) == NULL)
+    dec->fdq_cap = 16;
+    if ((dec->fdq = calloc(dec->fdq_cap, sizeof(*dec->fdq))) == NULL)
         return -1;
+    if ((dec->buf = malloc(dec->cap)) == NULL) {
+        free(dec->fdq);
+        dec->fdq = NULL;
+        return -1;
+    }
     for (size_t i = 0; i < sizeof(dec->msg_fds) / sizeof(dec->msg_fds[0]); i++)
         dec->msg_fds[i] = -1;
     dec->close_fd = default_close;
@@ -137,7 +151,7 @@ void frame_decoder_set_close(struct frame_decoder *dec, int (*close_fn)(int, voi
 }
 
 /* Total length of the frame at rpos once its header is in, else 0. */
-static size_t frame_at_rpos(const struct frame_decoder *dec)
+static inline size_t frame_at_rpos(const struct frame_decoder *dec)
 {
     if (dec->wpos - dec->rpos < FRAME_HDR_LEN)
         return 0;
@@ -183,6 +197,8 @@ void *frame_decoder_space(struct frame_decoder *dec, size_t *len)
             *len = dec->cap;
         return dec->buf + dec->wpos;
     }
+    if (scan_rpos(dec) == -1)
+        return NULL;
     total = frame_at_rpos(dec);
     if (total != 0 && dec->rpos + total <= dec->wpos && dec->fdq_len >= fdq_soft(dec))
         return dec->buf + dec->wpos;
@@ -216,21 +232,40 @@ static int claim(struct frame_decoder *dec, uint64_t hdr, unsigned k)
     return 0;
 }
 
-static int scan(struct frame_decoder *dec)
+/* Validates the header at next_hdr once it is in: 1 done, 0 not in yet, -1 error. */
+static int scan_one(struct frame_decoder *dec)
 {
-    uint64_t end = dec->offset + dec->wpos;
+    size_t pos = (size_t)(dec->next_hdr - dec->offset);
     struct wire_hdr h;
     int err;
 
-    while (dec->next_hdr + FRAME_HDR_LEN <= end) {
-        const unsigned char *p = dec->buf + (size_t)(dec->next_hdr - dec->offset);
-        if ((err = wire_check(p, dec->max_payload, dec->max_fds, &h)) != 0)
-            return fail(dec, err);
-        if (claim(dec, dec->next_hdr, h.nfds) == -1)
-            return -1;
-        dec->next_hdr += FRAME_HDR_LEN + (uint64_t)h.len;
-    }
-    return check_unclaimed(dec, dec->next_hdr);
+    if (dec->wpos < FRAME_HDR_LEN || pos > dec->wpos - FRAME_HDR_LEN)
+        return 0;
+    if ((err = wire_check(dec->buf + pos, dec->max_payload, dec->max_fds, &h)) != 0)
+        return fail(dec, err);
+    if ((h.nfds || dec->fdq_len > dec->fdq_claimed) && claim(dec, dec->next_hdr, h.nfds) == -1)
+        return -1;
+    dec->next_hdr += FRAME_HDR_LEN + (uint64_t)h.len;
+    return 1;
+}
+
+/* Headers are validated lazily, except while descriptors wait: then at once, so that
+ * a descriptor no header can claim fails now, not at end of file. */
+static int scan_all(struct frame_decoder *dec)
+{
+    int r;
+
+    while ((r = scan_one(dec)) == 1)
+        ;
+    return r == -1 ? -1 : check_unclaimed(dec, dec->next_hdr);
+}
+
+/* The frame at rpos has a validated header whenever its 16 bytes are in. */
+static int scan_rpos(struct frame_decoder *dec)
+{
+    if (dec->next_hdr == dec->offset + dec->rpos && scan_one(dec) == -1)
+        return -1;
+    return 0;
 }
 
 static int packet_check(struct frame_decoder *dec, size_t n, unsigned nfds)
@@ -287,7 +322,7 @@ int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds, un
         dec->next_hdr = dec->offset + dec->wpos;
         return packet_check(dec, n, nfds);
     }
-    return scan(dec);
+    return nfds || dec->fdq_len ? scan_all(dec) : 0;
 }
 
 ssize_t frame_decoder_feed(struct frame_decoder *dec, const void *buf, size_t n, const int *fds,
@@ -325,6 +360,8 @@ int frame_decoder_eof(struct frame_decoder *dec)
         errno = dec->error;
         return -1;
     }
+    if (!dec->packet && scan_all(dec) == -1)
+        return -1;
     if (dec->fdq_len > dec->fdq_claimed)
         return fail(dec, EPROTO);
     if (!dec->packet && dec->next_hdr != dec->offset + dec->wpos)
@@ -343,6 +380,8 @@ int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg)
         errno = dec->error;
         return -1;
     }
+    if (!dec->packet && scan_rpos(dec) == -1)
+        return -1;
     total = frame_at_rpos(dec);
     if (total == 0 || dec->rpos + total > dec->wpos)
         return 0;

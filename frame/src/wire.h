@@ -11,7 +11,7 @@
 
 struct wire_hdr {
     unsigned nfds;
-    uint32_t type, id, len;
+    uint32_t len;
 };
 
 static inline uint32_t wire_get32(const unsigned char *p)
@@ -34,8 +34,6 @@ static inline int wire_check(const unsigned char *p, uint32_t max_payload, unsig
     if (p[0] != FRAME_MAGIC || p[1] != FRAME_VERSION || (p[2] & ~WIRE_FLAGS_KNOWN) != 0)
         return EBADMSG;
     h->nfds = p[3];
-    h->type = wire_get32(p + 4);
-    h->id = wire_get32(p + 8);
     h->len = wire_get32(p + 12);
     if (h->nfds > max_fds || h->len > max_payload)
         return E2BIG;
