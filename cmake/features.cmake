@@ -26,22 +26,34 @@ set(_sockspec_symbols
   "SCM_CREDS\;sys/types.h\;sys/socket.h"
   "LOCAL_PEERCRED\;sys/types.h\;sys/socket.h\;sys/un.h"
   "LOCAL_CREDS\;sys/types.h\;sys/socket.h\;sys/un.h"
-  "SCM_MAX_FD\;sys/socket.h\;linux/net.h"
+  "LOCAL_PEEREID\;sys/types.h\;sys/socket.h\;sys/un.h"
   "POLLRDHUP\;poll.h"
   "FIONREAD\;sys/ioctl.h"
   "accept4\;sys/socket.h"
   "pipe2\;unistd.h"
   "getpeereid\;sys/types.h\;unistd.h"
-  "SYS_socketpair\;sys/syscall.h"
   "IOV_MAX\;limits.h"
   "MSG_WAITALL\;sys/socket.h"
   "ESOCKTNOSUPPORT\;errno.h"
+  "F_GETPIPE_SZ\;fcntl.h"
+  "O_DIRECT\;fcntl.h"
 )
 foreach(entry IN LISTS _sockspec_symbols)
   list(POP_FRONT entry sym)
   string(TOUPPER "${sym}" upper)
   check_symbol_exists(${sym} "${entry}" SOCKSPEC_HAVE_${upper})
 endforeach()
+
+# A raw socketpair system call, for EFAULT checks the libc wrapper might crash on; macOS
+# declares syscall() deprecated, which counts as absent.
+set(_sockspec_saved_flags "${CMAKE_REQUIRED_FLAGS}")
+set(CMAKE_REQUIRED_FLAGS "${CMAKE_REQUIRED_FLAGS} -Werror=deprecated-declarations")
+check_c_source_compiles([=[
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) { return (int)syscall(SYS_socketpair, 0, 0, 0, (int *)0); }
+]=] SOCKSPEC_HAVE_SYS_SOCKETPAIR)
+set(CMAKE_REQUIRED_FLAGS "${_sockspec_saved_flags}")
 
 check_c_source_compiles([=[
 #include <sys/types.h>

@@ -4,7 +4,7 @@
  *   id  statement  linux  freebsd  netbsd  openbsd  darwin  source
  * A cell is a value, alternatives "A|B", a bound ">=N" or ">N", a prefix "unsupported: *",
  * "*" (any value, recorded: the OS leaves it open) or "?" (not documented for that OS:
- * observed, not judged).
+ * observed, not judged). Outcomes therefore never contain "|": join flags with "+".
  */
 #ifndef SOCKSPEC_EXPECT_H
 #define SOCKSPEC_EXPECT_H

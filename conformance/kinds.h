@@ -62,6 +62,9 @@ struct kind {
 #define KINDS_SOCKETS(X, c) KINDS_UNIX(X, c) KINDS_TCP(X, c) KINDS_UDP(X, c)
 #define KINDS_ALL(X, c) KINDS_SOCKETS(X, c) KINDS_PIPE(X, c)
 
+/* One plain socketpair per type. */
+#define KINDS_SP_PLAIN(X, c) X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket)
+
 /* Blocking-only and non-blocking-only subsets of the socketpair kinds. */
 #define KINDS_SP_BLOCKING(X, c)                                                                    \
     X(c, sp_stream)                                                                                \

@@ -47,6 +47,13 @@
 #define QUIRK_PEERCRED_API "SO_PEERCRED struct sockpeercred {uid, gid, pid} (OpenBSD getsockopt.2)"
 #elif defined(SOCKSPEC_HAVE_LOCAL_PEERCRED)
 #define QUIRK_PEERCRED_API "LOCAL_PEERCRED struct xucred (FreeBSD unix.4, macOS)"
+#elif defined(SOCKSPEC_HAVE_LOCAL_PEEREID)
+#define QUIRK_PEERCRED_API "LOCAL_PEEREID struct unpcbid {pid, uid, gid} (NetBSD unix.4)"
+#endif
+/* macOS takes LOCAL_PEERCRED at level SOL_LOCAL (0) and FreeBSD at 0 too, but only macOS
+ * names it (macOS unix.4, FreeBSD unix.4). */
+#if (defined(SOCKSPEC_HAVE_LOCAL_PEERCRED) || defined(SOCKSPEC_HAVE_LOCAL_CREDS)) && !defined(SOL_LOCAL)
+#define SOL_LOCAL 0
 #endif
 
 #endif

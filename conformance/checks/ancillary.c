@@ -22,11 +22,6 @@
 
 #define CATEGORY ancillary
 
-#if (defined(SOCKSPEC_HAVE_LOCAL_PEERCRED) || defined(SOCKSPEC_HAVE_LOCAL_CREDS)) &&               \
-    !defined(SOL_LOCAL)
-#define SOL_LOCAL 0 /* FreeBSD/macOS unix.4: the local-domain option level is 0 */
-#endif
-
 /* Kind lists of this file. */
 #define KINDS_AN_PAIR3(X, c) X(c, sp_stream) X(c, sp_dgram_nb) X(c, sp_seqpacket_sw)
 #define KINDS_AN_TWO(X, c) X(c, sp_stream) X(c, sp_dgram)

@@ -16,11 +16,6 @@
 
 #define CATEGORY buffer
 
-/* Until cmake/features.cmake probes F_GETPIPE_SZ (requested), the fcntl.h macro is the probe. */
-#if defined(F_GETPIPE_SZ) && !defined(SOCKSPEC_HAVE_F_GETPIPE_SZ)
-#define SOCKSPEC_HAVE_F_GETPIPE_SZ 1
-#endif
-
 /* Kind lists of this file: one or two kinds per origin where the behaviour should not vary. */
 #define B_STREAM(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, fs_stream) X(c, abs_stream_sw)
 #define B_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram_sw) X(c, abs_dgram)

@@ -59,7 +59,7 @@ CHECK(socketpair_bidirectional)
     else
         outcome(c, "holds");
 }
-INSTANTIATE(socketpair_bidirectional, P1_SP_TYPES)
+INSTANTIATE(socketpair_bidirectional, KINDS_SP_PLAIN)
 
 /* "Pipes are bidirectional": pipe() carries data fd[1] -> fd[0] and also fd[0] -> fd[1]? */
 CHECK(pipe_bidirectional)
@@ -119,7 +119,7 @@ CHECK(socketpair_buffered)
 {
     buffered_outcome(c, c->a, c->b);
 }
-INSTANTIATE(socketpair_buffered, P1_SP_TYPES)
+INSTANTIATE(socketpair_buffered, KINDS_SP_PLAIN)
 
 /* "Pipe data is buffered": writes complete with no reader waiting and are read later. */
 CHECK(pipe_buffered)
@@ -192,7 +192,7 @@ INSTANTIATE(pipe_no_boundaries, KINDS_PIPE)
  * each write its own packet (pipe.7, since Linux 3.4). */
 CHECK(pipe_stream_only)
 {
-#if defined(SOCKSPEC_HAVE_PIPE2) && defined(O_DIRECT)
+#if defined(SOCKSPEC_HAVE_PIPE2) && defined(SOCKSPEC_HAVE_O_DIRECT)
     int p[2];
     if (pipe2(p, O_DIRECT) < 0) {
         outcome(c, "holds: pipe2(O_DIRECT) gives %s", errno_name(errno));
@@ -324,7 +324,7 @@ CHECK(socketpair_needs_no_setup)
     else
         outcome(c, "holds");
 }
-INSTANTIATE(socketpair_needs_no_setup, P1_SP_TYPES)
+INSTANTIATE(socketpair_needs_no_setup, KINDS_SP_PLAIN)
 
 /* Waits for a child (bounded: it exits on its own after at most a 2 s poll). */
 static int reap(pid_t pid)

@@ -23,7 +23,7 @@
 
 /* One kind per origin and type: for option defaults that do not depend on flags or order. */
 #define P1_REPRESENTATIVES(X, c)                                                                   \
-    P1_SP_TYPES(X, c) X(c, fs_stream) X(c, abs_dgram) X(c, tcp6) X(c, udp4)
+    KINDS_SP_PLAIN(X, c) X(c, fs_stream) X(c, abs_dgram) X(c, tcp6) X(c, udp4)
 
 /* socketpair(domain, type, protocol) as an outcome: "ok" (pair closed again) or the errno. */
 static void socketpair_outcome(struct chan *c, int domain, int type, int protocol)
@@ -58,14 +58,14 @@ CHECK(socketpair_each_type)
 {
     socketpair_outcome(c, AF_UNIX, c->kind->type, 0);
 }
-INSTANTIATE(socketpair_each_type, P1_SP_TYPES)
+INSTANTIATE(socketpair_each_type, KINDS_SP_PLAIN)
 
 /* socket(AF_UNIX, <type>, 0) succeeds for each type socketpair accepts. */
 CHECK(socket_each_type)
 {
     socket_outcome(c, AF_UNIX, c->kind->type, 0);
 }
-INSTANTIATE(socket_each_type, P1_SP_TYPES)
+INSTANTIATE(socket_each_type, KINDS_SP_PLAIN)
 
 /* Protocol PF_UNIX (1) is accepted for AF_UNIX on Linux; BSD protocol tables are not documented. */
 CHECK(socketpair_protocol_pf_unix)
@@ -347,7 +347,7 @@ CHECK(socketpair_nonblock_both_ends)
     xclose(&sv[1]);
 #endif
 }
-INSTANTIATE(socketpair_nonblock_both_ends, P1_SP_TYPES)
+INSTANTIATE(socketpair_nonblock_both_ends, KINDS_SP_PLAIN)
 
 /* SOCK_CLOEXEC in the type sets FD_CLOEXEC on both ends. */
 CHECK(socketpair_cloexec_both_ends)
@@ -366,7 +366,7 @@ CHECK(socketpair_cloexec_both_ends)
     xclose(&sv[1]);
 #endif
 }
-INSTANTIATE(socketpair_cloexec_both_ends, P1_SP_TYPES)
+INSTANTIATE(socketpair_cloexec_both_ends, KINDS_SP_PLAIN)
 
 /* Without flags neither end is non-blocking or close-on-exec. */
 CHECK(socketpair_no_flags_neither)
@@ -382,7 +382,7 @@ CHECK(socketpair_no_flags_neither)
     xclose(&sv[0]);
     xclose(&sv[1]);
 }
-INSTANTIATE(socketpair_no_flags_neither, P1_SP_TYPES)
+INSTANTIATE(socketpair_no_flags_neither, KINDS_SP_PLAIN)
 
 /* socket() with SOCK_NONBLOCK | SOCK_CLOEXEC gets both flags; without them, neither. */
 CHECK(socket_type_flags)
@@ -402,7 +402,7 @@ CHECK(socket_type_flags)
     xclose(&without);
 #endif
 }
-INSTANTIATE(socket_type_flags, P1_SP_TYPES)
+INSTANTIATE(socket_type_flags, KINDS_SP_PLAIN)
 
 /* SO_TYPE on both ends names the kind's type, without the creation flags. */
 CHECK(so_type_both_ends)
@@ -570,7 +570,7 @@ CHECK(getsockopt_unknown_option)
     int r = getsockopt(c->a, SOL_SOCKET, 0x7654, &v, &len);
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
 }
-INSTANTIATE(getsockopt_unknown_option, P1_SP_TYPES)
+INSTANTIATE(getsockopt_unknown_option, KINDS_SP_PLAIN)
 
 /* getsockopt at a level AF_UNIX does not know: EOPNOTSUPP on Linux. */
 CHECK(getsockopt_unknown_level)
@@ -580,7 +580,7 @@ CHECK(getsockopt_unknown_level)
     int r = getsockopt(c->a, 0x7654, 1, &v, &len);
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
 }
-INSTANTIATE(getsockopt_unknown_level, P1_SP_TYPES)
+INSTANTIATE(getsockopt_unknown_level, KINDS_SP_PLAIN)
 
 /* An AF_UNIX address as a short description: "unnamed", "path", "abstract" or the errno. */
 static void name_outcome(struct chan *c, int r, const struct sockaddr_un *sun, socklen_t len)
@@ -612,7 +612,7 @@ CHECK(socketpair_getsockname_unnamed)
     int r = getsockname(c->a, (struct sockaddr *)&sun, &len);
     name_outcome(c, r, &sun, len);
 }
-INSTANTIATE(socketpair_getsockname_unnamed, P1_SP_TYPES)
+INSTANTIATE(socketpair_getsockname_unnamed, KINDS_SP_PLAIN)
 
 /* getpeername() on a socketpair end: connected, the peer has no name either. */
 CHECK(socketpair_getpeername_unnamed)
@@ -623,7 +623,7 @@ CHECK(socketpair_getpeername_unnamed)
     int r = getpeername(c->a, (struct sockaddr *)&sun, &len);
     name_outcome(c, r, &sun, len);
 }
-INSTANTIATE(socketpair_getpeername_unnamed, P1_SP_TYPES)
+INSTANTIATE(socketpair_getpeername_unnamed, KINDS_SP_PLAIN)
 
 /* getpeername() on a fresh, unconnected socket(): ENOTCONN. */
 CHECK(socket_getpeername_unconnected)
@@ -636,7 +636,7 @@ CHECK(socket_getpeername_unconnected)
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
     xclose(&fd);
 }
-INSTANTIATE(socket_getpeername_unconnected, P1_SP_TYPES)
+INSTANTIATE(socket_getpeername_unconnected, KINDS_SP_PLAIN)
 
 /* Binding a second socket to a path already bound: EADDRINUSE. */
 CHECK(bind_path_in_use)
@@ -655,7 +655,7 @@ CHECK(bind_path_in_use)
     xclose(&f2);
     p1_dir_remove(&d, names, 1);
 }
-INSTANTIATE(bind_path_in_use, P1_SP_TYPES)
+INSTANTIATE(bind_path_in_use, KINDS_SP_PLAIN)
 
 /* The path stays after its socket is closed: binding it again is EADDRINUSE. */
 CHECK(bind_stale_path_in_use)
@@ -748,7 +748,7 @@ CHECK(connect_missing_path)
     xclose(&cl);
     p1_dir_remove(&d, NULL, 0);
 }
-INSTANTIATE(connect_missing_path, P1_SP_TYPES)
+INSTANTIATE(connect_missing_path, KINDS_SP_PLAIN)
 
 /* connect() to a missing abstract name: ECONNREFUSED on Linux (no file to be missing). */
 CHECK(connect_missing_abstract)

@@ -22,11 +22,6 @@
 
 #include "harness.h"
 
-/* One socketpair kind per AF_UNIX type (no flags, not swapped): for checks that build their own
- * descriptors of c->kind->type or need one pair per type; a type the OS lacks (SEQPACKET on
- * macOS) is judged by kind.tsv. */
-#define P1_SP_TYPES(X, c) X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket)
-
 /* A scratch directory for filesystem socket names; p1_dir_remove() unlinks names and dir. */
 struct p1_dir {
     char path[96];
