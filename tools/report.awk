@@ -106,7 +106,8 @@ function read_result(    key, id, obs, k) {
         nfail[col]++
         failrow[col, ++nfailrow[col]] = $1 X $4 X $6 X $7
     }
-    if ($5 == "pass") judged[k]++
+    if (obs ~ /^holds/) claimholds[k]++
+    else if (obs ~ /^fails/) claimfails[k]++
     if (!((k, obs) in seenobs)) {
         seenobs[k, obs] = 1
         nobs[k]++
@@ -152,8 +153,8 @@ function cell_summary(c, id,    k, i, m, vals, s) {
     return s
 }
 
-# A row differs when its documented cells differ between OSes or when two runs observed
-# different value sets.
+# A row differs when two OSes document different values or when two runs observed different
+# value sets.
 function classify(    i, j, id, first, v, s, c, ref, differs) {
     ndiff = 0; nsame = 0
     for (i = 1; i <= nchk; i++) {
@@ -162,6 +163,8 @@ function classify(    i, j, id, first, v, s, c, ref, differs) {
         first = 1
         for (j = 1; j <= ndoc; j++) {
             v = ((id, docos[j]) in doc) ? doc[id, docos[j]] : "?"
+            # "?" (not documented) and "*" (left open) state no value to differ from.
+            if (v == "?" || v == "*") continue
             if (first) { ref = v; first = 0 } else if (v != ref) differs = 1
         }
         first = 1
@@ -280,16 +283,38 @@ function print_matrix(    i) {
     print ""
 }
 
-# A claim holds on a run when every instance of it that ran was judged and passed; the claims
-# rows of the expectations table state the claim itself, so a pass is the claim holding.
-function claim_verdict(c, id,    k) {
+# Claims checks record "holds", "holds: <detail>" or "fails: <why>" (conformance/checks/claims.c):
+# the verdict comes from those outcomes, not from the judgement, since an OS can be documented
+# as one where the claim fails. A failing judgement (outcome not as documented, crash, timeout)
+# is marked beside the verdict.
+function claim_verdict(c, id,    k, v, s, m, i, vals, why, detail) {
     k = c X id
     if (!(k in n)) return "not run yet"
-    if (failed[k] > 0) return "does not hold (" failed[k] "/" n[k] " instances)"
-    if (skipped[k] == n[k]) return "not run yet (skipped)"
-    if (judged[k] == n[k] - skipped[k]) return "holds"
-    if (judged[k] > 0) return "holds (" judged[k] "/" n[k] " judged)"
-    return "not judged (observed " obs_list(c, id) ")"
+    s = cell_summary(c, id)
+    m = split(s, vals, X)
+    why = ""; detail = ""
+    for (i = 1; i <= m; i++) {
+        if (vals[i] ~ /^fails/) why = why (why == "" ? "" : ", ") code(claim_detail(vals[i]))
+        else if (vals[i] != "holds") detail = detail (detail == "" ? "" : ", ") code(claim_detail(vals[i]))
+    }
+    if (claimfails[k] > 0 && claimholds[k] > 0)
+        v = "does not hold for " claimfails[k] " of " n[k] " instances: " why
+    else if (claimfails[k] > 0)
+        v = "does not hold: " why
+    else if (claimholds[k] > 0)
+        v = "holds" (detail == "" ? "" : " (" detail ")")
+    else if (skipped[k] == n[k])
+        v = "not run yet (skipped)"
+    else
+        v = "no verdict" (m > 0 ? " (observed " obs_list(c, id) ")" : "")
+    if (failed[k] > 0) v = v " **✗ " failed[k] "/" n[k] " failing**"
+    return v
+}
+
+# "fails: why" -> "why"; "holds: detail" -> "detail".
+function claim_detail(s) {
+    sub(/^(holds|fails):[ ]*/, "", s)
+    return s
 }
 
 function obs_list(c, id,    s, m, i, vals, out) {
@@ -310,8 +335,10 @@ function print_claims(    i, c, j, id, line, m) {
         print ""
         return
     }
-    print "Verdict per run: holds, does not hold, or not run yet. OSes without a results file"
-    print "are not run yet; their documented cell is shown for reference, not as an observation."
+    print "Verdict per run, from the outcomes the claims checks recorded: holds, does not hold,"
+    print "or not run yet. **✗** marks instances whose outcome differs from the documented one (or"
+    print "that crashed). OSes without a results file are not run yet; their documented outcome is"
+    print "shown for reference, not as an observation."
     print ""
     line = "| Claim | Statement |"
     for (c = 1; c <= ncol; c++) line = line " " md(col_label(c)) " |"
