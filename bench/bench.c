@@ -182,31 +182,26 @@ static void decode_phase(struct ctx *c, size_t payload)
     fprintf(stderr, "\n");
 }
 
-#define FOR_EACH(arr, var) for (size_t var##_i = 0; var##_i < sizeof arr / sizeof arr[0]; var##_i++)
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static int want_payload(const struct ctx *c, size_t p)
+static void run_payloads(struct ctx *c, enum bench_kind kind, const size_t *p, size_t n)
 {
-    return c->o.payload == 0 || c->o.payload == p;
+    for (size_t i = 0; i < n; i++)
+        if (c->o.payload == 0 || c->o.payload == p[i])
+            phase(c, kind, p[i]);
 }
 
 static void run_all(struct ctx *c)
 {
     if (selected(c->o.benches, "throughput"))
-        FOR_EACH(tp_payloads, p)
-    if (want_payload(c, tp_payloads[p_i]))
-        phase(c, KIND_THROUGHPUT, tp_payloads[p_i]);
+        run_payloads(c, KIND_THROUGHPUT, tp_payloads, NELEM(tp_payloads));
     if (selected(c->o.benches, "latency"))
-        FOR_EACH(lat_payloads, p)
-    if (want_payload(c, lat_payloads[p_i]))
-        phase(c, KIND_LATENCY, lat_payloads[p_i]);
+        run_payloads(c, KIND_LATENCY, lat_payloads, NELEM(lat_payloads));
     if (selected(c->o.benches, "fdpass"))
-        FOR_EACH(fd_payloads, p)
-    if (want_payload(c, fd_payloads[p_i]))
-        phase(c, KIND_FDPASS, fd_payloads[p_i]);
-    if (selected(c->o.benches, "decode"))
-        FOR_EACH(dec_payloads, p)
-    if (want_payload(c, dec_payloads[p_i]))
-        decode_phase(c, dec_payloads[p_i]);
+        run_payloads(c, KIND_FDPASS, fd_payloads, NELEM(fd_payloads));
+    for (size_t i = 0; i < NELEM(dec_payloads) && selected(c->o.benches, "decode"); i++)
+        if (c->o.payload == 0 || c->o.payload == dec_payloads[i])
+            decode_phase(c, dec_payloads[i]);
 }
 
 static void usage(void)
@@ -232,9 +227,9 @@ static void parse(int argc, char **argv, struct opts *o)
         else if (strcmp(a, "--full") == 0)
             o->full = 1;
         else if (v != NULL && strcmp(a, "--reps") == 0 && ++i)
-            o->reps = atoi(v);
+            o->reps = (int)strtol(v, NULL, 10);
         else if (v != NULL && strcmp(a, "--seconds") == 0 && ++i)
-            o->target_s = atof(v);
+            o->target_s = strtod(v, NULL);
         else if (v != NULL && strcmp(a, "--tsv") == 0 && ++i)
             o->tsv = v;
         else if (v != NULL && strcmp(a, "--only") == 0 && ++i)

@@ -7,8 +7,6 @@
 
 /* Bytes every send buffer offers in front of the payload (room for a length prefix). */
 #define BENCH_HEADROOM 64
-/* Bytes of message a batching sender collects before it writes (ceiling, frame). */
-#define BENCH_BATCH (64u * 1024)
 
 enum bench_side { SIDE_TX = 0, SIDE_RX = 1 };
 enum bench_kind { KIND_THROUGHPUT, KIND_LATENCY, KIND_FDPASS, KIND_COUNT };

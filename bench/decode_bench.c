@@ -9,8 +9,8 @@
 #include "frame.h"
 
 /* Bytes of frames in the source (cache-resident, as after a recv) and bytes per feed. */
-#define DECODE_SOURCE (1u << 20)
-#define DECODE_CHUNK (64u * 1024)
+#define DECODE_SOURCE ((size_t)1 << 20)
+#define DECODE_CHUNK ((size_t)64 * 1024)
 
 struct source {
     unsigned char *buf;

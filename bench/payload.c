@@ -72,10 +72,11 @@ int payload_verify(const struct payload_check *pc, const unsigned char *p, size_
                  len, pc->len);
         return -1;
     }
-    if (load64(p) != seq || load64(p + len - 8) != ~seq) {
+    uint64_t head = load64(p), tail = ~load64(p + len - 8);
+
+    if (head != seq || tail != seq) {
         snprintf(err, errlen, "message %llu: sequence %llu/%llu (lost, duplicated or reordered)",
-                 (unsigned long long)seq, (unsigned long long)load64(p),
-                 (unsigned long long)~load64(p + len - 8));
+                 (unsigned long long)seq, (unsigned long long)head, (unsigned long long)tail);
         return -1;
     }
     if (payload_checksum(p + 8, len - 16) != pc->middle_sum) {

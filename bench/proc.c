@@ -38,10 +38,13 @@ static void close_pipes(struct pipes *p)
 
 static int open_pipes(struct pipes *p)
 {
-    int *all[] = {p->ready, p->res[0], p->res[1], p->done};
+    int *all[4];
 
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        all[i][0] = all[i][1] = -1;
+    memset(p, -1, sizeof *p); /* every descriptor -1 */
+    all[0] = p->ready;
+    all[1] = p->res[0];
+    all[2] = p->res[1];
+    all[3] = p->done;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         if (pipe(all[i]) == -1) {
             close_pipes(p);

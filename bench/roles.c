@@ -141,8 +141,7 @@ out:
 static int pong(const struct job *job, struct ep *ep, struct child_result *res)
 {
     struct payload_check pc;
-    unsigned char *buf = tx_buffer(job->payload);
-    unsigned char *msg = buf + BENCH_HEADROOM;
+    unsigned char *buf = tx_buffer(job->payload), *msg;
     struct rmsg m;
     int r = 0;
 
@@ -150,6 +149,7 @@ static int pong(const struct job *job, struct ep *ep, struct child_result *res)
         free(buf);
         return fail(res, "malloc");
     }
+    msg = buf + BENCH_HEADROOM;
     for (uint64_t i = 0; i < job->warmup + job->count && r == 0; i++) {
         m.fd = -1;
         if (job->t->recv(ep, &m) == -1) {

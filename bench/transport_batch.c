@@ -10,7 +10,7 @@
 #include "bench.h"
 
 /* Bytes of messages per write. */
-#define CEILING_BATCH (256u * 1024)
+#define CEILING_BATCH ((size_t)256 * 1024)
 
 struct ep {
     int fd;
