@@ -64,8 +64,10 @@ struct frame_fdq_entry_ {
 struct frame_decoder {
     uint32_t max_payload;
     unsigned max_fds;
-    int packet; /* one frame per commit (SOCK_SEQPACKET, SOCK_DGRAM) */
-    int error;  /* sticky errno, 0 while healthy */
+    int packet;          /* one frame per commit (SOCK_SEQPACKET, SOCK_DGRAM) */
+    int error;           /* sticky errno, 0 while healthy */
+    int pending;         /* an error found ahead of the messages still to be taken */
+    uint64_t pending_at; /* stream offset it applies from */
     unsigned char *buf;
     size_t cap, rpos, wpos;
     size_t cap_max;    /* header + max_payload */
@@ -153,7 +155,8 @@ void *frame_decoder_space(struct frame_decoder *dec, size_t *len);
 
 /* Accounts n bytes written into the space, with the descriptors that came with them
  * (the decoder owns them from here) and FRAME_IN_* flags. In packet mode one call is
- * one datagram. Returns 0, or -1 with the sticky errno. */
+ * one datagram. Returns 0, or -1 with the sticky errno. A stream error found ahead of
+ * untaken messages is reported by frame_decoder_next once they are taken (FORMAT.md). */
 int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds, unsigned nfds,
                          int in_flags);
 
@@ -163,7 +166,8 @@ int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds, un
 ssize_t frame_decoder_feed(struct frame_decoder *dec, const void *buf, size_t n, const int *fds,
                            unsigned nfds, int in_flags);
 
-/* End of input: a partial frame or unclaimed descriptors become EPROTO. */
+/* End of input: a partial frame or unclaimed descriptors become EPROTO (-1), reported
+ * by frame_decoder_next after the complete messages before it. */
 int frame_decoder_eof(struct frame_decoder *dec);
 
 /* Same contract as frame_next. */

@@ -192,6 +192,16 @@ again:
     return r == 1 ? 1 : -1;
 }
 
+/* Spurious readiness (poll ready, the call still EAGAIN) must not outlive the deadline. */
+static int expired(int64_t deadline)
+{
+    if (deadline >= 0 && now_ms() >= deadline) {
+        errno = ETIMEDOUT;
+        return 1;
+    }
+    return 0;
+}
+
 static int64_t deadline_of(int timeout_ms)
 {
     return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
@@ -208,7 +218,8 @@ int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const v
             return -1;
         if (frame_flush_flags_(chan, FRAME_DONTWAIT) == -1 && !frame_compat_would_block(errno))
             return -1;
-        if (frame_pending(chan) && wait_for(chan->fd, POLLOUT, deadline) == -1) {
+        if (frame_pending(chan) &&
+            (expired(deadline) || wait_for(chan->fd, POLLOUT, deadline) == -1)) {
             if (errno == ETIMEDOUT)
                 errno = ENOBUFS;
             return -1;
@@ -220,7 +231,7 @@ int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const v
             return -1;
         if (frame_flush_flags_(chan, FRAME_DONTWAIT) == 0)
             return 0;
-        if (!frame_compat_would_block(errno))
+        if (!frame_compat_would_block(errno) || expired(deadline))
             return -1;
         if (FRAME_DONTWAIT != 0 && wait_for(chan->fd, POLLOUT, deadline) == -1)
             return -1;
@@ -241,7 +252,7 @@ int frame_recv_wait(struct frame_chan *chan, struct frame_msg *msg, int timeout_
             return -1;
         if (recv_flags(chan, FRAME_DONTWAIT) >= 0)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
+        if ((errno != EAGAIN && errno != EWOULDBLOCK) || expired(deadline))
             return -1;
         if (FRAME_DONTWAIT != 0 && wait_for(chan->fd, POLLIN, deadline) == -1)
             return -1;

@@ -10,6 +10,7 @@
 #define DEC_INITIAL_CAP (64u * 1024)
 
 static int scan_rpos(struct frame_decoder *dec);
+static int pending_due(struct frame_decoder *dec);
 
 static int default_close(int fd, void *arg)
 {
@@ -197,7 +198,7 @@ void *frame_decoder_space(struct frame_decoder *dec, size_t *len)
             *len = dec->cap;
         return dec->buf + dec->wpos;
     }
-    if (scan_rpos(dec) == -1)
+    if (pending_due(dec) == -1 || scan_rpos(dec) == -1)
         return NULL;
     total = frame_at_rpos(dec);
     if (total != 0 && dec->rpos + total <= dec->wpos && dec->fdq_len >= fdq_soft(dec))
@@ -205,17 +206,40 @@ void *frame_decoder_space(struct frame_decoder *dec, size_t *len)
     if (dec->rpos + (total ? total : FRAME_HDR_LEN) > dec->cap ||
         dec->cap - dec->wpos < dec->cap / 4)
         compact(dec);
-    if (total > dec->cap && grow(dec, total) == -1)
+    if (total > dec->cap && !dec->pending && grow(dec, total) == -1)
         return NULL;
     *len = dec->cap - dec->wpos;
     return dec->buf + dec->wpos;
+}
+
+/* A stream error at offset `at`: messages that end before it are still delivered, so the
+ * error shows at the same message however the bytes were split. Stops the scan. */
+static int defer(struct frame_decoder *dec, int err, uint64_t at)
+{
+    if (!dec->pending || at < dec->pending_at) {
+        dec->pending = err;
+        dec->pending_at = at;
+    }
+    return -1;
+}
+
+/* The deferred error takes effect once the frame at rpos does not end before it. */
+static int pending_due(struct frame_decoder *dec)
+{
+    uint64_t start = dec->offset + dec->rpos;
+
+    if (!dec->pending)
+        return 0;
+    if (start < dec->next_hdr && start + frame_at_rpos(dec) <= dec->pending_at)
+        return 0;
+    return fail(dec, dec->pending);
 }
 
 /* Descriptors of chunks that end before the next header can never be claimed. */
 static int check_unclaimed(struct frame_decoder *dec, uint64_t hdr)
 {
     if (dec->fdq_len > dec->fdq_claimed && fdq_at(dec, dec->fdq_claimed)->chunk_end <= hdr)
-        return fail(dec, EPROTO);
+        return defer(dec, EPROTO, hdr);
     return 0;
 }
 
@@ -224,10 +248,10 @@ static int claim(struct frame_decoder *dec, uint64_t hdr, unsigned k)
     if (check_unclaimed(dec, hdr) == -1)
         return -1;
     if (dec->fdq_len - dec->fdq_claimed < k)
-        return fail(dec, EPROTO);
+        return defer(dec, EPROTO, hdr);
     for (unsigned i = 0; i < k; i++)
         if (fdq_at(dec, dec->fdq_claimed + i)->chunk_start > hdr)
-            return fail(dec, EPROTO);
+            return defer(dec, EPROTO, hdr);
     dec->fdq_claimed += k;
     return 0;
 }
@@ -239,10 +263,10 @@ static int scan_one(struct frame_decoder *dec)
     struct wire_hdr h;
     int err;
 
-    if (dec->wpos < FRAME_HDR_LEN || pos > dec->wpos - FRAME_HDR_LEN)
+    if (dec->pending || dec->wpos < FRAME_HDR_LEN || pos > dec->wpos - FRAME_HDR_LEN)
         return 0;
     if ((err = wire_check(dec->buf + pos, dec->max_payload, dec->max_fds, &h)) != 0)
-        return fail(dec, err);
+        return defer(dec, err, dec->next_hdr);
     if ((h.nfds || dec->fdq_len > dec->fdq_claimed) && claim(dec, dec->next_hdr, h.nfds) == -1)
         return -1;
     dec->next_hdr += FRAME_HDR_LEN + (uint64_t)h.len;
@@ -257,15 +281,17 @@ static int scan_all(struct frame_decoder *dec)
 
     while ((r = scan_one(dec)) == 1)
         ;
-    return r == -1 ? -1 : check_unclaimed(dec, dec->next_hdr);
+    if (r == 0)
+        (void)check_unclaimed(dec, dec->next_hdr);
+    return 0;
 }
 
 /* The frame at rpos has a validated header whenever its 16 bytes are in. */
 static int scan_rpos(struct frame_decoder *dec)
 {
-    if (dec->next_hdr == dec->offset + dec->rpos && scan_one(dec) == -1)
-        return -1;
-    return 0;
+    if (dec->next_hdr == dec->offset + dec->rpos)
+        (void)scan_one(dec);
+    return pending_due(dec);
 }
 
 static int packet_check(struct frame_decoder *dec, size_t n, unsigned nfds)
@@ -306,10 +332,15 @@ int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds, un
         close_fds(dec, fds, nfds);
         return fail(dec, err);
     }
-    if (in_flags & (FRAME_IN_CTRUNC | FRAME_IN_TRUNC) || (nfds && n == 0) ||
+    if (in_flags & (FRAME_IN_CTRUNC | FRAME_IN_TRUNC) || (nfds && n == 0) || dec->pending ||
         dec->fdq_len + nfds > fdq_hard(dec) || fdq_reserve(dec, nfds) == -1) {
         close_fds(dec, fds, nfds);
-        return fail(dec, EPROTO);
+        if (dec->packet)
+            return fail(dec, EPROTO);
+        if (!dec->pending)
+            (void)defer(dec, EPROTO, a);
+        dec->wpos += n;
+        return 0;
     }
     for (unsigned i = 0; i < nfds; i++) {
         struct frame_fdq_entry_ *e = fdq_at(dec, dec->fdq_len++);
@@ -355,17 +386,25 @@ ssize_t frame_decoder_feed(struct frame_decoder *dec, const void *buf, size_t n,
 
 int frame_decoder_eof(struct frame_decoder *dec)
 {
+    uint64_t end = dec->offset + dec->wpos;
+
     retire(dec);
     if (dec->error) {
         errno = dec->error;
         return -1;
     }
-    if (!dec->packet && scan_all(dec) == -1)
+    if (dec->packet) {
+        if (dec->fdq_len > dec->fdq_claimed)
+            return fail(dec, EPROTO);
+        return 0;
+    }
+    (void)scan_all(dec);
+    if (dec->fdq_len > dec->fdq_claimed || dec->next_hdr != end)
+        (void)defer(dec, EPROTO, end);
+    if (dec->pending) {
+        errno = dec->pending;
         return -1;
-    if (dec->fdq_len > dec->fdq_claimed)
-        return fail(dec, EPROTO);
-    if (!dec->packet && dec->next_hdr != dec->offset + dec->wpos)
-        return fail(dec, EPROTO);
+    }
     return 0;
 }
 
@@ -380,7 +419,7 @@ int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg)
         errno = dec->error;
         return -1;
     }
-    if (!dec->packet && scan_rpos(dec) == -1)
+    if (!dec->packet && (pending_due(dec) == -1 || scan_rpos(dec) == -1))
         return -1;
     total = frame_at_rpos(dec);
     if (total == 0 || dec->rpos + total > dec->wpos)

@@ -426,6 +426,7 @@ Test(chan, seqpacket_truncated, .timeout = TEST_TIMEOUT)
 Test(chan, descriptors_mid_payload_rejected, .timeout = TEST_TIMEOUT)
 {
     struct frame_chan b;
+    struct frame_msg m;
     unsigned char buf[FRAME_HDR_LEN + 100];
     int sv[2];
     util_pair(SOCK_STREAM, sv);
@@ -434,7 +435,12 @@ Test(chan, descriptors_mid_payload_rejected, .timeout = TEST_TIMEOUT)
     frame_encode_header(buf, 1, 1, 100, 0);
     util_raw_send(sv[0], buf, 50, NULL, 0);
     util_raw_send(sv[0], buf + 50, 50, &sv[0], 1);
-    cr_assert(eq(int, recv_error(&b), EPROTO));
+    util_raw_send(sv[0], buf + 100, sizeof(buf) - 100, NULL, 0);
+    /* The frame is whole and delivered; the stray descriptor fails at its end. */
+    cr_assert(eq(int, frame_recv_wait(&b, &m, 5000), 1), "%s", strerror(errno));
+    cr_assert(eq(u32, m.nfds, 0));
+    cr_assert(eq(int, frame_recv_wait(&b, &m, 5000), -1));
+    cr_assert(eq(int, errno, EPROTO));
     frame_chan_fini(&b);
     util_close(sv[0]);
     util_close(sv[1]);

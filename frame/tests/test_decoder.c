@@ -362,12 +362,54 @@ Test(decoder, no_descriptors_allowed, .timeout = TEST_TIMEOUT)
     unsigned char buf[64];
     int fd = FAKE_BASE;
     struct frame_decoder d;
+    struct frame_msg m;
     size_t n = put_frame(buf, 1, 1, 4, 0);
     dec_init(&d, 100, 0, 0);
-    cr_assert(eq(int, (int)frame_decoder_feed(&d, buf, n, &fd, 1, 0), -1));
+    /* The frame itself is whole; the stray descriptor fails at the next boundary. */
+    cr_assert(eq(int, (int)frame_decoder_feed(&d, buf, n, &fd, 1, 0), (int)n));
+    cr_assert(eq(int, frame_decoder_next(&d, &m), 1));
+    cr_assert(eq(u32, m.nfds, 0));
+    cr_assert(eq(int, frame_decoder_next(&d, &m), -1));
     cr_assert(eq(int, errno, EPROTO));
     cr_assert(eq(int, closed[0], 1));
     frame_decoder_fini(&d);
+    util_end();
+}
+
+/* An error in a later header must not cost the messages ahead of it, however split. */
+Test(decoder, error_after_messages_any_split, .timeout = TEST_TIMEOUT)
+{
+    unsigned char buf[128];
+    size_t a = put_frame(buf, 100, 0, 5, 0);
+    size_t b = put_frame(buf + a, 101, 1, 0, 0);
+    size_t n = a + b + put_frame(buf + a + b, 1, 1, 0, 0);
+    buf[a + b] = 0; /* bad magic in the third header */
+    for (size_t cut = 0; cut <= n; cut++) {
+        struct frame_decoder d;
+        struct frame_msg m;
+        unsigned got = 0;
+        int r;
+        dec_init(&d, 100, 4, 0);
+        const unsigned char *p = buf;
+        size_t left = n;
+        for (int pass = 0; pass < 2; pass++) {
+            size_t len = pass == 0 ? cut : left;
+            if (len == 0)
+                continue;
+            ssize_t k = frame_decoder_feed(&d, p, len, NULL, 0, 0);
+            cr_assert(eq(sz, (size_t)k, len), "cut %zu", cut);
+            p += len;
+            left -= len;
+            while ((r = frame_decoder_next(&d, &m)) == 1) {
+                cr_assert(eq(u32, m.id, got));
+                got++;
+            }
+        }
+        cr_assert(eq(int, r, -1), "cut %zu", cut);
+        cr_assert(eq(int, errno, EBADMSG));
+        cr_assert(eq(u32, got, 2), "cut %zu: %u messages", cut, got);
+        frame_decoder_fini(&d);
+    }
     util_end();
 }
 
@@ -376,16 +418,21 @@ Test(decoder, hostile_descriptor_flood_is_bounded, .timeout = TEST_TIMEOUT)
     unsigned char buf[FRAME_HDR_LEN + 1000];
     int fds[FAKE_N];
     struct frame_decoder d;
-    int r = 0, sent = 0;
+    struct frame_msg m;
+    int sent = 0;
     put_frame(buf, 1, 1, 1000, 0);
     for (int i = 0; i < FAKE_N; i++)
         fds[i] = FAKE_BASE + i;
     dec_init(&d, 1000, 8, 0);
-    for (size_t i = 0; i < sizeof(buf) && r == 0; i++) {
-        r = (int)frame_decoder_feed(&d, buf + i, 1, fds + sent, 8, 0) == -1;
-        sent += 8;
+    /* Eight descriptors with each of the first 120 bytes: none can be claimed. */
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        unsigned k = i < 120 ? 8 : 0;
+        cr_assert(eq(int, (int)frame_decoder_feed(&d, buf + i, 1, fds + sent, k, 0), 1));
+        sent += (int)k;
+        cr_assert(d.fdq_len <= 16 * 8, "%zu descriptors queued", d.fdq_len);
+        cr_assert(eq(int, frame_decoder_next(&d, &m), i + 1 == sizeof(buf)));
     }
-    cr_assert(r, "descriptors in a payload were accepted");
+    cr_assert(eq(int, frame_decoder_next(&d, &m), -1));
     cr_assert(eq(int, errno, EPROTO));
     frame_decoder_fini(&d);
     expect_closed(sent, 1);
