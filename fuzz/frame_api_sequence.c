@@ -324,8 +324,11 @@ static void settle(void)
     for (int round = 0; round < 10000; round++) {
         unsigned moved = 0;
         for (int e = 0; e < 2; e++) {
-            if (S[e].open && frame_pending(&S[e].chan))
+            size_t before = S[e].open ? frame_pending(&S[e].chan) : 0;
+            if (before) {
                 (void)frame_flush(&S[e].chan);
+                moved += frame_pending(&S[e].chan) != before;
+            }
             if (S[e].open)
                 moved += op_recv(e);
         }
