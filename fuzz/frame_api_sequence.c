@@ -382,7 +382,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fz_fdset before;
     struct fz_in in = {data, size};
     fz_fdset_probe(&before);
-    fz_trace_reset();
+    fz_trace_reset(0);
     uint8_t c1 = fz_u8(&in), c2 = fz_u8(&in);
     if (setup(c1, c2) < 0)
         return 0;

@@ -353,7 +353,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const uint32_t payloads[8] = {0, 1, 16, 64, 255, 4096, 65536, FRAME_MAX_PAYLOAD_DEFAULT};
     static const unsigned fdmax[8] = {0, 1, 2, 3, 4, 8, 16, FRAME_MAX_FDS_LIMIT};
     struct fz_in in = {data, size < MAX_INPUT ? size : MAX_INPUT};
-    fz_trace_reset();
+    fz_trace_reset(0);
     uint8_t cfg = fz_u8(&in), take_mask = fz_u8(&in);
     packet = cfg & 1;
     max_payload = payloads[(cfg >> 1) & 7];

@@ -189,7 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const uint32_t payloads[8] = {0, 1, 15, 16, 17, 300, 4096, 65536};
     static const unsigned fdmax[4] = {0, 1, 3, FRAME_MAX_FDS_DEFAULT};
     struct fz_in in = {data, size};
-    fz_trace_reset();
+    fz_trace_reset(0);
     uint8_t cfg = fz_u8(&in);
     packet = cfg & 1;
     max_payload = payloads[(cfg >> 1) & 7];

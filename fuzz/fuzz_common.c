@@ -72,16 +72,21 @@ void fz_fdset_expect(const struct fz_fdset *before, const char *target)
 
 static char trace_buf[16384];
 static size_t trace_len;
+static int trace_on = -1;
 
-void fz_trace_reset(void)
+void fz_trace_reset(int default_on)
 {
+    if (trace_on < 0) {
+        const char *e = getenv("FZ_TRACE");
+        trace_on = e ? atoi(e) != 0 : default_on;
+    }
     trace_len = 0;
     trace_buf[0] = '\0';
 }
 
 void fz_trace(const char *fmt, ...)
 {
-    if (trace_len + 2 >= sizeof trace_buf)
+    if (trace_on <= 0 || trace_len + 2 >= sizeof trace_buf)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -107,7 +112,11 @@ void fz_fail(const char *target, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n---- trace ----\n%s---- end of trace ----\n", trace_buf);
+    if (trace_on > 0)
+        fprintf(stderr, "\n---- trace ----\n%s---- end of trace ----\n", trace_buf);
+    else
+        fprintf(stderr, "\n(trace: replay this input with build/<preset>/fuzz/%s_replay FILE)\n",
+                target);
     fflush(stderr);
     abort();
 }

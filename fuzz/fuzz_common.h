@@ -34,8 +34,9 @@ void fz_fail(const char *target, const char *fmt, ...)
 #endif
     ;
 
-/* A bounded text trace, printed by fz_fail. */
-void fz_trace_reset(void);
+/* A bounded text trace, printed by fz_fail. Recording costs time, so it is on when the
+ * environment says FZ_TRACE=1 (the replay driver sets it), else as the target's default. */
+void fz_trace_reset(int default_on);
 /* Prints the trace of the last input to stderr (replay with FZ_TRACE=1). */
 void fz_trace_print(void);
 void fz_trace(const char *fmt, ...)

@@ -325,7 +325,7 @@ int peer_run(const char *target, int packet, const uint8_t *data, size_t size)
     struct fz_in in = {data, size};
     P.t = target;
     P.packet = packet;
-    fz_trace_reset();
+    fz_trace_reset(0);
     fz_fdset_probe(&P.before);
     uint8_t cfg = fz_u8(&in);
     if (setup(cfg) < 0)

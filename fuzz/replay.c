@@ -1,7 +1,8 @@
 /*
  * Engine-free driver: runs every file named on the command line, and every regular file
  * of every directory named, through LLVMFuzzerTestOneInput. A missing directory is
- * reported and skipped (git keeps no empty directories).
+ * reported and skipped (git keeps no empty directories). Traces are on (FZ_TRACE=1);
+ * FZ_TRACE_ALL=1 prints the trace of every input.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -69,7 +70,7 @@ static int run_file(const char *path)
     LLVMFuzzerTestOneInput(exact, len);
     alarm(0);
     free(exact);
-    if (getenv("FZ_TRACE")) {
+    if (getenv("FZ_TRACE_ALL")) {
         fprintf(stderr, "== %s\n", path);
         fz_trace_print();
     }
@@ -136,6 +137,7 @@ int main(int argc, char **argv)
 {
     int rc = 0;
     const char *t = getenv("FZ_REPLAY_TIMEOUT");
+    setenv("FZ_TRACE", "1", 0);
     if (t && atoi(t) > 0)
         timeout_s = (unsigned)atoi(t);
     struct sigaction sa;

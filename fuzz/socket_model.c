@@ -400,7 +400,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fz_fdset before;
     struct fz_in in = {data, size};
     fz_fdset_probe(&before);
-    fz_trace_reset();
+    fz_trace_reset(1);
     uint8_t tsel = fz_u8(&in);
     if (setup(tsel, fz_u8(&in)) < 0)
         return 0;
