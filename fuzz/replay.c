@@ -20,14 +20,29 @@
 
 static unsigned long ran;
 static unsigned timeout_s = 10;
+static const char *current = "";
+
+static void say(const char *a, const char *b)
+{
+    ssize_t w = write(2, a, strlen(a));
+    w = write(2, b, strlen(b));
+    w = write(2, "\n", 1);
+    (void)w;
+}
+
+/* Names the input that failed; abort() then ends the process as usual. */
+static void on_abort(int sig)
+{
+    (void)sig;
+    say("replay: failing input: ", current);
+}
 
 /* A watchdog per input: a harness or library that blocks fails the test instead of hanging. */
 static void on_alarm(int sig)
 {
-    static const char msg[] = "\nreplay: input timed out (blocked or looping)\n";
     (void)sig;
-    ssize_t w = write(2, msg, sizeof msg - 1);
-    (void)w;
+    say("\nreplay: input timed out (blocked or looping): ", current);
+    signal(SIGABRT, SIG_DFL);
     abort();
 }
 
@@ -65,7 +80,7 @@ static int run_file(const char *path)
     }
     memcpy(exact, buf, len);
     free(buf);
-    fprintf(stderr, "replay: %s\n", path);
+    current = path;
     alarm(timeout_s);
     LLVMFuzzerTestOneInput(exact, len);
     alarm(0);
@@ -144,6 +159,8 @@ int main(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;
     sigaction(SIGALRM, &sa, NULL);
+    sa.sa_handler = on_abort;
+    sigaction(SIGABRT, &sa, NULL);
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) == 0 && S_ISREG(st.st_mode))
