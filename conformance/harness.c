@@ -172,10 +172,10 @@ const char *errno_name(int e)
     return unknown;
 }
 
-static ssize_t write_some(int fd, const void *buf, size_t n)
+ssize_t send_or_write(int fd, const void *buf, size_t n, int flags)
 {
-    ssize_t r = send(fd, buf, n, ss_nosignal);
-    if (r < 0 && errno == ENOTSOCK)
+    ssize_t r = send(fd, buf, n, flags | ss_nosignal);
+    if (r < 0 && errno == ENOTSOCK && flags == 0)
         r = write(fd, buf, n);
     return r;
 }
@@ -184,7 +184,7 @@ void xsend_all(int fd, const void *buf, size_t n)
 {
     const char *p = buf;
     while (n > 0) {
-        ssize_t r = write_some(fd, p, n);
+        ssize_t r = send_or_write(fd, p, n, 0);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             cr_assert(poll_events(fd, POLLOUT, 5000) & POLLOUT, "fd %d never writable", fd);
             continue;

@@ -60,6 +60,9 @@ void outcome_ret(struct chan *c, ssize_t r);
 #define UNSUPPORTED(c, quirk) outcome((c), "unsupported: %s", (quirk))
 const char *errno_name(int e);
 
+/* send() with the no-SIGPIPE flag; write() on a non-socket when flags is 0. */
+ssize_t send_or_write(int fd, const void *buf, size_t n, int flags);
+
 /* Setup helpers: fatal on failure. */
 void xsend_all(int fd, const void *buf, size_t n);
 void xrecv_exact(int fd, void *buf, size_t n);

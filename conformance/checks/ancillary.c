@@ -18,7 +18,7 @@
 #endif
 
 #include "harness.h"
-#include "p3_util.h"
+#include "check_util.h"
 
 #define CATEGORY ancillary
 
@@ -164,7 +164,7 @@ CHECK(rights_one_fd)
 {
     pass_n(c, 1);
 }
-INSTANTIATE(rights_one_fd, KINDS_P3_UNIX)
+INSTANTIATE(rights_one_fd, KINDS_REP_UNIX)
 
 /* Two descriptors in one message: "2". */
 CHECK(rights_two_fds)
@@ -226,7 +226,7 @@ CHECK(rights_same_file)
     close(p[0]);
     close(p[1]);
 }
-INSTANTIATE(rights_same_file, KINDS_P3_SP3)
+INSTANTIATE(rights_same_file, KINDS_SP_PLAIN)
 
 /* Bytes written through a received pipe write end come out of the original read end: "ok". */
 CHECK(rights_passed_pipe_usable)
@@ -264,7 +264,7 @@ CHECK(rights_socket_through_itself)
     close_rcvd(&r);
     outcome(c, "%s", s == 1 && n == 1 && in == 'z' ? "ok" : "broken");
 }
-INSTANTIATE(rights_socket_through_itself, KINDS_P3_SP3)
+INSTANTIATE(rights_socket_through_itself, KINDS_SP_PLAIN)
 
 /* A descriptor in flight keeps its file open: the pipe reader sees no hangup until the
  * receiver closes it: "none,POLLHUP". */
@@ -276,11 +276,11 @@ CHECK(rights_in_flight_keeps_file_open)
     xpipe(p);
     cr_assert(send_fds(c->a, &p[1], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
     xclose(&p[1]);
-    p3_revents(poll_events(p[0], POLLIN, 0), s1, sizeof s1);
+    revents_str(poll_events(p[0], POLLIN, 0), s1, sizeof s1);
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
     cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
     close_rcvd(&r);
-    p3_revents(poll_events(p[0], POLLIN, 2000), s2, sizeof s2);
+    revents_str(poll_events(p[0], POLLIN, 2000), s2, sizeof s2);
     close(p[0]);
     outcome(c, "%s,%s", s1, s2);
 }
@@ -296,7 +296,7 @@ CHECK(rights_released_with_receiver)
     cr_assert(send_fds(c->a, &p[1], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
     xclose(&p[1]);
     xclose(&c->b);
-    outcome(c, "%s", p3_revents(poll_events(p[0], POLLIN, 2000), s, sizeof s));
+    outcome(c, "%s", revents_str(poll_events(p[0], POLLIN, 2000), s, sizeof s));
     close(p[0]);
 }
 INSTANTIATE(rights_released_with_receiver, KINDS_AN_PAIR3)
@@ -343,10 +343,10 @@ CHECK(read_drops_fds)
     char buf[4];
     xpipe(p);
     cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
-    int before = p3_count_fds();
+    int before = count_open_fds();
     (void)poll_events(c->b, POLLIN, 2000);
     ssize_t n = read(c->b, buf, sizeof buf);
-    int after = p3_count_fds();
+    int after = count_open_fds();
     cr_expect(n == 1, "read returned %zd", n);
     if (after == before)
         outcome(c, "dropped");
@@ -407,10 +407,10 @@ INSTANTIATE(rights_beyond_rlimit_nofile, KINDS_AN_TWO)
 /* Passing a closed descriptor: sendmsg fails with EBADF. */
 CHECK(rights_closed_fd_ebadf)
 {
-    int bad = p3_closed_fd();
+    int bad = closed_fd();
     outcome_ret(c, send_fds(c->a, &bad, 1, "x", 1));
 }
-INSTANTIATE(rights_closed_fd_ebadf, KINDS_P3_SP3)
+INSTANTIATE(rights_closed_fd_ebadf, KINDS_SP_PLAIN)
 
 /* Passing -1: sendmsg fails with EBADF. */
 CHECK(rights_minus_one_ebadf)
@@ -601,7 +601,7 @@ CHECK(rights_not_merged_stream)
     close(p[0]);
     close(p[1]);
 }
-INSTANTIATE(rights_not_merged_stream, KINDS_P3_STREAM)
+INSTANTIATE(rights_not_merged_stream, KINDS_REP_STREAM)
 
 /* STREAM: plain bytes followed by bytes with a descriptor, one large read (Linux: both). */
 CHECK(rights_after_plain_data_stream)
@@ -842,7 +842,7 @@ CHECK(scm_credentials_with_passcred)
     UNSUPPORTED(c, "SCM_CREDENTIALS");
 #endif
 }
-INSTANTIATE(scm_credentials_with_passcred, KINDS_P3_SP3)
+INSTANTIATE(scm_credentials_with_passcred, KINDS_SP_PLAIN)
 
 /* Without SO_PASSCRED on the receiver, even explicitly sent SCM_CREDENTIALS are not
  * delivered: "none". */

@@ -5,12 +5,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "bbs_util.h"
+#include "check_util.h"
 #include "harness.h"
 
 #define CATEGORY boundary
@@ -20,8 +21,8 @@
     X(c, sp_dgram) X(c, sp_seqpacket_nb_sw) X(c, fs_dgram_sw) X(c, abs_seqpacket) X(c, udp4)
 #define BD_UNIX(X, c)                                                                              \
     X(c, sp_dgram)                                                                                 \
-    X(c, sp_dgram_nb_sw) X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_dgram_sw)             \
-        X(c, abs_seqpacket)
+    X(c, sp_dgram_nb_sw)                                                                           \
+    X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_dgram_sw) X(c, abs_seqpacket)
 #define BD_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram) X(c, udp6)
 #define BD_UNIX_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram)
 #define BD_SEQPACKET(X, c) X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_seqpacket_sw)
@@ -207,9 +208,9 @@ CHECK(short_recvmsg_sets_trunc)
     tx(c, buf, sizeof buf);
     (void)poll_events(c->b, POLLIN, 2000);
     int fl = 0;
-    ssize_t r = bbs_recvmsg(c->b, buf, 10, MSG_DONTWAIT, &fl);
+    ssize_t r = recvmsg_flags(c->b, buf, 10, MSG_DONTWAIT, &fl);
     cr_assert(r == 10, "recvmsg: %zd", r);
-    outcome(c, "%s", bbs_flags_str(fl, fs, sizeof fs));
+    outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
 }
 INSTANTIATE(short_recvmsg_sets_trunc, BD_ALL)
 
@@ -221,9 +222,9 @@ CHECK(exact_recvmsg_no_trunc)
     tx(c, buf, sizeof buf);
     (void)poll_events(c->b, POLLIN, 2000);
     int fl = 0;
-    ssize_t r = bbs_recvmsg(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
+    ssize_t r = recvmsg_flags(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
     cr_assert(r == 100, "recvmsg: %zd", r);
-    outcome(c, "%s", bbs_flags_str(fl, fs, sizeof fs));
+    outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
 }
 INSTANTIATE(exact_recvmsg_no_trunc, BD_ALL)
 
@@ -260,15 +261,15 @@ CHECK(peek_repeats_first)
     ssize_t r[4];
     tx(c, "first", 5);
     tx(c, "second", 6);
-    struct bbs_ret s[4];
+    struct ret_str s[4];
     r[0] = rx(c, in[0], sizeof in[0], MSG_PEEK);
-    s[0] = bbs_ret(r[0]);
+    s[0] = ret_str(r[0]);
     r[1] = rx(c, in[1], sizeof in[1], MSG_PEEK);
-    s[1] = bbs_ret(r[1]);
+    s[1] = ret_str(r[1]);
     r[2] = rx(c, in[2], sizeof in[2], 0);
-    s[2] = bbs_ret(r[2]);
+    s[2] = ret_str(r[2]);
     r[3] = rx(c, in[3], sizeof in[3], 0);
-    s[3] = bbs_ret(r[3]);
+    s[3] = ret_str(r[3]);
     for (int i = 0; i < 3; i++)
         cr_expect(r[i] != 5 || memcmp(in[i], "first", 5) == 0, "receive %d not the first", i);
     cr_expect(r[3] != 6 || memcmp(in[3], "second", 6) == 0, "last receive not the second");
@@ -282,8 +283,8 @@ CHECK(peek_short_keeps_whole)
     char buf[1000];
     memset(buf, 'p', sizeof buf);
     tx(c, buf, 100);
-    struct bbs_ret p = bbs_ret(rx(c, buf, 10, MSG_PEEK));
-    struct bbs_ret r = bbs_ret(rx(c, buf, sizeof buf, 0));
+    struct ret_str p = ret_str(rx(c, buf, 10, MSG_PEEK));
+    struct ret_str r = ret_str(rx(c, buf, sizeof buf, 0));
     outcome(c, "%s,%s", p.s, r.s);
 }
 INSTANTIATE(peek_short_keeps_whole, BD_ALL)
@@ -296,9 +297,9 @@ CHECK(peek_short_sets_trunc)
     tx(c, buf, sizeof buf);
     (void)poll_events(c->b, POLLIN, 2000);
     int fl = 0;
-    ssize_t r = bbs_recvmsg(c->b, buf, 10, MSG_PEEK | MSG_DONTWAIT, &fl);
+    ssize_t r = recvmsg_flags(c->b, buf, 10, MSG_PEEK | MSG_DONTWAIT, &fl);
     cr_assert(r == 10, "recvmsg: %zd", r);
-    outcome(c, "%s", bbs_flags_str(fl, fs, sizeof fs));
+    outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
 }
 INSTANTIATE(peek_short_sets_trunc, BD_ALL)
 
@@ -308,8 +309,8 @@ CHECK(peek_trunc_real_length)
     char buf[1000];
     memset(buf, 'p', sizeof buf);
     tx(c, buf, 100);
-    struct bbs_ret p = bbs_ret(rx(c, buf, 10, MSG_PEEK | MSG_TRUNC));
-    struct bbs_ret r = bbs_ret(rx(c, buf, sizeof buf, 0));
+    struct ret_str p = ret_str(rx(c, buf, 10, MSG_PEEK | MSG_TRUNC));
+    struct ret_str r = ret_str(rx(c, buf, sizeof buf, 0));
     outcome(c, "%s,%s", p.s, r.s);
 }
 INSTANTIATE(peek_trunc_real_length, BD_ALL)
@@ -367,11 +368,11 @@ CHECK(zero_iov_sets_trunc)
     tx(c, buf, sizeof buf);
     (void)poll_events(c->b, POLLIN, 2000);
     int fl = 0;
-    ssize_t r = bbs_recvmsg(c->b, buf, 0, MSG_DONTWAIT, &fl);
+    ssize_t r = recvmsg_flags(c->b, buf, 0, MSG_DONTWAIT, &fl);
     if (r < 0)
         outcome(c, "%s", errno_name(errno));
     else
-        outcome(c, "%zd,%s", r, bbs_flags_str(fl, fs, sizeof fs));
+        outcome(c, "%zd,%s", r, msg_flags_str(fl, fs, sizeof fs));
 }
 INSTANTIATE(zero_iov_sets_trunc, BD_ALL)
 
@@ -383,7 +384,7 @@ CHECK(zero_iov_consumes)
     tx(c, buf, sizeof buf);
     (void)poll_events(c->b, POLLIN, 2000);
     int fl = 0;
-    cr_assert(bbs_recvmsg(c->b, buf, 0, MSG_DONTWAIT, &fl) >= 0);
+    cr_assert(recvmsg_flags(c->b, buf, 0, MSG_DONTWAIT, &fl) >= 0);
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
 INSTANTIATE(zero_iov_consumes, BD_ALL)
@@ -396,7 +397,7 @@ CHECK(zero_iov_peek_keeps)
     tx(c, buf, sizeof buf);
     (void)poll_events(c->b, POLLIN, 2000);
     int fl = 0;
-    cr_assert(bbs_recvmsg(c->b, buf, 0, MSG_PEEK | MSG_DONTWAIT, &fl) >= 0);
+    cr_assert(recvmsg_flags(c->b, buf, 0, MSG_PEEK | MSG_DONTWAIT, &fl) >= 0);
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
 INSTANTIATE(zero_iov_peek_keeps, BD_ALL)
@@ -450,7 +451,7 @@ INSTANTIATE(max_message_seqpacket, BD_SEQPACKET)
 CHECK(max_message_vs_sndbuf_dgram)
 {
     size_t max = largest_message(c);
-    outcome(c, "%ld", (long)bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF) - (long)max);
+    outcome(c, "%ld", (long)xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF) - (long)max);
 }
 INSTANTIATE(max_message_vs_sndbuf_dgram, BD_UNIX_DGRAM)
 
@@ -458,7 +459,7 @@ INSTANTIATE(max_message_vs_sndbuf_dgram, BD_UNIX_DGRAM)
 CHECK(max_message_vs_sndbuf_seqpacket)
 {
     size_t max = largest_message(c);
-    outcome(c, "%ld", (long)bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF) - (long)max);
+    outcome(c, "%ld", (long)xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF) - (long)max);
 }
 INSTANTIATE(max_message_vs_sndbuf_seqpacket, BD_SEQPACKET)
 
@@ -495,13 +496,8 @@ CHECK(waitall_no_join)
     tx(c, buf, 10);
     tx(c, buf, 10);
     cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN);
-    struct bbs_watchdog w;
-    bbs_watchdog_start(&w, c->a, 3000);
-    ssize_t r = recv(c->b, buf, sizeof buf, MSG_WAITALL);
-    int e = errno;
-    cr_expect(!bbs_watchdog_stop(&w), "MSG_WAITALL waited for more");
-    errno = e;
-    outcome_ret(c, r);
+    outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, MSG_WAITALL, c->a, 3000,
+                                "MSG_WAITALL waited for more"));
 }
 INSTANTIATE(waitall_no_join, BD_BLOCKING)
 
@@ -513,9 +509,9 @@ static void flags_cleared(struct chan *c)
     tx(c, buf, sizeof buf);
     (void)poll_events(c->b, POLLIN, 2000);
     int fl = MSG_TRUNC | MSG_CTRUNC | MSG_OOB | MSG_EOR;
-    ssize_t r = bbs_recvmsg(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
+    ssize_t r = recvmsg_flags(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
     cr_assert(r == 100, "recvmsg: %zd", r);
-    outcome(c, "%s", bbs_flags_str(fl, fs, sizeof fs));
+    outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
 }
 
 /* DGRAM/UDP: msg_flags is rewritten on success, stale input bits cleared: "0". */
@@ -537,7 +533,7 @@ CHECK(msg_flags_untouched_on_failure)
 {
     char buf[16];
     int fl = MSG_TRUNC | MSG_CTRUNC;
-    ssize_t r = bbs_recvmsg(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
+    ssize_t r = recvmsg_flags(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
     cr_assert(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "recvmsg on empty: %zd", r);
     outcome(c, "%s", fl == (MSG_TRUNC | MSG_CTRUNC) ? "untouched" : "changed");
 }

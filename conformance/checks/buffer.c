@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bbs_util.h"
+#include "check_util.h"
 #include "harness.h"
 
 #define CATEGORY buffer
@@ -24,8 +24,9 @@
 #define B_SP_ONE(X, c) X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket)
 #define B_KEEP(X, c)                                                                               \
     X(c, sp_stream)                                                                                \
-    X(c, sp_dgram_sw) X(c, sp_seqpacket_nb) X(c, fs_stream_sw) X(c, abs_dgram) X(c, tcp4)          \
-        X(c, udp6) X(c, pipe) X(c, pipe_nb)
+    X(c, sp_dgram_sw)                                                                              \
+    X(c, sp_seqpacket_nb)                                                                          \
+    X(c, fs_stream_sw) X(c, abs_dgram) X(c, tcp4) X(c, udp6) X(c, pipe) X(c, pipe_nb)
 #define B_PIPE_BL(X, c) X(c, pipe)
 #define B_DEF_STREAM(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw)
 #define B_DEF_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw)
@@ -71,13 +72,13 @@ static void kept_after_close(struct chan *c)
     fill_pattern(out, sizeof out, 11);
     xsend_all(c->a, out, sizeof out);
     xclose(&c->a);
-    ssize_t n = bbs_recv_nb(c, c->b, in, sizeof in);
+    ssize_t n = read_nb(c, c->b, in, sizeof in, 0);
     if (n < 0) {
         outcome(c, "%s", errno_name(errno));
         return;
     }
     cr_expect(n != (ssize_t)sizeof out || memcmp(in, out, sizeof out) == 0, "data corrupted");
-    ssize_t m = bbs_recv_nb(c, c->b, in, sizeof in);
+    ssize_t m = read_nb(c, c->b, in, sizeof in, 0);
     if (m < 0)
         outcome(c, "%zd,%s", n, errno_name(errno));
     else
@@ -118,7 +119,7 @@ INSTANTIATE(kept_after_writer_close_pipe, KINDS_PIPE)
 /* Records SO_SNDBUF or SO_RCVBUF of a; both ends agree and it is positive. */
 static void buf_default(struct chan *c, int opt)
 {
-    int va = bbs_getint(c->a, SOL_SOCKET, opt), vb = bbs_getint(c->b, SOL_SOCKET, opt);
+    int va = xsockopt_int(c->a, SOL_SOCKET, opt), vb = xsockopt_int(c->b, SOL_SOCKET, opt);
     cr_expect(va > 0, "default %d not positive", va);
     cr_expect(va == vb, "the two ends differ: %d and %d", va, vb);
     outcome(c, "%d", va);
@@ -169,12 +170,12 @@ INSTANTIATE(rcvbuf_default_seqpacket, B_DEF_SEQPACKET)
 /* Sets opt to v on a and records what reads back, or the errno of the set. */
 static void set_readback(struct chan *c, int opt, int v)
 {
-    int e = bbs_setint(c->a, SOL_SOCKET, opt, v);
+    int e = set_sockopt_int(c->a, SOL_SOCKET, opt, v);
     if (e != 0) {
         outcome(c, "%s", errno_name(e));
         return;
     }
-    int got = bbs_getint(c->a, SOL_SOCKET, opt);
+    int got = xsockopt_int(c->a, SOL_SOCKET, opt);
     cr_expect(got > 0, "read back %d", got);
     outcome(c, "%d", got);
 }
@@ -189,7 +190,7 @@ INSTANTIATE(sndbuf_set_readback, B_SP_ONE)
 /* SO_SNDBUF on a pipe end: not a socket, ENOTSOCK. */
 CHECK(sndbuf_on_pipe)
 {
-    outcome(c, "%s", errno_name(bbs_setint(c->a, SOL_SOCKET, SO_SNDBUF, 65536)));
+    outcome(c, "%s", errno_name(set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, 65536)));
 }
 INSTANTIATE(sndbuf_on_pipe, B_PIPE_BL)
 
@@ -210,14 +211,14 @@ INSTANTIATE(sndbuf_min_clamp, B_SP_ONE)
 /* Sets opt to 0 and records "min" if it reads back as setting 1 does, else the value or errno. */
 static void zero_is_min(struct chan *c, int opt)
 {
-    int e = bbs_setint(c->a, SOL_SOCKET, opt, 0);
+    int e = set_sockopt_int(c->a, SOL_SOCKET, opt, 0);
     if (e != 0) {
         outcome(c, "%s", errno_name(e));
         return;
     }
-    int got = bbs_getint(c->a, SOL_SOCKET, opt);
-    cr_assert(bbs_setint(c->a, SOL_SOCKET, opt, 1) == 0);
-    int min = bbs_getint(c->a, SOL_SOCKET, opt);
+    int got = xsockopt_int(c->a, SOL_SOCKET, opt);
+    cr_assert(set_sockopt_int(c->a, SOL_SOCKET, opt, 1) == 0);
+    int min = xsockopt_int(c->a, SOL_SOCKET, opt);
     if (got == min)
         outcome(c, "min");
     else
@@ -241,12 +242,12 @@ INSTANTIATE(rcvbuf_zero, B_SP_ONE)
 /* SO_SNDBUF = INT_MAX: Linux caps it at 2 x wmem_max ("capped"); else the errno of the set. */
 CHECK(sndbuf_intmax)
 {
-    int e = bbs_setint(c->a, SOL_SOCKET, SO_SNDBUF, INT_MAX);
+    int e = set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, INT_MAX);
     if (e != 0) {
         outcome(c, "%s", errno_name(e));
         return;
     }
-    int got = bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF);
+    int got = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
     cr_expect(got > 0, "read back %d", got);
     outcome(c, "%s", got == INT_MAX ? "as set" : got < INT_MAX ? "capped" : "other");
 }
@@ -255,17 +256,17 @@ INSTANTIATE(sndbuf_intmax, B_SP_ONE)
 /* SO_SNDBUF = -1: Linux reads it as unsigned and caps it like INT_MAX ("max"); "min", or errno. */
 CHECK(sndbuf_negative)
 {
-    int e = bbs_setint(c->a, SOL_SOCKET, SO_SNDBUF, -1);
+    int e = set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, -1);
     if (e != 0) {
         outcome(c, "%s", errno_name(e));
         return;
     }
-    int got = bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF);
-    int max = bbs_setint(c->a, SOL_SOCKET, SO_SNDBUF, INT_MAX) == 0
-                  ? bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF)
+    int got = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
+    int max = set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, INT_MAX) == 0
+                  ? xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF)
                   : -1;
-    cr_assert(bbs_setint(c->a, SOL_SOCKET, SO_SNDBUF, 1) == 0);
-    int min = bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF);
+    cr_assert(set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, 1) == 0);
+    int min = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
     if (got == max)
         outcome(c, "max");
     else if (got == min)
@@ -278,11 +279,11 @@ INSTANTIATE(sndbuf_negative, B_SP_ONE)
 /* SO_SNDBUF of a stream sender with unsent data queued reads back unchanged on Linux. */
 CHECK(sndbuf_readback_while_queued)
 {
-    int before = bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF);
+    int before = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
     char buf[2048];
     memset(buf, 'q', sizeof buf);
     xsend_all(c->a, buf, sizeof buf);
-    int after = bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF);
+    int after = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
     outcome(c, "%s", after == before ? "unchanged" : "changed");
 }
 INSTANTIATE(sndbuf_readback_while_queued, B_BL_STREAM)
@@ -293,11 +294,11 @@ INSTANTIATE(sndbuf_readback_while_queued, B_BL_STREAM)
 static void fill_count(struct chan *c, size_t chunk, int messages)
 {
     int err;
-    size_t n = bbs_fill(c->a, chunk, &err);
+    size_t n = fill_nb(c->a, chunk, &err);
     cr_expect(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "fill stopped by %s",
               err ? errno_name(err) : "the limit");
     cr_expect(n > 0, "nothing fitted");
-    size_t got = bbs_drain(c, c->b, 0);
+    size_t got = drain_nb(c, c->b, 0, NULL);
     cr_expect(got == n, "wrote %zu, read back %zu", n, got);
     outcome(c, "%zu", messages ? n / chunk : n);
 }
@@ -362,7 +363,7 @@ INSTANTIATE(fill_4096_pipe, KINDS_PIPE)
 static void full_errno(struct chan *c)
 {
     int err;
-    size_t n = bbs_fill(c->a, 512, &err);
+    size_t n = fill_nb(c->a, 512, &err);
     cr_expect(n > 0, "nothing fitted");
     outcome(c, "%s", err ? errno_name(err) : "never full");
 }
@@ -401,11 +402,11 @@ static void raise_unblocks(struct chan *c)
     int err;
     char buf[512];
     memset(buf, 'r', sizeof buf);
-    bbs_fill(c->a, sizeof buf, &err);
+    fill_nb(c->a, sizeof buf, &err);
     cr_assert(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "fill stopped by %s",
               errno_name(err));
-    int cur = bbs_getint(c->a, SOL_SOCKET, SO_SNDBUF);
-    int e = bbs_setint(c->a, SOL_SOCKET, SO_SNDBUF, cur * 4);
+    int cur = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
+    int e = set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, cur * 4);
     if (e != 0) {
         outcome(c, "setsockopt %s", errno_name(e));
         return;
@@ -442,37 +443,13 @@ CHECK(shrink_sndbuf_below_queued)
     memset(buf, 's', sizeof buf);
     ssize_t r = send(c->a, buf, sizeof buf, MSG_DONTWAIT | ss_nosignal);
     cr_assert(r == (ssize_t)sizeof buf, "first send: %zd (%s)", r, errno_name(errno));
-    cr_assert(bbs_setint(c->a, SOL_SOCKET, SO_SNDBUF, 1) == 0);
+    cr_assert(set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, 1) == 0);
     r = send(c->a, buf, 1, MSG_DONTWAIT | ss_nosignal);
     outcome_ret(c, r);
 }
 INSTANTIATE(shrink_sndbuf_below_queued, B_NB_STREAM)
 
 /* ---- blocking sends on a full buffer --------------------------------------------------- */
-
-struct drainer {
-    const struct chan *c;
-    int fd;
-    size_t want;
-    size_t got;
-};
-
-static void *drain_main(void *arg)
-{
-    struct drainer *d = arg;
-    static char sink[65536];
-    while (d->got < d->want) {
-        if (!(poll_events(d->fd, POLLIN, 5000) & (POLLIN | POLLHUP)))
-            break;
-        ssize_t r = bbs_recv(d->fd, sink, sizeof sink, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        d->got += (size_t)r;
-    }
-    return NULL;
-}
 
 /*
  * Fills a with 4096-byte writes, then a helper drains b while a blocking 4096-byte send
@@ -483,16 +460,15 @@ static void blocking_resumes(struct chan *c)
     char buf[4096];
     int err;
     memset(buf, 'b', sizeof buf);
-    size_t filled = bbs_fill(c->a, sizeof buf, &err);
+    size_t filled = fill_nb(c->a, sizeof buf, &err);
     cr_assert(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "fill stopped by %s",
               errno_name(err));
-    struct drainer d = {c, c->b, filled + sizeof buf, 0};
-    struct helper h;
-    helper_start(&h, drain_main, &d);
-    ssize_t r = bbs_send(c->a, buf, sizeof buf, 0);
+    struct reader d;
+    reader_start(&d, c->b, filled + sizeof buf);
+    ssize_t r = send_or_write(c->a, buf, sizeof buf, 0);
     int e = errno;
-    helper_join(&h);
-    cr_expect(r < 0 || d.got == d.want, "drained %zu of %zu", d.got, d.want);
+    size_t got = reader_join(&d);
+    cr_expect(r < 0 || got == d.want, "drained %zu of %zu", got, d.want);
     errno = e;
     outcome_ret(c, r);
 }
@@ -531,18 +507,13 @@ static void sndtimeo_full(struct chan *c)
     char buf[4096];
     int err;
     memset(buf, 't', sizeof buf);
-    bbs_fill(c->a, sizeof buf, &err);
+    fill_nb(c->a, sizeof buf, &err);
     cr_assert(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "fill stopped by %s",
               errno_name(err));
-    bbs_set_timeo(c->a, SO_SNDTIMEO, 0, 20000);
+    xset_timeo(c->a, SO_SNDTIMEO, 0, 20000);
     /* Should the timeout never expire, a watchdog reads b after 3 s so the send returns. */
-    struct bbs_watchdog w;
-    bbs_watchdog_start_drain(&w, c->b, 3000);
-    ssize_t r = send(c->a, buf, sizeof buf, ss_nosignal);
-    int e = errno;
-    cr_expect(!bbs_watchdog_stop(&w), "the timeout never expired");
-    errno = e;
-    outcome_ret(c, r);
+    outcome_ret(c, send_guarded(c->a, buf, sizeof buf, ss_nosignal, c->b, 3000,
+                                "the timeout never expired"));
 }
 
 /* STREAM: SO_SNDTIMEO expiring on a full buffer fails the send with EAGAIN. */
@@ -572,14 +543,8 @@ INSTANTIATE(sndtimeo_full_seqpacket, B_BL_SEQPACKET)
 CHECK(rcvtimeo_empty)
 {
     char buf[16];
-    bbs_set_timeo(c->b, SO_RCVTIMEO, 0, 20000);
-    struct bbs_watchdog w;
-    bbs_watchdog_start(&w, c->a, 3000);
-    ssize_t r = recv(c->b, buf, sizeof buf, 0);
-    int e = errno;
-    cr_expect(!bbs_watchdog_stop(&w), "the timeout never expired");
-    errno = e;
-    outcome_ret(c, r);
+    xset_timeo(c->b, SO_RCVTIMEO, 0, 20000);
+    outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, 0, c->a, 3000, "the timeout never expired"));
 }
 INSTANTIATE(rcvtimeo_empty, B_BL_SOCK)
 
@@ -610,20 +575,14 @@ CHECK(rcvtimeo_negative_sec)
         outcome(c, "setsockopt %s", errno_name(errno));
         return;
     }
-    struct bbs_watchdog w;
-    bbs_watchdog_start(&w, c->a, 3000);
-    ssize_t r = recv(c->b, buf, sizeof buf, 0);
-    int e = errno;
-    bbs_watchdog_stop(&w);
-    errno = e;
-    outcome_ret(c, r);
+    outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, 0, c->a, 3000, NULL));
 }
 INSTANTIATE(rcvtimeo_negative_sec, B_SP_ONE)
 
 /* SO_RCVTIMEO reads back what was set (20 ms): "0.020000". */
 CHECK(rcvtimeo_readback)
 {
-    bbs_set_timeo(c->b, SO_RCVTIMEO, 0, 20000);
+    xset_timeo(c->b, SO_RCVTIMEO, 0, 20000);
     struct timeval tv;
     socklen_t len = sizeof tv;
     cr_assert(getsockopt(c->b, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0);
@@ -652,7 +611,7 @@ CHECK(empty_nonblocking_recvmsg)
 {
     char buf[16];
     int fl = 0;
-    outcome_ret(c, bbs_recvmsg(c->b, buf, sizeof buf, 0, &fl));
+    outcome_ret(c, recvmsg_flags(c->b, buf, sizeof buf, 0, &fl));
 }
 INSTANTIATE(empty_nonblocking_recvmsg, B_NB_SOCK)
 
@@ -780,8 +739,8 @@ CHECK(pipe_size_matches_capacity)
     int sz = fcntl(c->a, F_GETPIPE_SZ);
     cr_assert(sz > 0, "F_GETPIPE_SZ: %s", errno_name(errno));
     int err;
-    size_t n = bbs_fill(c->a, 4096, &err);
-    cr_expect(bbs_drain(c, c->b, 0) == n);
+    size_t n = fill_nb(c->a, 4096, &err);
+    cr_expect(drain_nb(c, c->b, 0, NULL) == n);
     outcome(c, "%s", n == (size_t)sz ? "ok" : "differs");
 #endif
 }

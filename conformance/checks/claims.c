@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,7 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "p1_util.h"
+#include "check_util.h"
 
 #define CATEGORY claims
 
@@ -238,7 +239,8 @@ CHECK(ends_indistinguishable)
 {
     int ta, tb;
     struct stat sa, sb;
-    cr_assert(p1_sockopt_int(c->a, SO_TYPE, &ta) == 0 && p1_sockopt_int(c->b, SO_TYPE, &tb) == 0);
+    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_TYPE, &ta) == 0 &&
+              sockopt_int(c->b, SOL_SOCKET, SO_TYPE, &tb) == 0);
     cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0);
     const char *diff = NULL;
     if (ta != tb)
@@ -251,8 +253,8 @@ CHECK(ends_indistinguishable)
         diff = "file type differs";
 #ifndef QUIRK_NO_SO_DOMAIN
     int da, db;
-    if (!diff && p1_sockopt_int(c->a, SO_DOMAIN, &da) == 0 &&
-        p1_sockopt_int(c->b, SO_DOMAIN, &db) == 0 && da != db)
+    if (!diff && sockopt_int(c->a, SOL_SOCKET, SO_DOMAIN, &da) == 0 &&
+        sockopt_int(c->b, SOL_SOCKET, SO_DOMAIN, &db) == 0 && da != db)
         diff = "SO_DOMAIN differs";
 #endif
     if (!diff && (diff = carry(c->a, c->b, "ab")) == NULL)
@@ -458,7 +460,8 @@ CHECK(protocol_zero_picks_default)
 #else
     int s = socket(AF_INET, SOCK_STREAM, 0), d = socket(AF_INET, SOCK_DGRAM, 0), ps, pd;
     cr_assert(s >= 0 && d >= 0, "socket: %s", errno_name(errno));
-    if (p1_sockopt_int(s, SO_PROTOCOL, &ps) < 0 || p1_sockopt_int(d, SO_PROTOCOL, &pd) < 0)
+    if (sockopt_int(s, SOL_SOCKET, SO_PROTOCOL, &ps) < 0 ||
+        sockopt_int(d, SOL_SOCKET, SO_PROTOCOL, &pd) < 0)
         outcome(c, "fails: SO_PROTOCOL gives %s", errno_name(errno));
     else if (ps == IPPROTO_TCP && pd == IPPROTO_UDP)
         outcome(c, "holds");

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "p3_util.h"
+#include "check_util.h"
 
 #define CATEGORY close
 
@@ -46,9 +46,9 @@ static void wait_readable(int fd)
 static void two_reads(struct chan *c, int fd, char *out, size_t n)
 {
     char buf[64];
-    ssize_t r1 = p3_read_nb(c, fd, buf, sizeof buf);
+    ssize_t r1 = read_nb(c, fd, buf, sizeof buf, 0);
     int e1 = errno;
-    ssize_t r2 = p3_read_nb(c, fd, buf, sizeof buf);
+    ssize_t r2 = read_nb(c, fd, buf, sizeof buf, 0);
     int e2 = errno;
     char s1[32], s2[32];
     snprintf(s1, sizeof s1, "%zd", r1);
@@ -64,9 +64,9 @@ CHECK(eof_after_peer_close_stream)
     char buf[8];
     xclose(&c->a);
     wait_readable(c->b);
-    outcome_ret(c, p3_read_nb(c, c->b, buf, sizeof buf));
+    outcome_ret(c, read_nb(c, c->b, buf, sizeof buf, 0));
 }
-INSTANTIATE(eof_after_peer_close_stream, KINDS_P3_STREAM)
+INSTANTIATE(eof_after_peer_close_stream, KINDS_REP_STREAM)
 INSTANTIATE(eof_after_peer_close_stream, KINDS_TCP)
 
 /* SEQPACKET: after the peer closes, read returns 0, also when non-blocking. */
@@ -77,14 +77,14 @@ CHECK(eof_after_peer_close_seqpacket)
     ssize_t r = c->kind->nonblock ? read(c->b, buf, sizeof buf) : recv(c->b, buf, 8, MSG_DONTWAIT);
     outcome_ret(c, r);
 }
-INSTANTIATE(eof_after_peer_close_seqpacket, KINDS_P3_SEQPACKET)
+INSTANTIATE(eof_after_peer_close_seqpacket, KINDS_REP_SEQPACKET)
 
 /* Pipe: after the write end closes, read returns 0. */
 CHECK(eof_after_writer_close_pipe)
 {
     char buf[8];
     xclose(&c->a);
-    outcome_ret(c, p3_read_nb(c, c->b, buf, sizeof buf));
+    outcome_ret(c, read_nb(c, c->b, buf, sizeof buf, 0));
 }
 INSTANTIATE(eof_after_writer_close_pipe, KINDS_PIPE)
 
@@ -98,7 +98,7 @@ CHECK(data_then_eof_after_close)
     two_reads(c, c->b, out, sizeof out);
     outcome(c, "%s", out);
 }
-INSTANTIATE(data_then_eof_after_close, KINDS_P3_CONN)
+INSTANTIATE(data_then_eof_after_close, KINDS_REP_CONN)
 INSTANTIATE(data_then_eof_after_close, KINDS_PIPE)
 
 /* DGRAM never reports end of file: after the peer closes, a non-blocking read is EAGAIN. */
@@ -108,7 +108,7 @@ CHECK(dgram_no_eof_after_peer_close)
     xclose(&c->a);
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
-INSTANTIATE(dgram_no_eof_after_peer_close, KINDS_P3_DGRAM)
+INSTANTIATE(dgram_no_eof_after_peer_close, KINDS_REP_DGRAM)
 
 /* DGRAM: a datagram queued before the sender closed is still delivered, then EAGAIN. */
 CHECK(dgram_queued_survives_peer_close)
@@ -129,7 +129,7 @@ CHECK(write_after_peer_close_stream)
     xclose(&c->b);
     outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
 }
-INSTANTIATE(write_after_peer_close_stream, KINDS_P3_STREAM)
+INSTANTIATE(write_after_peer_close_stream, KINDS_REP_STREAM)
 
 /* SEQPACKET: send to a closed peer fails with EPIPE. */
 CHECK(write_after_peer_close_seqpacket)
@@ -137,7 +137,7 @@ CHECK(write_after_peer_close_seqpacket)
     xclose(&c->b);
     outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
 }
-INSTANTIATE(write_after_peer_close_seqpacket, KINDS_P3_SEQPACKET)
+INSTANTIATE(write_after_peer_close_seqpacket, KINDS_REP_SEQPACKET)
 
 /* DGRAM: the first send to a closed peer fails (Linux ECONNREFUSED, macOS ECONNRESET). */
 CHECK(write_after_peer_close_dgram_first)
@@ -145,7 +145,7 @@ CHECK(write_after_peer_close_dgram_first)
     xclose(&c->b);
     outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
 }
-INSTANTIATE(write_after_peer_close_dgram_first, KINDS_P3_DGRAM)
+INSTANTIATE(write_after_peer_close_dgram_first, KINDS_REP_DGRAM)
 
 /* DGRAM: the second send to a closed peer fails with ENOTCONN (the pair is dissolved). */
 CHECK(write_after_peer_close_dgram_second)
@@ -155,7 +155,7 @@ CHECK(write_after_peer_close_dgram_second)
     cr_expect(r < 0, "first send after peer close succeeded");
     outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
 }
-INSTANTIATE(write_after_peer_close_dgram_second, KINDS_P3_DGRAM)
+INSTANTIATE(write_after_peer_close_dgram_second, KINDS_REP_DGRAM)
 
 /* Pipe: write after the read end closed fails with EPIPE (the SIGPIPE is checked apart). */
 CHECK(write_after_reader_close_pipe)
@@ -186,7 +186,7 @@ CHECK(sigpipe_stream_send)
 {
     send_signal_outcome(c, 0);
 }
-INSTANTIATE(sigpipe_stream_send, KINDS_P3_STREAM)
+INSTANTIATE(sigpipe_stream_send, KINDS_REP_STREAM)
 
 /* STREAM: write() to a closed peer raises SIGPIPE. */
 CHECK(sigpipe_stream_write)
@@ -212,21 +212,21 @@ CHECK(msg_nosignal_stream)
     outcome(c, "%s+%s", r < 0 ? errno_name(e) : "sent", sigpipe_take(c) ? "SIGPIPE" : "none");
 #endif
 }
-INSTANTIATE(msg_nosignal_stream, KINDS_P3_STREAM)
+INSTANTIATE(msg_nosignal_stream, KINDS_REP_STREAM)
 
 /* SEQPACKET: send() without MSG_NOSIGNAL to a closed peer: no SIGPIPE on Linux, one on FreeBSD. */
 CHECK(sigpipe_seqpacket_send)
 {
     send_signal_outcome(c, 0);
 }
-INSTANTIATE(sigpipe_seqpacket_send, KINDS_P3_SEQPACKET)
+INSTANTIATE(sigpipe_seqpacket_send, KINDS_REP_SEQPACKET)
 
 /* DGRAM: a failed send to a closed peer raises no SIGPIPE. */
 CHECK(sigpipe_dgram_send)
 {
     send_signal_outcome(c, 0);
 }
-INSTANTIATE(sigpipe_dgram_send, KINDS_P3_DGRAM)
+INSTANTIATE(sigpipe_dgram_send, KINDS_REP_DGRAM)
 
 /* Pipe: write() after the read end closed raises SIGPIPE. */
 CHECK(sigpipe_pipe_write)
@@ -278,7 +278,7 @@ CHECK(reset_unread_data_stream)
     two_reads(c, c->a, out, sizeof out);
     outcome(c, "%s", out);
 }
-INSTANTIATE(reset_unread_data_stream, KINDS_P3_STREAM)
+INSTANTIATE(reset_unread_data_stream, KINDS_REP_STREAM)
 
 /* SEQPACKET, closing with an unread message: first recv ECONNRESET, then 0 (Linux). */
 CHECK(reset_unread_data_seqpacket)
@@ -289,7 +289,7 @@ CHECK(reset_unread_data_seqpacket)
     two_reads(c, c->a, out, sizeof out);
     outcome(c, "%s", out);
 }
-INSTANTIATE(reset_unread_data_seqpacket, KINDS_P3_SEQPACKET)
+INSTANTIATE(reset_unread_data_seqpacket, KINDS_REP_SEQPACKET)
 
 /* TCP, closing with unread data sends a reset: first recv ECONNRESET, then 0. */
 CHECK(reset_unread_data_tcp)
@@ -315,7 +315,7 @@ CHECK(peer_shut_wr_reads_eof)
     wait_readable(c->b);
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
-INSTANTIATE(peer_shut_wr_reads_eof, KINDS_P3_CONN)
+INSTANTIATE(peer_shut_wr_reads_eof, KINDS_REP_CONN)
 
 /* DGRAM: the peer's SHUT_WR is not an EOF for the reader: EAGAIN. */
 CHECK(peer_shut_wr_dgram_no_eof)
@@ -336,7 +336,7 @@ CHECK(queued_data_after_shut_wr)
     two_reads(c, c->b, out, sizeof out);
     outcome(c, "%s", out);
 }
-INSTANTIATE(queued_data_after_shut_wr, KINDS_P3_CONN)
+INSTANTIATE(queued_data_after_shut_wr, KINDS_REP_CONN)
 
 /* DGRAM: a datagram queued before the writer's SHUT_WR is read, then EAGAIN. */
 CHECK(queued_data_after_shut_wr_dgram)
@@ -355,7 +355,7 @@ CHECK(own_shut_wr_send_epipe)
     cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
     outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
 }
-INSTANTIATE(own_shut_wr_send_epipe, KINDS_P3_UNIX)
+INSTANTIATE(own_shut_wr_send_epipe, KINDS_REP_UNIX)
 INSTANTIATE(own_shut_wr_send_epipe, KINDS_TCP)
 
 /* Own SHUT_WR leaves the other direction working: the peer's data is still read. */
@@ -367,7 +367,7 @@ CHECK(own_shut_wr_keeps_reading)
     wait_readable(c->a);
     outcome_ret(c, recv(c->a, buf, sizeof buf, MSG_DONTWAIT));
 }
-INSTANTIATE(own_shut_wr_keeps_reading, KINDS_P3_UNIX)
+INSTANTIATE(own_shut_wr_keeps_reading, KINDS_REP_UNIX)
 INSTANTIATE(own_shut_wr_keeps_reading, X_TCP4)
 
 /* Own SHUT_RD on a connection: recv returns 0 at once. */
@@ -377,7 +377,7 @@ CHECK(own_shut_rd_recv_zero)
     cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
-INSTANTIATE(own_shut_rd_recv_zero, KINDS_P3_CONN)
+INSTANTIATE(own_shut_rd_recv_zero, KINDS_REP_CONN)
 
 /* DGRAM, own SHUT_RD: a blocking recv returns 0 at once (bounded by a 20 ms SO_RCVTIMEO). */
 CHECK(own_shut_rd_recv_zero_dgram)
@@ -405,7 +405,7 @@ CHECK(own_shut_rd_peer_send_stream)
     cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
     outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
 }
-INSTANTIATE(own_shut_rd_peer_send_stream, KINDS_P3_STREAM)
+INSTANTIATE(own_shut_rd_peer_send_stream, KINDS_REP_STREAM)
 
 /* Own SHUT_RD is visible to a SEQPACKET peer: its send fails with EPIPE on Linux. */
 CHECK(own_shut_rd_peer_send_seqpacket)
@@ -413,7 +413,7 @@ CHECK(own_shut_rd_peer_send_seqpacket)
     cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
     outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
 }
-INSTANTIATE(own_shut_rd_peer_send_seqpacket, KINDS_P3_SEQPACKET)
+INSTANTIATE(own_shut_rd_peer_send_seqpacket, KINDS_REP_SEQPACKET)
 
 /* SHUT_RDWR: own recv returns 0 and own send fails with EPIPE: "0,EPIPE". */
 CHECK(own_shut_rdwr_both)
@@ -427,7 +427,7 @@ CHECK(own_shut_rdwr_both)
     snprintf(s, sizeof s, "%zd", r);
     outcome(c, "%s,%s", r < 0 ? errno_name(e) : s, w < 0 ? errno_name(errno) : "sent");
 }
-INSTANTIATE(own_shut_rdwr_both, KINDS_P3_CONN)
+INSTANTIATE(own_shut_rdwr_both, KINDS_REP_CONN)
 
 /* SHUT_RDWR on both ends keeps data queued before it readable: "3". */
 CHECK(shut_rdwr_both_ends_keeps_queued)
@@ -438,7 +438,7 @@ CHECK(shut_rdwr_both_ends_keeps_queued)
     cr_assert(shutdown(c->b, SHUT_RDWR) == 0, "shutdown b: %s", errno_name(errno));
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
-INSTANTIATE(shut_rdwr_both_ends_keeps_queued, KINDS_P3_SP3)
+INSTANTIATE(shut_rdwr_both_ends_keeps_queued, KINDS_SP_PLAIN)
 
 /* shutdown() twice on the same end succeeds both times. */
 CHECK(shutdown_twice)
@@ -446,14 +446,14 @@ CHECK(shutdown_twice)
     cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
     outcome_ret(c, shutdown(c->a, SHUT_WR));
 }
-INSTANTIATE(shutdown_twice, KINDS_P3_SP3)
+INSTANTIATE(shutdown_twice, KINDS_SP_PLAIN)
 
 /* shutdown() on a connected DGRAM pair succeeds. */
 CHECK(shutdown_connected_dgram)
 {
     outcome_ret(c, shutdown(c->a, SHUT_RDWR));
 }
-INSTANTIATE(shutdown_connected_dgram, KINDS_P3_DGRAM)
+INSTANTIATE(shutdown_connected_dgram, KINDS_REP_DGRAM)
 
 /* shutdown() on an unconnected AF_UNIX DGRAM socket: Linux 0, FreeBSD and macOS ENOTCONN. */
 CHECK(shutdown_unconnected_dgram)
@@ -486,21 +486,21 @@ CHECK(shutdown_invalid_how)
 {
     outcome_ret(c, shutdown(c->a, -1));
 }
-INSTANTIATE(shutdown_invalid_how, KINDS_P3_SP3)
+INSTANTIATE(shutdown_invalid_how, KINDS_SP_PLAIN)
 
 /* ---- bad descriptors ---- */
 
 /* shutdown() on a closed descriptor: EBADF. */
 CHECK(shutdown_closed_fd)
 {
-    outcome_ret(c, shutdown(p3_closed_fd(), SHUT_RDWR));
+    outcome_ret(c, shutdown(closed_fd(), SHUT_RDWR));
 }
 INSTANTIATE(shutdown_closed_fd, KINDS_NONE)
 
 /* send() on a closed descriptor: EBADF. */
 CHECK(send_closed_fd)
 {
-    outcome_ret(c, send(p3_closed_fd(), "x", 1, ss_nosignal));
+    outcome_ret(c, send(closed_fd(), "x", 1, ss_nosignal));
 }
 INSTANTIATE(send_closed_fd, KINDS_NONE)
 
@@ -508,7 +508,7 @@ INSTANTIATE(send_closed_fd, KINDS_NONE)
 CHECK(recv_closed_fd)
 {
     char buf[4];
-    outcome_ret(c, recv(p3_closed_fd(), buf, sizeof buf, MSG_DONTWAIT));
+    outcome_ret(c, recv(closed_fd(), buf, sizeof buf, MSG_DONTWAIT));
 }
 INSTANTIATE(recv_closed_fd, KINDS_NONE)
 
@@ -517,19 +517,9 @@ CHECK(getsockopt_closed_fd)
 {
     int v;
     socklen_t l = sizeof v;
-    outcome_ret(c, getsockopt(p3_closed_fd(), SOL_SOCKET, SO_TYPE, &v, &l));
+    outcome_ret(c, getsockopt(closed_fd(), SOL_SOCKET, SO_TYPE, &v, &l));
 }
 INSTANTIATE(getsockopt_closed_fd, KINDS_NONE)
-
-/* Opens a scratch regular file (already unlinked). */
-static int scratch_file(void)
-{
-    char path[] = "/tmp/sockspec-close.XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0, "mkstemp: %s", errno_name(errno));
-    unlink(path);
-    return fd;
-}
 
 /* send() on a pipe: ENOTSOCK. */
 CHECK(send_on_pipe)
@@ -613,11 +603,11 @@ CHECK(eof_waits_for_every_copy)
     char buf[8];
     pid_t pid = fork_holder(ctl);
     xclose(&c->a); /* the child still holds a copy */
-    ssize_t r1 = p3_read_nb(c, c->b, buf, sizeof buf);
+    ssize_t r1 = read_nb(c, c->b, buf, sizeof buf, 0);
     int e1 = errno;
     release_holder(ctl, pid);
     wait_readable(c->b);
-    ssize_t r2 = p3_read_nb(c, c->b, buf, sizeof buf);
+    ssize_t r2 = read_nb(c, c->b, buf, sizeof buf, 0);
     int e2 = errno;
     char s1[32], s2[32];
     snprintf(s1, sizeof s1, "%zd", r1);

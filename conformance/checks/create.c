@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -14,7 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "p1_util.h"
+#include "check_util.h"
 #ifdef SOCKSPEC_HAVE_SYS_SOCKETPAIR
 #include <sys/syscall.h>
 #endif
@@ -24,6 +26,51 @@
 /* One kind per origin and type: for option defaults that do not depend on flags or order. */
 #define P1_REPRESENTATIVES(X, c)                                                                   \
     KINDS_SP_PLAIN(X, c) X(c, fs_stream) X(c, abs_dgram) X(c, tcp6) X(c, udp4)
+
+static const char *type_name(int t)
+{
+    switch (t) {
+    case SOCK_STREAM:
+        return "SOCK_STREAM";
+    case SOCK_DGRAM:
+        return "SOCK_DGRAM";
+    case SOCK_SEQPACKET:
+        return "SOCK_SEQPACKET";
+    case SOCK_RAW:
+        return "SOCK_RAW";
+    default:
+        return "SOCK_other";
+    }
+}
+
+/* Lowers RLIMIT_NOFILE so that exactly `free_slots` descriptors remain (none are open at or
+ * above the lowest free slot's window that the check uses); the old limit goes to *old. */
+static int limit_free_slots(int free_slots, struct rlimit *old)
+{
+    int low = lowest_free_fd();
+    for (int i = 1; i < free_slots; i++)
+        cr_assert(!fd_is_open(low + i), "slot %d in use; cannot leave %d free", low + i,
+                  free_slots);
+    cr_assert(getrlimit(RLIMIT_NOFILE, old) == 0, "getrlimit: %s", errno_name(errno));
+    struct rlimit rl = *old;
+    rl.rlim_cur = (rlim_t)(low + free_slots);
+    cr_assert(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit: %s", errno_name(errno));
+    return low;
+}
+
+static void limit_restore(const struct rlimit *old)
+{
+    cr_assert(setrlimit(RLIMIT_NOFILE, old) == 0, "restoring RLIMIT_NOFILE: %s", errno_name(errno));
+}
+
+/* Number of open slots in [from, from + n). */
+static int count_open(int from, int n)
+{
+    int k = 0;
+    for (int i = from; i < from + n; i++)
+        k += fd_is_open(i);
+    return k;
+}
 
 /* socketpair(domain, type, protocol) as an outcome: "ok" (pair closed again) or the errno. */
 static void socketpair_outcome(struct chan *c, int domain, int type, int protocol)
@@ -38,7 +85,7 @@ static void socketpair_outcome(struct chan *c, int domain, int type, int protoco
         return;
     }
     outcome(c, "%s", errno_name(errno));
-    cr_expect(sv[0] == -1 || !p1_fd_open(sv[0]), "failed socketpair left sv[0]=%d open", sv[0]);
+    cr_expect(sv[0] == -1 || !fd_is_open(sv[0]), "failed socketpair left sv[0]=%d open", sv[0]);
 }
 
 /* socket(domain, type, protocol) as an outcome: "ok" (closed again) or the errno. */
@@ -82,10 +129,10 @@ CHECK(socketpair_raw)
         outcome(c, "%s", errno_name(errno));
         return;
     }
-    if (p1_sockopt_int(sv[0], SO_TYPE, &t) < 0)
+    if (sockopt_int(sv[0], SOL_SOCKET, SO_TYPE, &t) < 0)
         outcome(c, "SO_TYPE %s", errno_name(errno));
     else
-        outcome(c, "%s", p1_type_name(t));
+        outcome(c, "%s", type_name(t));
     xclose(&sv[0]);
     xclose(&sv[1]);
 }
@@ -99,10 +146,10 @@ CHECK(socket_raw)
         outcome(c, "%s", errno_name(errno));
         return;
     }
-    if (p1_sockopt_int(fd, SO_TYPE, &t) < 0)
+    if (sockopt_int(fd, SOL_SOCKET, SO_TYPE, &t) < 0)
         outcome(c, "SO_TYPE %s", errno_name(errno));
     else
-        outcome(c, "%s", p1_type_name(t));
+        outcome(c, "%s", type_name(t));
     xclose(&fd);
 }
 INSTANTIATE(socket_raw, KINDS_NONE)
@@ -209,7 +256,7 @@ INSTANTIATE(socket_inet_dgram_tcp_protocol, KINDS_NONE)
 /* The raw system call, so that no libc wrapper touches sv before the kernel does. */
 static void raw_socketpair_outcome(struct chan *c, int *sv)
 {
-    int low = p1_lowest_free();
+    int low = lowest_free_fd();
     long r = syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, sv);
     if (r == 0) {
         outcome(c, "ok");
@@ -217,7 +264,7 @@ static void raw_socketpair_outcome(struct chan *c, int *sv)
     }
     int e = errno;
     /* The reserved descriptors must be released again. */
-    if (p1_lowest_free() != low)
+    if (lowest_free_fd() != low)
         outcome(c, "%s, leaked fd %d", errno_name(e), low);
     else
         outcome(c, "%s", errno_name(e));
@@ -254,8 +301,8 @@ CHECK(socketpair_sv_on_failure)
     int r = socketpair(AF_INET, SOCK_STREAM, 0, sv);
     cr_assert(r < 0, "socketpair(AF_INET) succeeded");
     outcome(c, "%s", sv[0] == -7 && sv[1] == -7 ? "untouched" : "written");
-    cr_expect(sv[0] == -7 || !p1_fd_open(sv[0]), "sv[0]=%d is open", sv[0]);
-    cr_expect(sv[1] == -7 || !p1_fd_open(sv[1]), "sv[1]=%d is open", sv[1]);
+    cr_expect(sv[0] == -7 || !fd_is_open(sv[0]), "sv[0]=%d is open", sv[0]);
+    cr_expect(sv[1] == -7 || !fd_is_open(sv[1]), "sv[1]=%d is open", sv[1]);
 }
 INSTANTIATE(socketpair_sv_on_failure, KINDS_NONE)
 
@@ -265,7 +312,7 @@ static void exhaustion_outcome(struct chan *c, int free_slots, int which)
 {
     struct rlimit old;
     int fds[2] = {-1, -1}, r, e;
-    int low = p1_limit_free_slots(free_slots, &old);
+    int low = limit_free_slots(free_slots, &old);
     if (which == 0)
         r = socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
     else if (which == 1)
@@ -273,7 +320,7 @@ static void exhaustion_outcome(struct chan *c, int free_slots, int which)
     else
         r = pipe(fds);
     e = errno;
-    p1_limit_restore(&old);
+    limit_restore(&old);
     if (r == 0) {
         outcome(c, "ok");
         cr_expect(fds[0] >= low && fds[0] < low + free_slots, "fd %d outside the window", fds[0]);
@@ -281,7 +328,7 @@ static void exhaustion_outcome(struct chan *c, int free_slots, int which)
         xclose(&fds[1]);
         return;
     }
-    int left = p1_count_open(low, free_slots + 1);
+    int left = count_open(low, free_slots + 1);
     if (left)
         outcome(c, "%s, left %d open", errno_name(e), left);
     else
@@ -408,12 +455,12 @@ INSTANTIATE(socket_type_flags, KINDS_SP_PLAIN)
 CHECK(so_type_both_ends)
 {
     int ta, tb;
-    cr_assert(p1_sockopt_int(c->a, SO_TYPE, &ta) == 0, "SO_TYPE: %s", errno_name(errno));
-    cr_assert(p1_sockopt_int(c->b, SO_TYPE, &tb) == 0, "SO_TYPE: %s", errno_name(errno));
+    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_TYPE, &ta) == 0, "SO_TYPE: %s", errno_name(errno));
+    cr_assert(sockopt_int(c->b, SOL_SOCKET, SO_TYPE, &tb) == 0, "SO_TYPE: %s", errno_name(errno));
     if (ta == c->kind->type && tb == c->kind->type)
         outcome(c, "ok");
     else
-        outcome(c, "a=%s b=%s", p1_type_name(ta), p1_type_name(tb));
+        outcome(c, "a=%s b=%s", type_name(ta), type_name(tb));
 }
 INSTANTIATE(so_type_both_ends, KINDS_SOCKETS)
 
@@ -424,7 +471,8 @@ CHECK(so_domain_both_ends)
     UNSUPPORTED(c, QUIRK_NO_SO_DOMAIN);
 #else
     int da, db;
-    if (p1_sockopt_int(c->a, SO_DOMAIN, &da) < 0 || p1_sockopt_int(c->b, SO_DOMAIN, &db) < 0) {
+    if (sockopt_int(c->a, SOL_SOCKET, SO_DOMAIN, &da) < 0 ||
+        sockopt_int(c->b, SOL_SOCKET, SO_DOMAIN, &db) < 0) {
         outcome(c, "%s", errno_name(errno));
         return;
     }
@@ -443,7 +491,8 @@ CHECK(so_protocol_unix_both_ends)
     UNSUPPORTED(c, QUIRK_NO_SO_PROTOCOL);
 #else
     int pa, pb;
-    if (p1_sockopt_int(c->a, SO_PROTOCOL, &pa) < 0 || p1_sockopt_int(c->b, SO_PROTOCOL, &pb) < 0) {
+    if (sockopt_int(c->a, SOL_SOCKET, SO_PROTOCOL, &pa) < 0 ||
+        sockopt_int(c->b, SOL_SOCKET, SO_PROTOCOL, &pb) < 0) {
         outcome(c, "%s", errno_name(errno));
         return;
     }
@@ -485,7 +534,8 @@ INSTANTIATE(pipe_access_modes, KINDS_PIPE)
 CHECK(default_so_error)
 {
     int ea, eb;
-    cr_assert(p1_sockopt_int(c->a, SO_ERROR, &ea) == 0 && p1_sockopt_int(c->b, SO_ERROR, &eb) == 0,
+    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_ERROR, &ea) == 0 &&
+                  sockopt_int(c->b, SOL_SOCKET, SO_ERROR, &eb) == 0,
               "SO_ERROR: %s", errno_name(errno));
     outcome(c, "%d,%d", ea, eb);
 }
@@ -495,8 +545,8 @@ INSTANTIATE(default_so_error, P1_REPRESENTATIVES)
 CHECK(default_so_acceptconn)
 {
     int va, vb;
-    if (p1_sockopt_int(c->a, SO_ACCEPTCONN, &va) < 0 ||
-        p1_sockopt_int(c->b, SO_ACCEPTCONN, &vb) < 0) {
+    if (sockopt_int(c->a, SOL_SOCKET, SO_ACCEPTCONN, &va) < 0 ||
+        sockopt_int(c->b, SOL_SOCKET, SO_ACCEPTCONN, &vb) < 0) {
         outcome(c, "%s", errno_name(errno));
         return;
     }
@@ -507,21 +557,21 @@ INSTANTIATE(default_so_acceptconn, P1_REPRESENTATIVES)
 /* SO_ACCEPTCONN is non-zero on a listening AF_UNIX stream socket. */
 CHECK(so_acceptconn_listener)
 {
-    struct p1_dir d;
+    struct scratch_dir d;
     struct sockaddr_un sun;
     static const char *const names[] = {"l"};
-    p1_dir_make(&d);
+    scratch_dir_make(&d);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0), v;
     cr_assert(fd >= 0);
-    socklen_t len = p1_path_addr(&d, "l", &sun);
+    socklen_t len = scratch_path_addr(&d, "l", &sun);
     cr_assert(bind(fd, (struct sockaddr *)&sun, len) == 0 && listen(fd, 1) == 0, "bind/listen: %s",
               errno_name(errno));
-    if (p1_sockopt_int(fd, SO_ACCEPTCONN, &v) < 0)
+    if (sockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &v) < 0)
         outcome(c, "%s", errno_name(errno));
     else
         outcome(c, "%s", v ? "listening" : "0");
     xclose(&fd);
-    p1_dir_remove(&d, names, 1);
+    scratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(so_acceptconn_listener, KINDS_NONE)
 
@@ -529,8 +579,8 @@ INSTANTIATE(so_acceptconn_listener, KINDS_NONE)
 CHECK(default_so_rcvlowat)
 {
     int va, vb;
-    cr_assert(p1_sockopt_int(c->a, SO_RCVLOWAT, &va) == 0 &&
-                  p1_sockopt_int(c->b, SO_RCVLOWAT, &vb) == 0,
+    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_RCVLOWAT, &va) == 0 &&
+                  sockopt_int(c->b, SOL_SOCKET, SO_RCVLOWAT, &vb) == 0,
               "SO_RCVLOWAT: %s", errno_name(errno));
     outcome(c, "%d,%d", va, vb);
 }
@@ -555,8 +605,8 @@ INSTANTIATE(default_so_linger, P1_REPRESENTATIVES)
 CHECK(default_so_keepalive)
 {
     int va, vb;
-    cr_assert(p1_sockopt_int(c->a, SO_KEEPALIVE, &va) == 0 &&
-                  p1_sockopt_int(c->b, SO_KEEPALIVE, &vb) == 0,
+    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_KEEPALIVE, &va) == 0 &&
+                  sockopt_int(c->b, SOL_SOCKET, SO_KEEPALIVE, &vb) == 0,
               "SO_KEEPALIVE: %s", errno_name(errno));
     outcome(c, "%d,%d", va, vb);
 }
@@ -641,38 +691,38 @@ INSTANTIATE(socket_getpeername_unconnected, KINDS_SP_PLAIN)
 /* Binding a second socket to a path already bound: EADDRINUSE. */
 CHECK(bind_path_in_use)
 {
-    struct p1_dir d;
+    struct scratch_dir d;
     struct sockaddr_un sun;
     static const char *const names[] = {"s"};
-    p1_dir_make(&d);
+    scratch_dir_make(&d);
     int f1 = socket(AF_UNIX, c->kind->type, 0), f2 = socket(AF_UNIX, c->kind->type, 0);
     cr_assert(f1 >= 0 && f2 >= 0);
-    socklen_t len = p1_path_addr(&d, "s", &sun);
+    socklen_t len = scratch_path_addr(&d, "s", &sun);
     cr_assert(bind(f1, (struct sockaddr *)&sun, len) == 0, "bind: %s", errno_name(errno));
     int r = bind(f2, (struct sockaddr *)&sun, len);
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
     xclose(&f1);
     xclose(&f2);
-    p1_dir_remove(&d, names, 1);
+    scratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(bind_path_in_use, KINDS_SP_PLAIN)
 
 /* The path stays after its socket is closed: binding it again is EADDRINUSE. */
 CHECK(bind_stale_path_in_use)
 {
-    struct p1_dir d;
+    struct scratch_dir d;
     struct sockaddr_un sun;
     static const char *const names[] = {"s"};
-    p1_dir_make(&d);
+    scratch_dir_make(&d);
     int f1 = socket(AF_UNIX, SOCK_STREAM, 0), f2 = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert(f1 >= 0 && f2 >= 0);
-    socklen_t len = p1_path_addr(&d, "s", &sun);
+    socklen_t len = scratch_path_addr(&d, "s", &sun);
     cr_assert(bind(f1, (struct sockaddr *)&sun, len) == 0, "bind: %s", errno_name(errno));
     xclose(&f1);
     int r = bind(f2, (struct sockaddr *)&sun, len);
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
     xclose(&f2);
-    p1_dir_remove(&d, names, 1);
+    scratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(bind_stale_path_in_use, KINDS_NONE)
 
@@ -682,7 +732,7 @@ CHECK(bind_abstract_in_use)
     struct sockaddr_un sun;
     int f1 = socket(AF_UNIX, SOCK_STREAM, 0), f2 = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert(f1 >= 0 && f2 >= 0);
-    socklen_t len = p1_abstract_addr("inuse", &sun);
+    socklen_t len = abstract_addr("inuse", &sun);
     if (bind(f1, (struct sockaddr *)&sun, len) < 0)
         outcome(c, "first bind %s", errno_name(errno));
     else
@@ -695,58 +745,58 @@ INSTANTIATE(bind_abstract_in_use, KINDS_NONE)
 /* connect() to a path bound by a socket that never listened: ECONNREFUSED. */
 CHECK(connect_path_not_listening)
 {
-    struct p1_dir d;
+    struct scratch_dir d;
     struct sockaddr_un sun;
     static const char *const names[] = {"s"};
-    p1_dir_make(&d);
+    scratch_dir_make(&d);
     int srv = socket(AF_UNIX, SOCK_STREAM, 0), cl = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert(srv >= 0 && cl >= 0);
     xset_nonblock(cl, 1); /* refused at once; never left waiting */
-    socklen_t len = p1_path_addr(&d, "s", &sun);
+    socklen_t len = scratch_path_addr(&d, "s", &sun);
     cr_assert(bind(srv, (struct sockaddr *)&sun, len) == 0, "bind: %s", errno_name(errno));
     int r = connect(cl, (struct sockaddr *)&sun, len);
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
     xclose(&srv);
     xclose(&cl);
-    p1_dir_remove(&d, names, 1);
+    scratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(connect_path_not_listening, KINDS_NONE)
 
 /* connect() to a path whose socket has been closed (the file stays): ECONNREFUSED. */
 CHECK(connect_stale_path)
 {
-    struct p1_dir d;
+    struct scratch_dir d;
     struct sockaddr_un sun;
     static const char *const names[] = {"s"};
-    p1_dir_make(&d);
+    scratch_dir_make(&d);
     int srv = socket(AF_UNIX, SOCK_STREAM, 0), cl = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert(srv >= 0 && cl >= 0);
     xset_nonblock(cl, 1);
-    socklen_t len = p1_path_addr(&d, "s", &sun);
+    socklen_t len = scratch_path_addr(&d, "s", &sun);
     cr_assert(bind(srv, (struct sockaddr *)&sun, len) == 0 && listen(srv, 1) == 0,
               "bind/listen: %s", errno_name(errno));
     xclose(&srv);
     int r = connect(cl, (struct sockaddr *)&sun, len);
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
     xclose(&cl);
-    p1_dir_remove(&d, names, 1);
+    scratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(connect_stale_path, KINDS_NONE)
 
 /* connect() to a path that does not exist: ENOENT. */
 CHECK(connect_missing_path)
 {
-    struct p1_dir d;
+    struct scratch_dir d;
     struct sockaddr_un sun;
-    p1_dir_make(&d);
+    scratch_dir_make(&d);
     int cl = socket(AF_UNIX, c->kind->type, 0);
     cr_assert(cl >= 0);
     xset_nonblock(cl, 1);
-    socklen_t len = p1_path_addr(&d, "missing", &sun);
+    socklen_t len = scratch_path_addr(&d, "missing", &sun);
     int r = connect(cl, (struct sockaddr *)&sun, len);
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
     xclose(&cl);
-    p1_dir_remove(&d, NULL, 0);
+    scratch_dir_remove(&d, NULL, 0);
 }
 INSTANTIATE(connect_missing_path, KINDS_SP_PLAIN)
 
@@ -757,7 +807,7 @@ CHECK(connect_missing_abstract)
     int cl = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert(cl >= 0);
     xset_nonblock(cl, 1);
-    socklen_t len = p1_abstract_addr("missing", &sun);
+    socklen_t len = abstract_addr("missing", &sun);
     int r = connect(cl, (struct sockaddr *)&sun, len);
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
     xclose(&cl);
@@ -767,13 +817,13 @@ INSTANTIATE(connect_missing_abstract, KINDS_NONE)
 /* A socket() client connects to a listening path without binding first; it stays unnamed. */
 CHECK(connect_without_bind)
 {
-    struct p1_dir d;
+    struct scratch_dir d;
     struct sockaddr_un sun, me;
     static const char *const names[] = {"l"};
-    p1_dir_make(&d);
+    scratch_dir_make(&d);
     int srv = socket(AF_UNIX, SOCK_STREAM, 0), cl = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert(srv >= 0 && cl >= 0);
-    socklen_t len = p1_path_addr(&d, "l", &sun);
+    socklen_t len = scratch_path_addr(&d, "l", &sun);
     cr_assert(bind(srv, (struct sockaddr *)&sun, len) == 0 && listen(srv, 1) == 0,
               "bind/listen: %s", errno_name(errno));
     xset_nonblock(cl, 1);
@@ -790,14 +840,14 @@ CHECK(connect_without_bind)
     }
     xclose(&srv);
     xclose(&cl);
-    p1_dir_remove(&d, names, 1);
+    scratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(connect_without_bind, KINDS_NONE)
 
 /* A path longer than sun_path, with an address length that covers it: EINVAL on Linux. */
 CHECK(bind_path_too_long)
 {
-    struct p1_dir d;
+    struct scratch_dir d;
     union {
         struct sockaddr_un sun;
         char raw[sizeof(struct sockaddr_un) + 256];
@@ -805,7 +855,7 @@ CHECK(bind_path_too_long)
     char name[160];
     memset(name, 'n', sizeof name - 1);
     name[sizeof name - 1] = '\0';
-    p1_dir_make(&d);
+    scratch_dir_make(&d);
     memset(&u, 0, sizeof u);
     u.sun.sun_family = AF_UNIX;
     size_t off = offsetof(struct sockaddr_un, sun_path);
@@ -821,7 +871,7 @@ CHECK(bind_path_too_long)
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
     xclose(&fd);
     const char *names[] = {name};
-    p1_dir_remove(&d, names, 1);
+    scratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(bind_path_too_long, KINDS_NONE)
 
@@ -829,10 +879,10 @@ INSTANTIATE(bind_path_too_long, KINDS_NONE)
  * OpenBSD wants the NUL to fit. */
 CHECK(bind_path_fills_sun_path)
 {
-    struct p1_dir d;
+    struct scratch_dir d;
     struct sockaddr_un sun;
     char name[sizeof sun.sun_path];
-    p1_dir_make(&d);
+    scratch_dir_make(&d);
     size_t dl = strlen(d.path) + 1;
     cr_assert(dl + 2 < sizeof sun.sun_path);
     size_t nl = sizeof sun.sun_path - dl;
@@ -852,7 +902,7 @@ CHECK(bind_path_fills_sun_path)
     outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
     xclose(&fd);
     const char *names[] = {name};
-    p1_dir_remove(&d, names, 1);
+    scratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(bind_path_fills_sun_path, KINDS_NONE)
 
@@ -862,7 +912,7 @@ CHECK(abstract_getsockname)
     struct sockaddr_un sun, got;
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert(fd >= 0);
-    socklen_t len = p1_abstract_addr("name", &sun), gl = sizeof got;
+    socklen_t len = abstract_addr("name", &sun), gl = sizeof got;
     if (bind(fd, (struct sockaddr *)&sun, len) < 0) {
         outcome(c, "bind %s", errno_name(errno));
     } else {

@@ -3,23 +3,55 @@
  * UDP keeps boundaries, sizes and errors of the IP protocols. Checks that build their own
  * sockets are instantiated on the tcp/udp kinds only to pick the address family.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness.h"
-#include "p1_util.h"
+#include "check_util.h"
 
 #define CATEGORY inet
 
 /* Single kinds, for sizes that belong to one IP version. */
 #define P1_UDP4(X, c) X(c, udp4)
 #define P1_UDP6(X, c) X(c, udp6)
+
+/* Loopback address of the family, port in network order. */
+static socklen_t loopback(int domain, unsigned short port_n, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (domain == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        in->sin_port = port_n;
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return (socklen_t)sizeof *in;
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = port_n;
+    in6->sin6_addr = in6addr_loopback;
+    return (socklen_t)sizeof *in6;
+}
+
+/* A socket bound to an ephemeral loopback port; its address in *ss. Fatal on failure. */
+static int bound_inet(int domain, int type, struct sockaddr_storage *ss, socklen_t *len)
+{
+    int fd = socket(domain, type, 0);
+    cr_assert(fd >= 0, "socket: %s", errno_name(errno));
+    *len = loopback(domain, 0, ss);
+    cr_assert(bind(fd, (struct sockaddr *)ss, *len) == 0, "bind: %s", errno_name(errno));
+    cr_assert(getsockname(fd, (struct sockaddr *)ss, len) == 0, "getsockname: %s",
+              errno_name(errno));
+    return fd;
+}
 
 /* The send's byte count or errno, as an outcome string into buf. */
 static const char *send_result(ssize_t r, char *buf, size_t len)
@@ -56,8 +88,8 @@ CHECK(udp_keeps_boundaries)
     char buf[64];
     xsend_all(c->a, "abc", 3);
     xsend_all(c->a, "defgh", 5);
-    ssize_t n1 = p1_recv_wait(c->b, buf, sizeof buf, 0, 1000);
-    ssize_t n2 = p1_recv_wait(c->b, buf, sizeof buf, 0, 1000);
+    ssize_t n1 = read_wait(c, c->b, buf, sizeof buf, 0, 1000);
+    ssize_t n2 = read_wait(c, c->b, buf, sizeof buf, 0, 1000);
     outcome(c, "%zd,%zd", n1, n2);
 }
 INSTANTIATE(udp_keeps_boundaries, KINDS_UDP)
@@ -112,9 +144,9 @@ CHECK(udp_connected_dead_port)
 {
     struct sockaddr_storage dead, me;
     socklen_t dl, ml;
-    int gone = p1_bound_inet(c->kind->domain, SOCK_DGRAM, &dead, &dl);
+    int gone = bound_inet(c->kind->domain, SOCK_DGRAM, &dead, &dl);
     xclose(&gone); /* the port is free again: nobody listens there */
-    int s = p1_bound_inet(c->kind->domain, SOCK_DGRAM, &me, &ml);
+    int s = bound_inet(c->kind->domain, SOCK_DGRAM, &me, &ml);
     cr_assert(connect(s, (struct sockaddr *)&dead, dl) == 0, "connect: %s", errno_name(errno));
     char r1[32], r2[32];
     send_result(send(s, "x", 1, MSG_DONTWAIT), r1, sizeof r1);
@@ -130,7 +162,7 @@ CHECK(tcp_connect_refused)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    int bound = p1_bound_inet(c->kind->domain, SOCK_STREAM, &ss, &len);
+    int bound = bound_inet(c->kind->domain, SOCK_STREAM, &ss, &len);
     int s = socket(c->kind->domain, SOCK_STREAM, 0);
     cr_assert(s >= 0);
     xset_nonblock(s, 1);
@@ -209,7 +241,7 @@ static void bind_in_use(struct chan *c, int type)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    int first = p1_bound_inet(c->kind->domain, type, &ss, &len);
+    int first = bound_inet(c->kind->domain, type, &ss, &len);
     if (type == SOCK_STREAM)
         cr_assert(listen(first, 1) == 0, "listen: %s", errno_name(errno));
     int second = socket(c->kind->domain, type, 0);
@@ -239,13 +271,13 @@ CHECK(udp_sendto_other_on_connected)
 {
     struct sockaddr_storage other;
     socklen_t ol;
-    int o = p1_bound_inet(c->kind->domain, SOCK_DGRAM, &other, &ol);
+    int o = bound_inet(c->kind->domain, SOCK_DGRAM, &other, &ol);
     ssize_t r = sendto(c->a, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&other, ol);
     if (r < 0) {
         outcome(c, "%s", errno_name(errno));
     } else {
         char ch;
-        ssize_t n = p1_recv_wait(o, &ch, 1, 0, 1000);
+        ssize_t n = read_wait(c, o, &ch, 1, 0, 1000);
         outcome(c, "%s", n == 1 ? "sent to the named address" : "sent, not delivered there");
     }
     xclose(&o);
@@ -295,7 +327,7 @@ CHECK(udp_truncates_datagram)
 {
     char buf[8];
     xsend_all(c->a, "12345678", 8);
-    ssize_t n = p1_recv_wait(c->b, buf, 4, 0, 1000);
+    ssize_t n = read_wait(c, c->b, buf, 4, 0, 1000);
     ssize_t m = recv(c->b, buf, sizeof buf, MSG_DONTWAIT);
     outcome(c, "%zd, then %s", n, m < 0 ? errno_name(errno) : "more data");
 }
@@ -308,7 +340,8 @@ CHECK(so_protocol_both_ends)
     UNSUPPORTED(c, QUIRK_NO_SO_PROTOCOL);
 #else
     int pa, pb, want = c->kind->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-    if (p1_sockopt_int(c->a, SO_PROTOCOL, &pa) < 0 || p1_sockopt_int(c->b, SO_PROTOCOL, &pb) < 0)
+    if (sockopt_int(c->a, SOL_SOCKET, SO_PROTOCOL, &pa) < 0 ||
+        sockopt_int(c->b, SOL_SOCKET, SO_PROTOCOL, &pb) < 0)
         outcome(c, "%s", errno_name(errno));
     else if (pa == want && pb == want)
         outcome(c, "ok");

@@ -11,15 +11,15 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "p3_util.h"
+#include "check_util.h"
 
 #define CATEGORY ready
 
 /* Kind lists of this file. */
 #define KINDS_RD_ALL(X, c)                                                                         \
     X(c, sp_stream)                                                                                \
-    X(c, sp_dgram_nb) X(c, sp_seqpacket_sw) X(c, fs_stream_sw) X(c, abs_dgram) X(c, tcp4)          \
-        X(c, udp6) X(c, pipe_nb)
+    X(c, sp_dgram_nb)                                                                              \
+    X(c, sp_seqpacket_sw) X(c, fs_stream_sw) X(c, abs_dgram) X(c, tcp4) X(c, udp6) X(c, pipe_nb)
 #define KINDS_RD_FILL(X, c) X(c, sp_stream_nb) X(c, sp_seqpacket_nb) X(c, pipe_nb)
 #define KINDS_RD_FILL_DGRAM(X, c) X(c, sp_dgram_nb) X(c, sp_dgram_nb_sw)
 #define KINDS_RD_STREAMISH(X, c) X(c, sp_stream) X(c, fs_stream_sw) X(c, tcp6) X(c, pipe)
@@ -36,7 +36,7 @@
 /* revents of a zero-timeout poll for events, as a string. */
 static const char *revents_now(int fd, short events, char *buf, size_t n)
 {
-    return p3_revents(poll_events(fd, events, 0), buf, n);
+    return revents_str(poll_events(fd, events, 0), buf, n);
 }
 
 /* Waits (bounded) until the reader sees something: loopback IP is not always synchronous. */
@@ -46,33 +46,21 @@ static void settle(int fd)
 }
 
 /* Fills fd (non-blocking) until EAGAIN; returns the bytes queued. */
-static size_t fill(struct chan *c, int fd)
+static size_t fill(int fd)
 {
-    static char chunk[4096];
-    size_t total = 0;
-    for (int i = 0; i < 100000; i++) {
-        ssize_t r = p3_write_nosig(c, fd, chunk, sizeof chunk);
-        if (r < 0) {
-            cr_assert(errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS, "filling: %s",
-                      errno_name(errno));
-            return total;
-        }
-        total += (size_t)r;
-    }
-    cr_assert_fail("never filled after %zu bytes", total);
+    int err;
+    size_t total = fill_nb(fd, 4096, &err);
+    cr_assert(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "filling: %s after %zu bytes",
+              err ? errno_name(err) : "never full", total);
     return total;
 }
 
 /* Reads fd (non-blocking) until EAGAIN. */
 static void drain(struct chan *c, int fd)
 {
-    static char buf[65536];
-    for (;;) {
-        ssize_t r = p3_read_nb(c, fd, buf, sizeof buf);
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        cr_assert(r > 0, "drain: %s", r == 0 ? "EOF" : errno_name(errno));
-    }
+    int end;
+    drain_nb(c, fd, 0, &end);
+    cr_assert(end == EAGAIN || end == EWOULDBLOCK, "drain: %s", end == 0 ? "EOF" : errno_name(end));
 }
 
 /* ---- poll(): data and space ---- */
@@ -93,7 +81,7 @@ CHECK(no_pollin_when_empty)
     char s[64];
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
-INSTANTIATE(no_pollin_when_empty, KINDS_P3_SP3)
+INSTANTIATE(no_pollin_when_empty, KINDS_SP_PLAIN)
 INSTANTIATE(no_pollin_when_empty, KINDS_RD_ONE_PIPE)
 
 /* A fresh sender has buffer space: POLLOUT. */
@@ -108,7 +96,7 @@ INSTANTIATE(pollout_when_space, KINDS_RD_ALL)
 CHECK(pollout_cleared_when_full)
 {
     char s[64];
-    cr_assert(fill(c, c->a) > 0, "nothing could be queued");
+    cr_assert(fill(c->a) > 0, "nothing could be queued");
     outcome(c, "%s", revents_now(c->a, POLLOUT, s, sizeof s));
 }
 INSTANTIATE(pollout_cleared_when_full, KINDS_RD_FILL)
@@ -117,7 +105,7 @@ INSTANTIATE(pollout_cleared_when_full, KINDS_RD_FILL)
 CHECK(pollout_cleared_when_full_dgram)
 {
     char s[64];
-    cr_assert(fill(c, c->a) > 0, "nothing could be queued");
+    cr_assert(fill(c->a) > 0, "nothing could be queued");
     outcome(c, "%s", revents_now(c->a, POLLOUT, s, sizeof s));
 }
 INSTANTIATE(pollout_cleared_when_full_dgram, KINDS_RD_FILL_DGRAM)
@@ -126,9 +114,9 @@ INSTANTIATE(pollout_cleared_when_full_dgram, KINDS_RD_FILL_DGRAM)
 CHECK(pollout_restored_after_drain)
 {
     char s[64];
-    cr_assert(fill(c, c->a) > 0, "nothing could be queued");
+    cr_assert(fill(c->a) > 0, "nothing could be queued");
     drain(c, c->b);
-    outcome(c, "%s", p3_revents(poll_events(c->a, POLLOUT, 2000), s, sizeof s));
+    outcome(c, "%s", revents_str(poll_events(c->a, POLLOUT, 2000), s, sizeof s));
 }
 INSTANTIATE(pollout_restored_after_drain, KINDS_RD_FILL)
 INSTANTIATE(pollout_restored_after_drain, KINDS_RD_FILL_DGRAM)
@@ -140,7 +128,7 @@ CHECK(pollin_level_triggered_after_partial_read)
     xsend_all(c->a, "ab", 2);
     xsend_all(c->a, "cd", 2);
     settle(c->b);
-    cr_assert(p3_read_nb(c, c->b, buf, 1) == 1, "partial read failed");
+    cr_assert(read_nb(c, c->b, buf, 1, 0) == 1, "partial read failed");
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
 INSTANTIATE(pollin_level_triggered_after_partial_read, KINDS_RD_STREAMISH)
@@ -162,7 +150,7 @@ CHECK(no_pollin_zero_length_stream)
     cr_assert(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", errno_name(errno));
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
-INSTANTIATE(no_pollin_zero_length_stream, KINDS_P3_STREAM)
+INSTANTIATE(no_pollin_zero_length_stream, KINDS_REP_STREAM)
 
 /* ---- poll(): hangups ---- */
 
@@ -173,7 +161,7 @@ CHECK(revents_after_peer_close_stream)
     xclose(&c->a);
     outcome(c, "%s", revents_now(c->b, POLLIN | POLLOUT, s, sizeof s));
 }
-INSTANTIATE(revents_after_peer_close_stream, KINDS_P3_STREAM)
+INSTANTIATE(revents_after_peer_close_stream, KINDS_REP_STREAM)
 
 /* SEQPACKET: after the peer closes, the reader polls POLLIN|POLLOUT|POLLHUP. */
 CHECK(revents_after_peer_close_seqpacket)
@@ -182,7 +170,7 @@ CHECK(revents_after_peer_close_seqpacket)
     xclose(&c->a);
     outcome(c, "%s", revents_now(c->b, POLLIN | POLLOUT, s, sizeof s));
 }
-INSTANTIATE(revents_after_peer_close_seqpacket, KINDS_P3_SEQPACKET)
+INSTANTIATE(revents_after_peer_close_seqpacket, KINDS_REP_SEQPACKET)
 
 /* DGRAM: after the peer closes, the reader sees neither POLLIN nor POLLHUP (Linux: POLLOUT). */
 CHECK(revents_after_peer_close_dgram)
@@ -191,7 +179,7 @@ CHECK(revents_after_peer_close_dgram)
     xclose(&c->a);
     outcome(c, "%s", revents_now(c->b, POLLIN | POLLOUT, s, sizeof s));
 }
-INSTANTIATE(revents_after_peer_close_dgram, KINDS_P3_DGRAM)
+INSTANTIATE(revents_after_peer_close_dgram, KINDS_REP_DGRAM)
 
 /* TCP: after the peer's FIN arrives, POLLIN|POLLOUT but no POLLHUP (half-closed). */
 CHECK(revents_after_peer_close_tcp)
@@ -247,7 +235,7 @@ CHECK(revents_after_own_shut_rdwr)
     cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown: %s", errno_name(errno));
     outcome(c, "%s", revents_now(c->a, POLLIN | POLLOUT, s, sizeof s));
 }
-INSTANTIATE(revents_after_own_shut_rdwr, KINDS_P3_SP3)
+INSTANTIATE(revents_after_own_shut_rdwr, KINDS_SP_PLAIN)
 
 /* The own SHUT_RD makes a connection readable (the read returns 0): POLLIN. */
 CHECK(pollin_after_own_shut_rd)
@@ -256,7 +244,7 @@ CHECK(pollin_after_own_shut_rd)
     cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
-INSTANTIATE(pollin_after_own_shut_rd, KINDS_P3_CONN)
+INSTANTIATE(pollin_after_own_shut_rd, KINDS_REP_CONN)
 
 /* The peer's SHUT_WR makes a connection readable (EOF): POLLIN. */
 CHECK(pollin_after_peer_shut_wr)
@@ -266,7 +254,7 @@ CHECK(pollin_after_peer_shut_wr)
     settle(c->b);
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
-INSTANTIATE(pollin_after_peer_shut_wr, KINDS_P3_CONN)
+INSTANTIATE(pollin_after_peer_shut_wr, KINDS_REP_CONN)
 
 /* POLLRDHUP (where the OS has it) after the peer's SHUT_WR on a connection. */
 CHECK(pollrdhup_after_peer_shut_wr)
@@ -276,10 +264,10 @@ CHECK(pollrdhup_after_peer_shut_wr)
 #else
     char s[64];
     cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
-    outcome(c, "%s", p3_revents(poll_events(c->b, POLLRDHUP, 2000), s, sizeof s));
+    outcome(c, "%s", revents_str(poll_events(c->b, POLLRDHUP, 2000), s, sizeof s));
 #endif
 }
-INSTANTIATE(pollrdhup_after_peer_shut_wr, KINDS_P3_CONN)
+INSTANTIATE(pollrdhup_after_peer_shut_wr, KINDS_REP_CONN)
 
 /* DGRAM: the peer's SHUT_WR raises no POLLRDHUP (shutdown is not propagated). */
 CHECK(pollrdhup_dgram_peer_shut_wr)
@@ -304,13 +292,13 @@ CHECK(no_pollrdhup_when_open)
     outcome(c, "%s", revents_now(c->b, POLLRDHUP, s, sizeof s));
 #endif
 }
-INSTANTIATE(no_pollrdhup_when_open, KINDS_P3_SP3)
+INSTANTIATE(no_pollrdhup_when_open, KINDS_SP_PLAIN)
 
 /* poll() on a closed descriptor reports POLLNVAL. */
 CHECK(pollnval_closed_fd)
 {
     char s[64];
-    outcome(c, "%s", revents_now(p3_closed_fd(), POLLIN, s, sizeof s));
+    outcome(c, "%s", revents_now(closed_fd(), POLLIN, s, sizeof s));
 }
 INSTANTIATE(pollnval_closed_fd, KINDS_NONE)
 
@@ -352,7 +340,7 @@ CHECK(select_not_readable_when_empty)
     char s[8];
     outcome(c, "%s", select_now(c->b, 1, 0, s, sizeof s));
 }
-INSTANTIATE(select_not_readable_when_empty, KINDS_P3_SP3)
+INSTANTIATE(select_not_readable_when_empty, KINDS_SP_PLAIN)
 
 /* select(): a fresh sender is writable. */
 CHECK(select_writable_when_space)
@@ -360,13 +348,13 @@ CHECK(select_writable_when_space)
     char s[8];
     outcome(c, "%s", select_now(c->a, 0, 1, s, sizeof s));
 }
-INSTANTIATE(select_writable_when_space, KINDS_P3_SP3)
+INSTANTIATE(select_writable_when_space, KINDS_SP_PLAIN)
 
 /* select(): a full non-blocking sender is not writable. */
 CHECK(select_not_writable_when_full)
 {
     char s[8];
-    cr_assert(fill(c, c->a) > 0, "nothing could be queued");
+    cr_assert(fill(c->a) > 0, "nothing could be queued");
     outcome(c, "%s", select_now(c->a, 0, 1, s, sizeof s));
 }
 INSTANTIATE(select_not_writable_when_full, KINDS_RD_FILL)
@@ -409,7 +397,7 @@ CHECK(select_agrees_with_poll)
     }
     outcome(c, "%s", out[0] ? out : "agree");
 }
-INSTANTIATE(select_agrees_with_poll, KINDS_P3_UNIX)
+INSTANTIATE(select_agrees_with_poll, KINDS_REP_UNIX)
 INSTANTIATE(select_agrees_with_poll, X_RD_TCP4)
 
 /* ---- FIONREAD ---- */
@@ -436,7 +424,7 @@ CHECK(fionread_empty)
 {
     outcome(c, "%d", fionread(c->b));
 }
-INSTANTIATE(fionread_empty, KINDS_P3_SP3)
+INSTANTIATE(fionread_empty, KINDS_SP_PLAIN)
 INSTANTIATE(fionread_empty, KINDS_RD_ONE_PIPE)
 
 /* STREAM and pipes: FIONREAD counts every queued byte (3 + 5 = 8). */
@@ -466,9 +454,9 @@ CHECK(fionread_after_partial_read)
     char buf[16];
     int before = fionread_after_3_5(c);
     cr_assert(before == 8, "FIONREAD %d before the read", before);
-    cr_assert(p3_read_nb(c, c->b, buf, 2) == 2, "partial read failed");
+    cr_assert(read_nb(c, c->b, buf, 2, 0) == 2, "partial read failed");
     int n = fionread(c->b);
-    ssize_t r = p3_read_nb(c, c->b, buf, sizeof buf);
+    ssize_t r = read_nb(c, c->b, buf, sizeof buf, 0);
     cr_expect(r == n, "FIONREAD said %d, read returned %zd", n, r);
     outcome(c, "%d", n);
 }

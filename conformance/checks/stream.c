@@ -7,13 +7,14 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "bbs_util.h"
+#include "check_util.h"
 #include "harness.h"
 
 #define CATEGORY stream
@@ -35,59 +36,19 @@
 static ssize_t rx(struct chan *c, void *buf, size_t n, int flags)
 {
     (void)poll_events(c->b, POLLIN, 2000);
-    return bbs_is_pipe(c) ? bbs_recv_nb(c, c->b, buf, n) : recv(c->b, buf, n, flags | MSG_DONTWAIT);
+    return read_nb(c, c->b, buf, n, flags);
 }
 
 /* Writes exactly n bytes from a in one call, fatal otherwise. */
 static void tx(struct chan *c, const void *buf, size_t n)
 {
-    ssize_t r = bbs_send(c->a, buf, n, 0);
+    ssize_t r = send_or_write(c->a, buf, n, 0);
     cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r, r < 0 ? errno_name(errno) : "short");
 }
 
 /* ---- order and integrity ------------------------------------------------------------------- */
 
 #define BIG (4u << 20)
-
-struct writer {
-    size_t chunk; /* 0: cycle through varied sizes */
-    int fd;
-    const unsigned char *data;
-    size_t len;
-    size_t sent;
-    int err;
-};
-
-/* Writes data in varied chunk sizes, waiting (bounded) for room; no cr_assert off the main thread.
- */
-static void *writer_main(void *arg)
-{
-    static const size_t sizes[] = {1, 7, 100, 4096, 65536, 13, 30000, 512, 65535};
-    struct writer *w = arg;
-    size_t i = 0;
-    while (w->sent < w->len) {
-        size_t n = w->chunk ? w->chunk : sizes[i++ % (sizeof sizes / sizeof sizes[0])];
-        if (n > w->len - w->sent)
-            n = w->len - w->sent;
-        ssize_t r = bbs_send(w->fd, w->data + w->sent, n, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct pollfd p = {.fd = w->fd, .events = POLLOUT};
-            if (poll(&p, 1, 5000) <= 0) {
-                w->err = ETIMEDOUT;
-                return NULL;
-            }
-            continue;
-        }
-        if (r < 0) {
-            w->err = errno;
-            return NULL;
-        }
-        w->sent += (size_t)r;
-    }
-    return NULL;
-}
 
 /* 4 MiB written in varied chunks by a helper and read in varied chunks arrive intact: "ok". */
 CHECK(large_transfer_integrity)
@@ -96,16 +57,15 @@ CHECK(large_transfer_integrity)
     unsigned char *out = malloc(BIG), *in = malloc(BIG);
     cr_assert(out && in);
     fill_pattern(out, BIG, 42);
-    struct writer w = {0, c->a, out, BIG, 0, 0};
-    struct helper h;
-    helper_start(&h, writer_main, &w);
+    struct writer w;
+    writer_start(&w, c->a, out, BIG, 0);
     size_t got = 0, i = 0;
     const char *res = "ok";
     while (got < BIG) {
         size_t n = rsizes[i++ % (sizeof rsizes / sizeof rsizes[0])];
         if (n > BIG - got)
             n = BIG - got;
-        ssize_t r = bbs_recv(c->b, in + got, n, 0);
+        ssize_t r = recv_or_read(c->b, in + got, n, 0);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -121,8 +81,8 @@ CHECK(large_transfer_integrity)
         }
         got += (size_t)r;
     }
-    helper_join(&h);
-    cr_expect(w.err == 0, "writer: %s", errno_name(w.err));
+    int werr = writer_join(&w);
+    cr_expect(werr == 0, "writer: %s", errno_name(werr));
     if (got == BIG && fnv1a(in, BIG, 0) != fnv1a(out, BIG, 0))
         res = "corrupted";
     free(out);
@@ -136,9 +96,8 @@ CHECK(small_writes_in_order)
 {
     unsigned char out[3500], in[3500];
     fill_pattern(out, sizeof out, 9);
-    struct writer w = {7, c->a, out, sizeof out, 0, 0};
-    struct helper h;
-    helper_start(&h, writer_main, &w);
+    struct writer w;
+    writer_start(&w, c->a, out, sizeof out, 7);
     size_t got = 0;
     while (got < sizeof in) {
         ssize_t r = rx(c, in + got, sizeof in - got, 0);
@@ -146,8 +105,8 @@ CHECK(small_writes_in_order)
             break;
         got += (size_t)r;
     }
-    helper_join(&h);
-    cr_expect(w.err == 0, "writer: %s", errno_name(w.err));
+    int werr = writer_join(&w);
+    cr_expect(werr == 0, "writer: %s", errno_name(werr));
     outcome(c, "%s",
             got != sizeof in                  ? "short"
             : memcmp(in, out, sizeof in) == 0 ? "ok"
@@ -209,9 +168,9 @@ CHECK(peek_does_not_consume)
     char p[16], r[16];
     tx(c, "hello", 5);
     ssize_t n1 = rx(c, p, sizeof p, MSG_PEEK);
-    struct bbs_ret s1 = bbs_ret(n1);
+    struct ret_str s1 = ret_str(n1);
     ssize_t n2 = rx(c, r, sizeof r, 0);
-    struct bbs_ret s2 = bbs_ret(n2);
+    struct ret_str s2 = ret_str(n2);
     cr_expect(n1 != 5 || n2 != 5 || memcmp(p, r, 5) == 0, "peeked bytes differ");
     outcome(c, "%s,%s", s1.s, s2.s);
 }
@@ -240,7 +199,7 @@ static void *two_part_main(void *arg)
 {
     struct two_part *t = arg;
     char x;
-    if (bbs_send(t->fd, "abc", 3, 0) != 3) {
+    if (send_or_write(t->fd, "abc", 3, 0) != 3) {
         t->err = errno;
         return NULL;
     }
@@ -249,7 +208,7 @@ static void *two_part_main(void *arg)
         t->err = ETIMEDOUT;
         return NULL;
     }
-    if (bbs_send(t->fd, "def", 3, 0) != 3)
+    if (send_or_write(t->fd, "def", 3, 0) != 3)
         t->err = errno;
     return NULL;
 }
@@ -283,14 +242,9 @@ CHECK(waitall_rcvtimeo_partial)
     char buf[6];
     tx(c, "abc", 3);
     cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN);
-    bbs_set_timeo(c->b, SO_RCVTIMEO, 0, 20000);
-    struct bbs_watchdog w;
-    bbs_watchdog_start(&w, c->a, 3000);
-    ssize_t r = recv(c->b, buf, sizeof buf, MSG_WAITALL);
-    int e = errno;
-    cr_expect(!bbs_watchdog_stop(&w), "the timeout never expired");
-    errno = e;
-    outcome_ret(c, r);
+    xset_timeo(c->b, SO_RCVTIMEO, 0, 20000);
+    outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, MSG_WAITALL, c->a, 3000,
+                                "the timeout never expired"));
 }
 INSTANTIATE(waitall_rcvtimeo_partial, ST_BLOCKING)
 
@@ -304,7 +258,7 @@ CHECK(waitall_after_peer_close)
     tx(c, "abc", 3);
     xclose(&c->a);
     cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN);
-    bbs_set_timeo(c->b, SO_RCVTIMEO, 3, 0);
+    xset_timeo(c->b, SO_RCVTIMEO, 3, 0);
     ssize_t r1 = recv(c->b, buf, sizeof buf, MSG_WAITALL);
     if (r1 < 0) {
         outcome(c, "%s", errno_name(errno));
@@ -383,9 +337,9 @@ CHECK(msg_trunc_flag_never_set)
     tx(c, "0123456789", 10);
     (void)poll_events(c->b, POLLIN, 2000);
     int fl = 0;
-    ssize_t r = bbs_recvmsg(c->b, buf, 4, MSG_DONTWAIT, &fl);
+    ssize_t r = recvmsg_flags(c->b, buf, 4, MSG_DONTWAIT, &fl);
     cr_assert(r == 4, "recvmsg: %zd", r);
-    outcome(c, "%s", bbs_flags_str(fl, fs, sizeof fs));
+    outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
 }
 INSTANTIATE(msg_trunc_flag_never_set, ST_ALL)
 
@@ -395,13 +349,13 @@ INSTANTIATE(msg_trunc_flag_never_set, ST_ALL)
 CHECK(zero_send_queues_nothing)
 {
     char buf[16] = {0};
-    ssize_t s = bbs_send(c->a, buf, 0, 0);
+    ssize_t s = send_or_write(c->a, buf, 0, 0);
     if (s != 0) {
         outcome(c, "%s", s < 0 ? errno_name(errno) : "nonzero");
         return;
     }
     (void)poll_events(c->b, POLLIN, 20);
-    ssize_t r = bbs_recv_nb(c, c->b, buf, sizeof buf);
+    ssize_t r = read_nb(c, c->b, buf, sizeof buf, 0);
     if (r < 0)
         outcome(c, "0,%s", errno_name(errno));
     else
@@ -414,8 +368,8 @@ CHECK(zero_recv_with_data)
 {
     char buf[16];
     tx(c, "hello", 5);
-    struct bbs_ret r0 = bbs_ret(rx(c, buf, 0, 0));
-    struct bbs_ret r1 = bbs_ret(rx(c, buf, sizeof buf, 0));
+    struct ret_str r0 = ret_str(rx(c, buf, 0, 0));
+    struct ret_str r1 = ret_str(rx(c, buf, sizeof buf, 0));
     outcome(c, "%s,%s", r0.s, r1.s);
 }
 INSTANTIATE(zero_recv_with_data, ST_ALL_PIPE)
@@ -445,7 +399,7 @@ CHECK(nonblocking_large_write_partial)
 {
     char *buf = calloc(1, BIG);
     cr_assert(buf != NULL);
-    ssize_t r = bbs_send(c->a, buf, BIG, 0);
+    ssize_t r = send_or_write(c->a, buf, BIG, 0);
     free(buf);
     if (r < 0)
         outcome(c, "%s", errno_name(errno));
@@ -454,44 +408,20 @@ CHECK(nonblocking_large_write_partial)
 }
 INSTANTIATE(nonblocking_large_write_partial, ST_NB)
 
-struct sink {
-    int fd;
-    size_t want, got;
-};
-
-static void *sink_main(void *arg)
-{
-    struct sink *s = arg;
-    static char buf[65536];
-    while (s->got < s->want) {
-        struct pollfd p = {.fd = s->fd, .events = POLLIN};
-        if (poll(&p, 1, 5000) <= 0)
-            break;
-        ssize_t r = bbs_recv(s->fd, buf, sizeof buf, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        s->got += (size_t)r;
-    }
-    return NULL;
-}
-
 /* A blocking 4 MiB write with a reader draining returns the full count: 4194304. */
 CHECK(blocking_large_write_full)
 {
     char *buf = calloc(1, BIG);
     cr_assert(buf != NULL);
-    struct sink s = {c->b, BIG, 0};
-    struct helper h;
-    helper_start(&h, sink_main, &s);
-    ssize_t r = bbs_send(c->a, buf, BIG, 0);
+    struct reader s;
+    reader_start(&s, c->b, BIG);
+    ssize_t r = send_or_write(c->a, buf, BIG, 0);
     int e = errno;
     if (r < (ssize_t)BIG) /* let the reader give up rather than wait for bytes never sent */
         xclose(&c->a);
-    helper_join(&h);
+    size_t got = reader_join(&s);
     free(buf);
-    cr_expect(r < 0 || s.got == (size_t)r, "reader got %zu of %zd", s.got, r);
+    cr_expect(r < 0 || got == (size_t)r, "reader got %zu of %zd", got, r);
     errno = e;
     outcome_ret(c, r);
 }

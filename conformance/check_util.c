@@ -1,0 +1,501 @@
+#include "check_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- I/O on sockets and pipes ---- */
+
+int is_pipe(const struct chan *c)
+{
+    return c->kind->origin == ORIGIN_PIPE;
+}
+
+ssize_t recv_or_read(int fd, void *buf, size_t n, int flags)
+{
+    ssize_t r = recv(fd, buf, n, flags);
+    if (r < 0 && errno == ENOTSOCK && flags == 0)
+        r = read(fd, buf, n);
+    return r;
+}
+
+ssize_t read_nb(const struct chan *c, int fd, void *buf, size_t n, int flags)
+{
+    if (!is_pipe(c))
+        return recv(fd, buf, n, flags | MSG_DONTWAIT);
+    int was = is_nonblock(fd);
+    if (!was)
+        xset_nonblock(fd, 1);
+    ssize_t r = read(fd, buf, n);
+    int e = errno;
+    if (!was)
+        xset_nonblock(fd, 0);
+    errno = e;
+    return r;
+}
+
+ssize_t read_wait(const struct chan *c, int fd, void *buf, size_t n, int flags, int timeout_ms)
+{
+    (void)poll_events(fd, POLLIN, timeout_ms);
+    return read_nb(c, fd, buf, n, flags);
+}
+
+size_t fill_nb(int fd, size_t chunk, int *err)
+{
+    static const char zeros[65536];
+    cr_assert(chunk <= sizeof zeros);
+    int was = is_nonblock(fd);
+    size_t total = 0;
+    xset_nonblock(fd, 1);
+    *err = 0;
+    while (total < FILL_LIMIT) {
+        ssize_t r = send_or_write(fd, zeros, chunk, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            *err = errno;
+            break;
+        }
+        total += (size_t)r;
+    }
+    xset_nonblock(fd, was);
+    return total;
+}
+
+size_t drain_nb(const struct chan *c, int fd, int idle_ms, int *end)
+{
+    static char sink[65536];
+    size_t total = 0;
+    for (;;) {
+        ssize_t r = read_nb(c, fd, sink, sizeof sink, 0);
+        if (r > 0) {
+            total += (size_t)r;
+            continue;
+        }
+        int e = r == 0 ? 0 : errno;
+        if (e == EINTR)
+            continue;
+        if ((e == EAGAIN || e == EWOULDBLOCK) && (poll_events(fd, POLLIN, idle_ms) & POLLIN))
+            continue;
+        if (end)
+            *end = e;
+        return total;
+    }
+}
+
+/* ---- helper threads (no Criterion assertions off the main thread) ---- */
+
+/* Waits up to ms for fd to report one of events: 1 if it did. */
+static int wait_for(int fd, short events, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = events};
+    return poll(&p, 1, ms) > 0 && (p.revents & (events | POLLHUP));
+}
+
+static void *writer_main(void *arg)
+{
+    static const size_t sizes[] = {1, 7, 100, 4096, 65536, 13, 30000, 512, 65535};
+    struct writer *w = arg;
+    size_t i = 0;
+    while (w->sent < w->len) {
+        size_t n = w->chunk ? w->chunk : sizes[i++ % (sizeof sizes / sizeof sizes[0])];
+        if (n > w->len - w->sent)
+            n = w->len - w->sent;
+        ssize_t r = send_or_write(w->fd, w->data + w->sent, n, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {.fd = w->fd, .events = POLLOUT};
+            if (poll(&p, 1, 5000) <= 0) {
+                w->err = ETIMEDOUT;
+                return NULL;
+            }
+            continue;
+        }
+        if (r < 0) {
+            w->err = errno;
+            return NULL;
+        }
+        w->sent += (size_t)r;
+    }
+    return NULL;
+}
+
+void writer_start(struct writer *w, int fd, const void *data, size_t len, size_t chunk)
+{
+    w->fd = fd;
+    w->data = data;
+    w->len = len;
+    w->chunk = chunk;
+    w->sent = 0;
+    w->err = 0;
+    helper_start(&w->h, writer_main, w);
+}
+
+int writer_join(struct writer *w)
+{
+    helper_join(&w->h);
+    return w->err;
+}
+
+static void *reader_main(void *arg)
+{
+    struct reader *d = arg;
+    static char sink[65536];
+    while (d->got < d->want) {
+        if (!wait_for(d->fd, POLLIN, 5000))
+            break;
+        ssize_t r = recv_or_read(d->fd, sink, sizeof sink, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        d->got += (size_t)r;
+    }
+    return NULL;
+}
+
+void reader_start(struct reader *r, int fd, size_t want)
+{
+    r->fd = fd;
+    r->want = want;
+    r->got = 0;
+    helper_start(&r->h, reader_main, r);
+}
+
+size_t reader_join(struct reader *r)
+{
+    helper_join(&r->h);
+    return r->got;
+}
+
+struct watchdog {
+    int ctl[2];
+    int fd;
+    int ms;
+    int drain; /* 1: read fd dry instead of sending (unblocks a sender on a full buffer) */
+    int fired;
+    struct helper h;
+};
+
+static void *watchdog_main(void *arg)
+{
+    struct watchdog *w = arg;
+    if (poll_events(w->ctl[0], POLLIN, w->ms) == 0) {
+        static char sink[65536];
+        w->fired = 1;
+        if (!w->drain)
+            (void)send_or_write(w->fd, "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", 32, 0);
+        else
+            while (recv(w->fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+                ;
+    }
+    return NULL;
+}
+
+static void watchdog_start(struct watchdog *w, int fd, int ms, int drain)
+{
+    xpipe(w->ctl);
+    w->fd = fd;
+    w->ms = ms;
+    w->fired = 0;
+    w->drain = drain;
+    helper_start(&w->h, watchdog_main, w);
+}
+
+/* Cancels the watchdog; 1 if it had to fire. */
+static int watchdog_stop(struct watchdog *w)
+{
+    cr_assert(write(w->ctl[1], "x", 1) == 1);
+    helper_join(&w->h);
+    xclose(&w->ctl[0]);
+    xclose(&w->ctl[1]);
+    return w->fired;
+}
+
+static ssize_t guarded_end(struct watchdog *w, ssize_t r, const char *fired_msg)
+{
+    int e = errno;
+    int fired = watchdog_stop(w);
+    if (fired_msg)
+        cr_expect(!fired, "%s", fired_msg);
+    errno = e;
+    return r;
+}
+
+ssize_t recv_guarded(int fd, void *buf, size_t n, int flags, int peer, int ms,
+                     const char *fired_msg)
+{
+    struct watchdog w;
+    watchdog_start(&w, peer, ms, 0);
+    return guarded_end(&w, recv(fd, buf, n, flags), fired_msg);
+}
+
+ssize_t send_guarded(int fd, const void *buf, size_t n, int flags, int peer, int ms,
+                     const char *fired_msg)
+{
+    struct watchdog w;
+    watchdog_start(&w, peer, ms, 1);
+    return guarded_end(&w, send(fd, buf, n, flags), fired_msg);
+}
+
+/* ---- child processes ---- */
+
+void child_start(struct child *ch, const char *(*fn)(void *arg, char *out, size_t n), void *arg)
+{
+    int st[2];
+    xpipe(st);
+    ch->pid = fork();
+    cr_assert(ch->pid >= 0, "fork: %s", errno_name(errno));
+    if (ch->pid == 0) {
+        char buf[64];
+        close(st[0]);
+        const char *res = fn(arg, buf, sizeof buf);
+        size_t n = strlen(res);
+        _exit(write(st[1], res, n) == (ssize_t)n ? 0 : 1);
+    }
+    close(st[1]);
+    ch->fd = st[0];
+}
+
+int child_finish(struct child *ch, int timeout_ms, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (poll_events(ch->fd, POLLIN, timeout_ms) & (POLLIN | POLLHUP)) {
+        ssize_t r = read(ch->fd, out, n - 1);
+        out[r > 0 ? r : 0] = '\0';
+    }
+    if (!out[0])
+        kill(ch->pid, SIGKILL);
+    int st = child_reap(ch->pid);
+    xclose(&ch->fd);
+    return st;
+}
+
+int child_reap(pid_t pid)
+{
+    int st;
+    pid_t r;
+    while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+        ;
+    cr_assert(r == pid, "waitpid: %s", errno_name(errno));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ---- outcome formatting ---- */
+
+struct ret_str ret_str(ssize_t r)
+{
+    struct ret_str o;
+    if (r < 0)
+        snprintf(o.s, sizeof o.s, "%s", errno_name(errno));
+    else
+        snprintf(o.s, sizeof o.s, "%zd", r);
+    return o;
+}
+
+void outcome_ok(struct chan *c, int r)
+{
+    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+}
+
+struct bit_name {
+    int bit;
+    const char *name;
+};
+
+/* The set bits of v by name, joined with sep; unnamed bits in hex; `none` when v is 0. */
+static const char *bits_str(int v, const struct bit_name *t, size_t nt, const char *sep,
+                            const char *none, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < nt; i++)
+        if (v & t[i].bit) {
+            size_t l = strlen(buf);
+            snprintf(buf + l, n - l, "%s%s", l ? sep : "", t[i].name);
+            v &= ~t[i].bit;
+        }
+    if (v) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, n - l, "%s0x%x", l ? sep : "", (unsigned)v);
+    }
+    if (!buf[0])
+        snprintf(buf, n, "%s", none);
+    return buf;
+}
+
+const char *revents_str(int re, char *buf, size_t n)
+{
+    static const struct bit_name bits[] = {
+        {POLLIN, "POLLIN"},       {POLLPRI, "POLLPRI"}, {POLLOUT, "POLLOUT"},
+#ifdef SOCKSPEC_HAVE_POLLRDHUP
+        {POLLRDHUP, "POLLRDHUP"},
+#endif
+        {POLLERR, "POLLERR"},     {POLLHUP, "POLLHUP"}, {POLLNVAL, "POLLNVAL"},
+    };
+    return bits_str(re, bits, sizeof bits / sizeof bits[0], "+", "none", buf, n);
+}
+
+const char *msg_flags_str(int f, char *buf, size_t n)
+{
+    static const struct bit_name bits[] = {{MSG_TRUNC, "MSG_TRUNC"}, {MSG_CTRUNC, "MSG_CTRUNC"},
+                                           {MSG_EOR, "MSG_EOR"},     {MSG_OOB, "MSG_OOB"},
+                                           {MSG_PEEK, "MSG_PEEK"},   {MSG_WAITALL, "MSG_WAITALL"}};
+    return bits_str(f, bits, sizeof bits / sizeof bits[0], "|", "0", buf, n);
+}
+
+ssize_t recvmsg_flags(int fd, void *buf, size_t n, int flags, int *flags_io)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = n};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_flags = *flags_io;
+    ssize_t r = recvmsg(fd, &m, flags);
+    *flags_io = m.msg_flags;
+    return r;
+}
+
+void outcome_msg_flags(struct chan *c, int fd, size_t n, int flags, int fl_in, ssize_t want)
+{
+    char buf[256], fs[64];
+    cr_assert(n <= sizeof buf);
+    (void)poll_events(fd, POLLIN, 2000);
+    int fl = fl_in;
+    ssize_t r = recvmsg_flags(fd, buf, n, flags | MSG_DONTWAIT, &fl);
+    cr_assert(r == want, "recvmsg: %zd", r);
+    outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
+}
+
+/* ---- socket options ---- */
+
+int sockopt_int(int fd, int level, int opt, int *val)
+{
+    socklen_t len = sizeof *val;
+    *val = -12345;
+    return getsockopt(fd, level, opt, val, &len);
+}
+
+int xsockopt_int(int fd, int level, int opt)
+{
+    int v;
+    cr_assert(sockopt_int(fd, level, opt, &v) == 0, "getsockopt(%d): %s", opt, errno_name(errno));
+    return v;
+}
+
+int set_sockopt_int(int fd, int level, int opt, int v)
+{
+    return setsockopt(fd, level, opt, &v, sizeof v) == 0 ? 0 : errno;
+}
+
+void xset_timeo(int fd, int opt, long sec, long usec)
+{
+    struct timeval tv = {.tv_sec = sec, .tv_usec = (suseconds_t)usec};
+    cr_assert(setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv) == 0, "set timeout: %s",
+              errno_name(errno));
+}
+
+/* ---- descriptors ---- */
+
+int fd_is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
+}
+
+int closed_fd(void)
+{
+    int fd = dup(0);
+    cr_assert(fd >= 0, "dup: %s", errno_name(errno));
+    close(fd);
+    return fd;
+}
+
+int lowest_free_fd(void)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    cr_assert(fd >= 0, "open /dev/null: %s", errno_name(errno));
+    close(fd);
+    return fd;
+}
+
+int count_open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        n += fd_is_open(fd);
+    return n;
+}
+
+static const char *tmp_base(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    return tmp && *tmp ? tmp : "/tmp";
+}
+
+int scratch_file(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/sockspec-file.XXXXXX", tmp_base());
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0, "mkstemp: %s", errno_name(errno));
+    unlink(path);
+    return fd;
+}
+
+/* ---- AF_UNIX names ---- */
+
+void scratch_dir_make(struct scratch_dir *d)
+{
+    snprintf(d->path, sizeof d->path, "%s/sockspec.XXXXXX", tmp_base());
+    cr_assert(mkdtemp(d->path) != NULL, "mkdtemp: %s", errno_name(errno));
+}
+
+void scratch_dir_remove(struct scratch_dir *d, const char *const *names, size_t n)
+{
+    char p[sizeof d->path + 160];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(p, sizeof p, "%s/%s", d->path, names[i]);
+        (void)unlink(p);
+    }
+    cr_expect(rmdir(d->path) == 0, "rmdir %s: %s", d->path, errno_name(errno));
+}
+
+socklen_t scratch_path_addr(const struct scratch_dir *d, const char *name, struct sockaddr_un *sun)
+{
+    memset(sun, 0, sizeof *sun);
+    sun->sun_family = AF_UNIX;
+    int n = snprintf(sun->sun_path, sizeof sun->sun_path, "%s/%s", d->path, name);
+    cr_assert(n > 0 && (size_t)n < sizeof sun->sun_path, "scratch path too long");
+#ifdef SOCKSPEC_HAVE_SUN_LEN
+    sun->sun_len = (unsigned char)SUN_LEN(sun);
+#endif
+    return (socklen_t)sizeof *sun;
+}
+
+socklen_t abstract_addr(const char *name, struct sockaddr_un *sun)
+{
+    memset(sun, 0, sizeof *sun);
+    sun->sun_family = AF_UNIX;
+    int n = snprintf(sun->sun_path + 1, sizeof sun->sun_path - 1, "sockspec.chk.%ld.%s",
+                     (long)getpid(), name);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+socklen_t nowhere_addr(struct sockaddr_un *sun)
+{
+    memset(sun, 0, sizeof *sun);
+    sun->sun_family = AF_UNIX;
+    snprintf(sun->sun_path, sizeof sun->sun_path, "/nonexistent-sockspec/%ld", (long)getpid());
+#ifdef SOCKSPEC_HAVE_SUN_LEN
+    sun->sun_len = (unsigned char)SUN_LEN(sun);
+#endif
+    return (socklen_t)sizeof *sun;
+}

@@ -1,0 +1,163 @@
+/*
+ * Helpers shared by the check bodies in the checks/ files (implementations in check_util.c).
+ * I/O on sockets and pipes alike (socket calls fall back to read()/write() on ENOTSOCK),
+ * filling and draining, watchdogs and helper threads, child processes, outcome formatting
+ * (call results, msg_flags, revents), socket options, descriptor probes and scratch names.
+ * Setup helpers (x*) fail the test loudly, as in harness.h.
+ */
+#ifndef SOCKSPEC_CHECK_UTIL_H
+#define SOCKSPEC_CHECK_UTIL_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include "harness.h"
+
+/* Representative kind subsets: each type once per origin, mixing plain, _nb and _sw. */
+#define KINDS_REP_STREAM(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, fs_stream)
+#define KINDS_REP_SEQPACKET(X, c) X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_seqpacket)
+#define KINDS_REP_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram)
+#define KINDS_REP_CONN(X, c)                                                                       \
+    X(c, sp_stream)                                                                                \
+    X(c, sp_stream_nb_sw) X(c, fs_stream) X(c, sp_seqpacket_nb_sw) X(c, abs_seqpacket) X(c, tcp4)
+#define KINDS_REP_UNIX(X, c)                                                                       \
+    X(c, sp_stream)                                                                                \
+    X(c, sp_dgram_nb) X(c, sp_seqpacket_sw) X(c, fs_stream_sw) X(c, fs_dgram) X(c, abs_seqpacket)
+
+/* ---- I/O on sockets and pipes ---- */
+
+int is_pipe(const struct chan *c);
+/* recv(), or read() on a non-socket when flags is 0. */
+ssize_t recv_or_read(int fd, void *buf, size_t n, int flags);
+/* One read that does not block: recv(flags | MSG_DONTWAIT) on sockets; on pipes read() with
+ * O_NONBLOCK set for the call (flags are ignored there). -1/errno as recv. */
+ssize_t read_nb(const struct chan *c, int fd, void *buf, size_t n, int flags);
+/* read_nb after waiting up to timeout_ms for fd to be readable. */
+ssize_t read_wait(const struct chan *c, int fd, void *buf, size_t n, int flags, int timeout_ms);
+
+/* Most bytes any fill loop pushes before giving up (TCP on loopback autotunes its buffers). */
+#define FILL_LIMIT (64u << 20)
+
+/* Writes chunk-sized zero pieces with O_NONBLOCK until the first failure; returns the bytes
+ * written and stores the failure's errno (0 if FILL_LIMIT was reached first). The
+ * descriptor's blocking mode is restored. */
+size_t fill_nb(int fd, size_t chunk, int *err);
+/* Reads without blocking until nothing arrives for idle_ms; returns the bytes read. *end (if not
+ * NULL) says why it stopped: 0 at end of file, the errno value otherwise (EAGAIN when idle). */
+size_t drain_nb(const struct chan *c, int fd, int idle_ms, int *end);
+
+/* ---- helper threads ---- */
+
+/* Writes len bytes of data to fd in chunk-sized sends (0: cycling through varied sizes),
+ * waiting (bounded) for room; err is 0 or the errno that stopped it (ETIMEDOUT: no room). */
+struct writer {
+    int fd;
+    const unsigned char *data;
+    size_t len, chunk, sent;
+    int err;
+    struct helper h;
+};
+void writer_start(struct writer *w, int fd, const void *data, size_t len, size_t chunk);
+/* Joins the writer; returns its err. */
+int writer_join(struct writer *w);
+
+/* Reads and discards from fd until want bytes arrived, end of file, an error, or 5 s without
+ * data. */
+struct reader {
+    int fd;
+    size_t want, got;
+    struct helper h;
+};
+void reader_start(struct reader *r, int fd, size_t want);
+/* Joins the reader; returns the bytes it read. */
+size_t reader_join(struct reader *r);
+
+/*
+ * Calls that should return on their own (a timeout expiring, a wait being satisfied), guarded
+ * by a watchdog: unless the call returns within ms, the watchdog sends 32 bytes on peer
+ * (recv_guarded) or reads peer dry (send_guarded, to unblock a full sender), so that the call
+ * returns instead of hanging. If the watchdog had to act and fired_msg is not NULL, that is
+ * reported with cr_expect. The call's result and errno are returned.
+ */
+ssize_t recv_guarded(int fd, void *buf, size_t n, int flags, int peer, int ms,
+                     const char *fired_msg);
+ssize_t send_guarded(int fd, const void *buf, size_t n, int flags, int peer, int ms,
+                     const char *fired_msg);
+
+/* ---- child processes ---- */
+
+/* A forked child that reports one short string back to the parent through a pipe. */
+struct child {
+    pid_t pid;
+    int fd; /* the parent's read end */
+};
+/* Forks; the child runs fn(arg, out, n), writes the string it returns and exits. */
+void child_start(struct child *ch, const char *(*fn)(void *arg, char *out, size_t n), void *arg);
+/* Waits up to timeout_ms for the child's string (out is "" without one, and the child is then
+ * killed), reaps the child and returns its status as child_reap does. */
+int child_finish(struct child *ch, int timeout_ms, char *out, size_t n);
+/* Waits for a child: its exit status, or 128 + the signal that ended it. */
+int child_reap(pid_t pid);
+
+/* ---- outcome formatting ---- */
+
+/* A call's result as text: the count, or the errno name (errno read at call time). */
+struct ret_str {
+    char s[32];
+};
+struct ret_str ret_str(ssize_t r);
+/* "ok" for r == 0, the errno name otherwise. */
+void outcome_ok(struct chan *c, int r);
+/* revents as "POLLIN+POLLOUT+...", "none" for 0. */
+const char *revents_str(int re, char *buf, size_t n);
+/* The msg_flags bits sockspec looks at, by name: "0", "MSG_TRUNC", "MSG_TRUNC|MSG_EOR", ... */
+const char *msg_flags_str(int f, char *buf, size_t n);
+
+/* recvmsg into one buffer; *flags_io holds msg_flags before the call and after it. */
+ssize_t recvmsg_flags(int fd, void *buf, size_t n, int flags, int *flags_io);
+/* Waits (bounded) for fd, receives up to n bytes with recvmsg(flags | MSG_DONTWAIT) starting
+ * from msg_flags fl_in, asserts that want bytes came, and records msg_flags as the outcome. */
+void outcome_msg_flags(struct chan *c, int fd, size_t n, int flags, int fl_in, ssize_t want);
+
+/* ---- socket options ---- */
+
+/* getsockopt of an int: 0, or -1 with errno. */
+int sockopt_int(int fd, int level, int opt, int *val);
+/* getsockopt of an int, fatal on failure. */
+int xsockopt_int(int fd, int level, int opt);
+/* setsockopt of an int: 0 or the errno value. */
+int set_sockopt_int(int fd, int level, int opt, int v);
+/* setsockopt of a struct timeval (SO_RCVTIMEO, SO_SNDTIMEO), fatal on failure. */
+void xset_timeo(int fd, int opt, long sec, long usec);
+
+/* ---- descriptors ---- */
+
+/* 1 if descriptor slot fd is in use. */
+int fd_is_open(int fd);
+/* A descriptor number that is certainly closed right now (single-threaded at the time). */
+int closed_fd(void);
+/* The lowest free descriptor number (what the next open would return). */
+int lowest_free_fd(void);
+/* Number of open descriptors below 4096. */
+int count_open_fds(void);
+/* A scratch regular file, already unlinked. */
+int scratch_file(void);
+
+/* ---- AF_UNIX names ---- */
+
+/* A scratch directory for filesystem socket names; scratch_dir_remove() unlinks names and dir. */
+struct scratch_dir {
+    char path[96];
+};
+void scratch_dir_make(struct scratch_dir *d);
+void scratch_dir_remove(struct scratch_dir *d, const char *const *names, size_t n);
+/* Builds a NUL-terminated filesystem address "<dir>/<name>"; returns its length for bind(). */
+socklen_t scratch_path_addr(const struct scratch_dir *d, const char *name, struct sockaddr_un *sun);
+/* An abstract-namespace address unique to this process (Linux unix.7); its length. */
+socklen_t abstract_addr(const char *name, struct sockaddr_un *sun);
+/* A filesystem address that names nothing, for sendto() on a connected socket; its length. */
+socklen_t nowhere_addr(struct sockaddr_un *sun);
+
+#endif
