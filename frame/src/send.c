@@ -153,6 +153,8 @@ static void push_rec(struct frame_sendq_ *sq, uint64_t off, size_t len, const in
     r->off = off;
     r->len = len;
     r->nfds = nfds;
+    if (nfds == 0)
+        return; /* sq->fds may still be NULL: no pointer arithmetic on it */
     memcpy(sq->fds + sq->fds_tail, owned, nfds * sizeof(int));
     sq->fds_tail += nfds;
 }
@@ -282,11 +284,17 @@ static size_t next_batch(const struct frame_sendq_ *sq, int packet,
     return (size_t)(end - sq->off);
 }
 
+/* The descriptors of the oldest record; NULL when it has none (sq->fds may be NULL). */
+static int *rec_fds(const struct frame_sendq_ *sq, const struct frame_sendrec_ *r)
+{
+    return r != NULL && r->nfds > 0 ? sq->fds + sq->fds_head : NULL;
+}
+
 static void pop_rec(struct frame_sendq_ *sq)
 {
     struct frame_sendrec_ *r = &sq->rec[sq->rec_head++];
 
-    close_all(sq->fds + sq->fds_head, r->nfds);
+    close_all(rec_fds(sq, r), r->nfds);
     sq->fds_head += r->nfds;
 }
 
@@ -307,7 +315,7 @@ int frame_flush_flags_(struct frame_chan *chan, int flags)
 
         iov.iov_base = sq->buf + sq->head;
         iov.iov_len = len < SEND_CHUNK_MAX ? len : SEND_CHUNK_MAX;
-        n = send_iov(chan->fd, &iov, 1, r ? sq->fds + sq->fds_head : NULL, r ? r->nfds : 0, flags);
+        n = send_iov(chan->fd, &iov, 1, rec_fds(sq, r), r ? r->nfds : 0, flags);
         if (n == -1 && !(packet && errno == EMSGSIZE))
             return -1;
         if (r != NULL)
