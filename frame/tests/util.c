@@ -10,6 +10,14 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+
+#include "sockspec_config.h"
+
+#ifdef SOCKSPEC_HAVE_MSG_NOSIGNAL
+#define UTIL_NOSIGNAL MSG_NOSIGNAL
+#else
+#define UTIL_NOSIGNAL 0 /* raw peers only write to open sockets */
+#endif
 #include <criterion/new/assert.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -186,5 +194,5 @@ ssize_t util_raw_send(int fd, const void *buf, size_t len, const int *fds, unsig
         cb.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
         memcpy(CMSG_DATA(&cb.h), fds, sizeof(int) * nfds);
     }
-    return sendmsg(fd, &m, MSG_NOSIGNAL);
+    return sendmsg(fd, &m, UTIL_NOSIGNAL);
 }
