@@ -6,8 +6,8 @@
  *         (default, 4096, 16384, 65536), bits 4-5 sendq_max, bits 6-7 max_payload
  *   cfg2  bits 0-2 max_fds {0, 1, 2, 4, 8, 16}, bit 3 close_fd_on_fini
  *   op    bits 0-2 call: 0-1 send, 2 flush, 3-4 receive, 5 shutdown, 6 close (a == 0) or
- *         flush, 7 frame_recv_wait(0); bit 3 end; bits 4-6 descriptors; bit 7 take (else
- *         borrow). a: message type / shutdown how; b: payload size class.
+ *         flush, 7 frame_send_wait(0) (a odd) or frame_recv_wait(0); bit 3 end; bits 4-6
+ * descriptors; bit 7 take (else borrow). a: message type / shutdown how; b: payload size class.
  * Invariants: messages arrive in order and intact; received descriptors refer to the file
  * sent (st_dev, st_ino) and are close-on-exec; the send queue stays within sendq_max;
  * frame_flush never blocks; no descriptor leaks after frame_chan_fini.
@@ -129,7 +129,17 @@ static uint32_t size_of(uint8_t b)
     return n;
 }
 
-static void op_send(int e, uint8_t op, uint8_t b)
+static int do_send(int e, uint32_t id, uint32_t len, const int *fds, unsigned nfds, int take,
+                   int wait)
+{
+    enum frame_fd_mode mode = take ? FRAME_FDS_TAKE : FRAME_FDS_BORROW;
+    if (wait)
+        return frame_send_wait(&S[e].chan, id & 0xff, id, payload, len, fds, nfds, mode, 0);
+    return frame_send(&S[e].chan, id & 0xff, id, payload, len, fds, nfds, mode);
+}
+
+/* frame_send, or frame_send_wait with a timeout of 0 (ETIMEDOUT: queued, not yet written). */
+static void op_send(int e, uint8_t op, uint8_t b, int wait)
 {
     int fds[8], other[8];
     unsigned nfds = 0, want = (op >> 4) & 7;
@@ -141,23 +151,25 @@ static void op_send(int e, uint8_t op, uint8_t b)
     uint32_t len = size_of(b), id = ++next_id;
     fill(id, len);
     int recorded = nfds ? record(e, id, len, fds, nfds) : 0;
-    int rc = frame_send(&S[e].chan, id & 0xff, id, payload, len, fds, nfds,
-                        take ? FRAME_FDS_TAKE : FRAME_FDS_BORROW);
-    int err = rc < 0 ? errno : 0;
-    fz_trace("#%u end%d send id=%u len=%u nfds=%u %s -> %d %s pending=%zu", opno, e, id, len, nfds,
-             take ? "take" : "borrow", rc, fz_errno_name(err), frame_pending(&S[e].chan));
-    if (rc < 0 && !send_errno_ok(e, err, len, nfds))
-        fz_fail(T, "frame_send failed with %s", fz_errno_name(err));
-    if (rc == 0 && !nfds)
+    int rc = do_send(e, id, len, fds, nfds, take, wait);
+    int err = rc < 0 ? errno : 0, queued = rc == 0 || (wait && err == ETIMEDOUT);
+    fz_trace("#%u end%d send%s id=%u len=%u nfds=%u %s -> %d %s pending=%zu", opno, e,
+             wait ? "_wait(0)" : "", id, len, nfds, take ? "take" : "borrow", rc,
+             fz_errno_name(err), frame_pending(&S[e].chan));
+    if (!queued && !send_errno_ok(e, err, len, nfds))
+        fz_fail(T, "frame_send%s failed with %s", wait ? "_wait" : "", fz_errno_name(err));
+    if (wait && rc == 0 && frame_pending(&S[e].chan) != 0)
+        fz_fail(T, "frame_send_wait returned 0 with %zu bytes pending", frame_pending(&S[e].chan));
+    if (queued && !nfds)
         record(e, id, len, fds, 0);
-    if (rc < 0 && recorded)
+    if (!queued && recorded)
         S[1 - e].nexp--;
-    if (rc < 0 && (err == EPIPE || err == ECONNRESET))
+    if (!queued && (err == EPIPE || err == ECONNRESET))
         S[1 - e].broken = 1;
     if (frame_pending(&S[e].chan) > opts.sendq_max)
         fz_fail(T, "%zu bytes pending above sendq_max %zu", frame_pending(&S[e].chan),
                 opts.sendq_max);
-    if (!(rc == 0 && take))
+    if (!(queued && take))
         close_list(fds, nfds);
     close_list(other, nfds);
 }
@@ -294,7 +306,7 @@ static void run_op(uint8_t op, uint8_t a, uint8_t b)
     switch (op & 7) {
     case 0:
     case 1:
-        op_send(e, op, b);
+        op_send(e, op, b, 0);
         break;
     case 2:
         op_flush(e);
@@ -314,7 +326,10 @@ static void run_op(uint8_t op, uint8_t a, uint8_t b)
             op_flush(e);
         break;
     default:
-        op_recv_wait(e);
+        if (a & 1)
+            op_send(e, op, b, 1);
+        else
+            op_recv_wait(e);
     }
 }
 
