@@ -49,6 +49,27 @@ static void msg_init(struct msghdr *m, struct iovec *iov, void *data, size_t len
     m->msg_controllen = (socklen_t)ctllen;
 }
 
+/* Fills cm as a SOL_SOCKET control message of the type carrying len bytes of data. */
+static void cmsg_put(struct cmsghdr *cm, int type, const void *data, size_t len)
+{
+    cr_assert(cm != NULL, "no room for the control message");
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = type;
+    cm->cmsg_len = CMSG_LEN(len);
+    if (len > 0)
+        memcpy(CMSG_DATA(cm), data, len);
+}
+
+/* A message of one byte "x" from the control buffer ctl with ctllen bytes of room, of which
+ * the first control message (type, data) is filled in. */
+static void msg_with_cmsg(struct msghdr *m, struct iovec *iov, union an_ctl *ctl, size_t ctllen,
+                          int type, const void *data, size_t len)
+{
+    memset(ctl, 0, sizeof *ctl);
+    msg_init(m, iov, "x", 1, ctl->buf, ctllen);
+    cmsg_put(CMSG_FIRSTHDR(m), type, data, len);
+}
+
 /* sendmsg() of len bytes with one SCM_RIGHTS message carrying n descriptors; -1 and errno. */
 static ssize_t send_fds(int fd, const int *fds, int n, const void *data, size_t len)
 {
@@ -59,13 +80,14 @@ static ssize_t send_fds(int fd, const int *fds, int n, const void *data, size_t 
     cr_assert(n >= 0 && n <= AN_MAXFDS);
     memset(&ctl, 0, sizeof ctl);
     msg_init(&m, &iov, (void *)(uintptr_t)data, len, ctl.buf, CMSG_SPACE(fdbytes));
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(fdbytes);
-    if (n > 0)
-        memcpy(CMSG_DATA(cm), fds, fdbytes);
+    cmsg_put(CMSG_FIRSTHDR(&m), SCM_RIGHTS, fds, fdbytes);
     return sendmsg(fd, &m, ss_nosignal);
+}
+
+/* Sends "x" with descriptor fd from a; fatal unless the byte went. */
+static void send_one_fd(struct chan *c, int fd)
+{
+    cr_assert(send_fds(c->a, &fd, 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
 }
 
 struct rcvd {
@@ -115,6 +137,32 @@ static void close_rcvd(struct rcvd *r)
     r->nfds = 0;
 }
 
+/* Receives the one-byte message on b with room for one descriptor; fatal unless one came. */
+static void recv_one_fd(struct chan *c, int flags, struct rcvd *r)
+{
+    char buf[4];
+    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), flags, r);
+    cr_assert(r->nfds == 1, "received %d descriptors", r->nfds);
+}
+
+/* Closes the received descriptors and both ends of the pipe p. */
+static void close_all(struct rcvd *r, int p[2])
+{
+    if (r)
+        close_rcvd(r);
+    close(p[0]);
+    close(p[1]);
+}
+
+/* "<n> bytes+<m> fds" or the errno name of a receive. */
+static void bytes_fds_outcome(struct chan *c, const struct rcvd *r)
+{
+    if (r->r < 0)
+        outcome(c, "%s", errno_name(r->err));
+    else
+        outcome(c, "%zd bytes+%d fds", r->r, r->nfds);
+}
+
 /* "<n>", "<n>+MSG_CTRUNC" or the errno name of a receive. */
 static void rcvd_outcome(struct chan *c, const struct rcvd *r)
 {
@@ -143,8 +191,7 @@ static void pass_n(struct chan *c, int n)
     ssize_t s = send_fds(c->a, fds, n, "x", 1);
     if (s < 0) {
         outcome(c, "%s", errno_name(errno));
-        close(p[0]);
-        close(p[1]);
+        close_all(NULL, p);
         return;
     }
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int) * (size_t)n), 0, &r);
@@ -152,9 +199,7 @@ static void pass_n(struct chan *c, int n)
         cr_expect(same_file(r.fds[i], fds[i]), "descriptor %d is another file", i);
     cr_expect(n == 0 || r.ncmsg == 1, "%d control messages", r.ncmsg);
     rcvd_outcome(c, &r);
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    close_all(&r, p);
 }
 
 /* ---- SCM_RIGHTS counts ---- */
@@ -214,17 +259,13 @@ INSTANTIATE(rights_zero_fds, KINDS_AN_ONE)
 CHECK(rights_same_file)
 {
     int p[2];
-    char buf[4];
     struct rcvd r;
     xpipe(p);
-    cr_assert(send_fds(c->a, &p[1], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
-    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
-    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
+    send_one_fd(c, p[1]);
+    recv_one_fd(c, 0, &r);
     cr_expect(r.fds[0] != p[1], "the received descriptor reuses the sender's number");
     outcome(c, "%s", same_file(r.fds[0], p[1]) ? "same" : "different");
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    close_all(&r, p);
 }
 INSTANTIATE(rights_same_file, KINDS_SP_PLAIN)
 
@@ -232,13 +273,12 @@ INSTANTIATE(rights_same_file, KINDS_SP_PLAIN)
 CHECK(rights_passed_pipe_usable)
 {
     int p[2];
-    char buf[4], in[8] = "";
+    char in[8] = "";
     struct rcvd r;
     xpipe(p);
-    cr_assert(send_fds(c->a, &p[1], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    send_one_fd(c, p[1]);
     xclose(&p[1]);
-    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
-    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
+    recv_one_fd(c, 0, &r);
     ssize_t w = write(r.fds[0], "hello", 5);
     close_rcvd(&r);
     ssize_t n = read(p[0], in, sizeof in - 1);
@@ -250,11 +290,9 @@ INSTANTIATE(rights_passed_pipe_usable, KINDS_AN_TWO)
 /* A socket end passed through itself keeps working after the original closes: "ok". */
 CHECK(rights_socket_through_itself)
 {
-    char buf[4];
     struct rcvd r;
-    cr_assert(send_fds(c->a, &c->a, 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
-    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
-    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
+    send_one_fd(c, c->a);
+    recv_one_fd(c, 0, &r);
     cr_expect(same_file(r.fds[0], c->a), "not the same socket");
     xclose(&c->a);
     ssize_t s = send(r.fds[0], "z", 1, ss_nosignal);
@@ -271,14 +309,13 @@ INSTANTIATE(rights_socket_through_itself, KINDS_SP_PLAIN)
 CHECK(rights_in_flight_keeps_file_open)
 {
     int p[2];
-    char buf[4], s1[64], s2[64];
+    char s1[64], s2[64];
     struct rcvd r;
     xpipe(p);
-    cr_assert(send_fds(c->a, &p[1], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    send_one_fd(c, p[1]);
     xclose(&p[1]);
     revents_str(poll_events(p[0], POLLIN, 0), s1, sizeof s1);
-    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
-    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
+    recv_one_fd(c, 0, &r);
     close_rcvd(&r);
     revents_str(poll_events(p[0], POLLIN, 2000), s2, sizeof s2);
     close(p[0]);
@@ -293,7 +330,7 @@ CHECK(rights_released_with_receiver)
     int p[2];
     char s[64];
     xpipe(p);
-    cr_assert(send_fds(c->a, &p[1], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    send_one_fd(c, p[1]);
     xclose(&p[1]);
     xclose(&c->b);
     outcome(c, "%s", revents_str(poll_events(p[0], POLLIN, 2000), s, sizeof s));
@@ -303,36 +340,45 @@ INSTANTIATE(rights_released_with_receiver, KINDS_AN_PAIR3)
 
 /* ---- truncation and dropping ---- */
 
-/* Control room for 2 of 3 descriptors: Linux delivers 2 and sets MSG_CTRUNC. */
-CHECK(ctrunc_two_of_three)
+/* A fresh pipe p whose ends go from a as {p[0], p[1], p[0]} with the byte "x". */
+static void send_three_fds(struct chan *c, int p[2])
 {
-    int p[2], fds[3];
+    xpipe(p);
+    int fds[3] = {p[0], p[1], p[0]};
+    cr_assert(send_fds(c->a, fds, 3, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+}
+
+/* A fresh pipe p whose read end goes from a with "x", received on b with ctllen bytes of
+ * control room and flags: records the descriptors received (rcvd_outcome). */
+static void rcvd_one_fd_outcome(struct chan *c, size_t ctllen, int flags)
+{
+    int p[2];
     char buf[4];
     struct rcvd r;
     xpipe(p);
-    fds[0] = p[0], fds[1] = p[1], fds[2] = p[0];
-    cr_assert(send_fds(c->a, fds, 3, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    send_one_fd(c, p[0]);
+    recv_fds(c->b, buf, sizeof buf, ctllen, flags, &r);
+    rcvd_outcome(c, &r);
+    close_all(&r, p);
+}
+
+/* Control room for 2 of 3 descriptors: Linux delivers 2 and sets MSG_CTRUNC. */
+CHECK(ctrunc_two_of_three)
+{
+    int p[2];
+    char buf[4];
+    struct rcvd r;
+    send_three_fds(c, p);
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(2 * sizeof(int)), 0, &r);
     rcvd_outcome(c, &r);
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    close_all(&r, p);
 }
 INSTANTIATE(ctrunc_two_of_three, KINDS_AN_PAIR3)
 
 /* recvmsg() without a control buffer: no descriptor, MSG_CTRUNC: "0+MSG_CTRUNC". */
 CHECK(ctrunc_without_control_buffer)
 {
-    int p[2];
-    char buf[4];
-    struct rcvd r;
-    xpipe(p);
-    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
-    recv_fds(c->b, buf, sizeof buf, 0, 0, &r);
-    rcvd_outcome(c, &r);
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    rcvd_one_fd_outcome(c, 0, 0);
 }
 INSTANTIATE(ctrunc_without_control_buffer, KINDS_AN_PAIR3)
 
@@ -342,7 +388,7 @@ CHECK(read_drops_fds)
     int p[2];
     char buf[4];
     xpipe(p);
-    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    send_one_fd(c, p[0]);
     int before = count_open_fds();
     (void)poll_events(c->b, POLLIN, 2000);
     ssize_t n = read(c->b, buf, sizeof buf);
@@ -352,24 +398,14 @@ CHECK(read_drops_fds)
         outcome(c, "dropped");
     else
         outcome(c, "installed %d", after - before);
-    close(p[0]);
-    close(p[1]);
+    close_all(NULL, p);
 }
 INSTANTIATE(read_drops_fds, KINDS_AN_PAIR3)
 
 /* MSG_CTRUNC passed as an input flag is ignored: the descriptor arrives: "1". */
 CHECK(ctrunc_input_flag_ignored)
 {
-    int p[2];
-    char buf[4];
-    struct rcvd r;
-    xpipe(p);
-    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
-    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), MSG_CTRUNC, &r);
-    rcvd_outcome(c, &r);
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    rcvd_one_fd_outcome(c, CMSG_SPACE(sizeof(int)), MSG_CTRUNC);
 }
 INSTANTIATE(ctrunc_input_flag_ignored, KINDS_AN_ONE)
 
@@ -377,17 +413,15 @@ INSTANTIATE(ctrunc_input_flag_ignored, KINDS_AN_ONE)
  * fits and sets MSG_CTRUNC: "1+MSG_CTRUNC". */
 CHECK(rights_beyond_rlimit_nofile)
 {
-    int p[2], fds[3];
+    int p[2];
     char buf[4];
     struct rcvd r;
     struct rlimit old, lim;
-    xpipe(p);
-    fds[0] = p[0], fds[1] = p[1], fds[2] = p[0];
-    cr_assert(send_fds(c->a, fds, 3, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    send_three_fds(c, p);
     /* The smallest limit that leaves exactly one free slot. */
     int free_slots = 0, limit = 0;
     for (; limit < 4096; limit++)
-        if (fcntl(limit, F_GETFD) < 0 && ++free_slots == 2)
+        if (!fd_is_open(limit) && ++free_slots == 2)
             break;
     cr_assert(getrlimit(RLIMIT_NOFILE, &old) == 0);
     lim = old;
@@ -396,9 +430,7 @@ CHECK(rights_beyond_rlimit_nofile)
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(3 * sizeof(int)), 0, &r);
     cr_assert(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit: %s", errno_name(errno));
     rcvd_outcome(c, &r);
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    close_all(&r, p);
 }
 INSTANTIATE(rights_beyond_rlimit_nofile, KINDS_AN_TWO)
 
@@ -426,12 +458,8 @@ CHECK(cmsg_len_too_small)
     union an_ctl ctl;
     struct msghdr m;
     struct iovec iov;
-    memset(&ctl, 0, sizeof ctl);
-    msg_init(&m, &iov, "x", 1, ctl.buf, CMSG_SPACE(sizeof(int)));
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = 1;
+    msg_with_cmsg(&m, &iov, &ctl, CMSG_SPACE(sizeof(int)), SCM_RIGHTS, NULL, 0);
+    CMSG_FIRSTHDR(&m)->cmsg_len = 1;
     outcome_ret(c, sendmsg(c->a, &m, ss_nosignal));
 }
 INSTANTIATE(cmsg_len_too_small, KINDS_AN_ONE)
@@ -451,8 +479,7 @@ static void rights_over_ip(struct chan *c)
         outcome(c, "%zd;%d", s, r.nfds);
         close_rcvd(&r);
     }
-    close(p[0]);
-    close(p[1]);
+    close_all(NULL, p);
 }
 
 /* SCM_RIGHTS over TCP: Linux sends the byte and silently drops the descriptor: "1;0". */
@@ -479,17 +506,8 @@ CHECK(rights_two_cmsgs_one_send)
     int p[2];
     char buf[4];
     xpipe(p);
-    memset(&ctl, 0, sizeof ctl);
-    msg_init(&m, &iov, "x", 1, ctl.buf, 2 * CMSG_SPACE(sizeof(int)));
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    for (int i = 0; i < 2; i++) {
-        cr_assert(cm != NULL, "no room for control message %d", i);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &p[i], sizeof(int));
-        cm = CMSG_NXTHDR(&m, cm);
-    }
+    msg_with_cmsg(&m, &iov, &ctl, 2 * CMSG_SPACE(sizeof(int)), SCM_RIGHTS, &p[0], sizeof(int));
+    cmsg_put(CMSG_NXTHDR(&m, CMSG_FIRSTHDR(&m)), SCM_RIGHTS, &p[1], sizeof(int));
     ssize_t s = sendmsg(c->a, &m, ss_nosignal);
     if (s < 0) {
         outcome(c, "%s", errno_name(errno));
@@ -502,8 +520,7 @@ CHECK(rights_two_cmsgs_one_send)
                     (r.flags & MSG_CTRUNC) ? " CTRUNC" : "");
         close_rcvd(&r);
     }
-    close(p[0]);
-    close(p[1]);
+    close_all(NULL, p);
 }
 INSTANTIATE(rights_two_cmsgs_one_send, KINDS_AN_PAIR3)
 
@@ -517,13 +534,8 @@ CHECK(rights_control_longer_than_cmsg)
     int p[2];
     char buf[4];
     xpipe(p);
-    memset(&ctl, 0, sizeof ctl);
-    msg_init(&m, &iov, "x", 1, ctl.buf, CMSG_SPACE(sizeof(int)) + sizeof(int));
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &p[0], sizeof(int));
+    msg_with_cmsg(&m, &iov, &ctl, CMSG_SPACE(sizeof(int)) + sizeof(int), SCM_RIGHTS, &p[0],
+                  sizeof(int));
     if (sendmsg(c->a, &m, ss_nosignal) < 0) {
         outcome(c, "%s", errno_name(errno));
     } else {
@@ -531,12 +543,27 @@ CHECK(rights_control_longer_than_cmsg)
         rcvd_outcome(c, &r);
         close_rcvd(&r);
     }
-    close(p[0]);
-    close(p[1]);
+    close_all(NULL, p);
 }
 INSTANTIATE(rights_control_longer_than_cmsg, KINDS_AN_TWO)
 
 /* ---- close-on-exec ---- */
+
+/* Passes a pipe's read end (made close-on-exec first if sent_cloexec) and receives it with
+ * flags: "cloexec" or "not-cloexec" for the received descriptor. */
+__attribute__((unused)) static void received_cloexec_outcome(struct chan *c, int sent_cloexec,
+                                                             int flags)
+{
+    int p[2];
+    struct rcvd r;
+    xpipe(p);
+    if (sent_cloexec)
+        cr_assert(fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0, "F_SETFD: %s", errno_name(errno));
+    send_one_fd(c, p[0]);
+    recv_one_fd(c, flags, &r);
+    outcome(c, "%s", is_cloexec(r.fds[0]) ? "cloexec" : "not-cloexec");
+    close_all(&r, p);
+}
 
 /* MSG_CMSG_CLOEXEC sets FD_CLOEXEC on received descriptors: "cloexec". */
 CHECK(cmsg_cloexec_sets_flag)
@@ -544,17 +571,7 @@ CHECK(cmsg_cloexec_sets_flag)
 #ifdef QUIRK_NO_MSG_CMSG_CLOEXEC
     UNSUPPORTED(c, "MSG_CMSG_CLOEXEC");
 #else
-    int p[2];
-    char buf[4];
-    struct rcvd r;
-    xpipe(p);
-    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
-    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), MSG_CMSG_CLOEXEC, &r);
-    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
-    outcome(c, "%s", is_cloexec(r.fds[0]) ? "cloexec" : "not-cloexec");
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    received_cloexec_outcome(c, 0, MSG_CMSG_CLOEXEC);
 #endif
 }
 INSTANTIATE(cmsg_cloexec_sets_flag, KINDS_AN_PAIR3)
@@ -563,18 +580,7 @@ INSTANTIATE(cmsg_cloexec_sets_flag, KINDS_AN_PAIR3)
  * one was: "not-cloexec". */
 CHECK(received_fd_not_cloexec)
 {
-    int p[2];
-    char buf[4];
-    struct rcvd r;
-    xpipe(p);
-    cr_assert(fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0, "F_SETFD: %s", errno_name(errno));
-    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
-    recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
-    cr_assert(r.nfds == 1, "received %d descriptors", r.nfds);
-    outcome(c, "%s", is_cloexec(r.fds[0]) ? "cloexec" : "not-cloexec");
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    received_cloexec_outcome(c, 1, 0);
 }
 INSTANTIATE(received_fd_not_cloexec, KINDS_AN_PAIR3)
 
@@ -592,14 +598,9 @@ CHECK(rights_not_merged_stream)
     cr_assert(send_fds(c->a, &p[1], 1, "bbb", 3) == 3, "sendmsg: %s", errno_name(errno));
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r1);
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r2);
-    if (r1.r < 0)
-        outcome(c, "%s", errno_name(r1.err));
-    else
-        outcome(c, "%zd bytes+%d fds", r1.r, r1.nfds);
-    close_rcvd(&r1);
+    bytes_fds_outcome(c, &r1);
     close_rcvd(&r2);
-    close(p[0]);
-    close(p[1]);
+    close_all(&r1, p);
 }
 INSTANTIATE(rights_not_merged_stream, KINDS_REP_STREAM)
 
@@ -616,14 +617,9 @@ CHECK(rights_after_plain_data_stream)
     memset(&r2, 0, sizeof r2);
     if (r1.r >= 0 && r1.r < 6)
         recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r2);
-    if (r1.r < 0)
-        outcome(c, "%s", errno_name(r1.err));
-    else
-        outcome(c, "%zd bytes+%d fds", r1.r, r1.nfds);
-    close_rcvd(&r1);
+    bytes_fds_outcome(c, &r1);
     close_rcvd(&r2);
-    close(p[0]);
-    close(p[1]);
+    close_all(&r1, p);
 }
 INSTANTIATE(rights_after_plain_data_stream, KINDS_AN_STREAM2)
 
@@ -634,7 +630,7 @@ CHECK(rights_peek_installs_copy)
     char buf[4];
     struct rcvd pk, r;
     xpipe(p);
-    cr_assert(send_fds(c->a, &p[0], 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    send_one_fd(c, p[0]);
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), MSG_PEEK, &pk);
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
     if (pk.nfds == 1 && r.nfds == 1) {
@@ -646,9 +642,7 @@ CHECK(rights_peek_installs_copy)
     else
         outcome(c, "%d,%d", pk.nfds, r.nfds);
     close_rcvd(&pk);
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    close_all(&r, p);
 }
 INSTANTIATE(rights_peek_installs_copy, KINDS_AN_PAIR3)
 
@@ -660,19 +654,14 @@ CHECK(rights_zero_length_stream_dropped)
     char buf[8];
     struct rcvd r;
     xpipe(p);
-    ssize_t s = send_fds(c->a, &p[0], 1, "", 0);
-    int e = errno;
+    struct ret_str ss = ret_str(send_fds(c->a, &p[0], 1, "", 0));
     xsend_all(c->a, "y", 1);
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
-    char ss[32];
-    snprintf(ss, sizeof ss, "%zd", s);
-    if (r.r < 0)
-        outcome(c, "%s;%s", s < 0 ? errno_name(e) : ss, errno_name(r.err));
-    else
-        outcome(c, "%s;%zd bytes+%d fds", s < 0 ? errno_name(e) : ss, r.r, r.nfds);
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    bytes_fds_outcome(c, &r);
+    char got[OUTCOME_MAX];
+    snprintf(got, sizeof got, "%s;%.120s", ss.s, c->outcome);
+    outcome(c, "%s", got);
+    close_all(&r, p);
 }
 INSTANTIATE(rights_zero_length_stream_dropped, KINDS_AN_STREAM2)
 
@@ -686,13 +675,8 @@ CHECK(rights_zero_length_message)
     xpipe(p);
     cr_assert(send_fds(c->a, &p[0], 1, "", 0) == 0, "sendmsg: %s", errno_name(errno));
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
-    if (r.r < 0)
-        outcome(c, "%s", errno_name(r.err));
-    else
-        outcome(c, "%zd bytes+%d fds", r.r, r.nfds);
-    close_rcvd(&r);
-    close(p[0]);
-    close(p[1]);
+    bytes_fds_outcome(c, &r);
+    close_all(&r, p);
 }
 INSTANTIATE(rights_zero_length_message, KINDS_AN_MSG2)
 
@@ -708,23 +692,32 @@ __attribute__((unused)) static void cred_outcome(struct chan *c, long pid, long 
         outcome(c, "pid=%ld uid=%ld gid=%ld", pid, uid, gid);
 }
 
-/* SO_PEERCRED reports this process's pid, uid and gid (Linux ucred, OpenBSD sockpeercred). */
-CHECK(peercred_so_peercred)
+#ifdef SOCKSPEC_HAVE_SO_PEERCRED
+/* SO_PEERCRED of b as a cred_outcome (optlen checked if check_len), or the errno name. */
+static void so_peercred_outcome(struct chan *c, int check_len)
 {
-#if defined(SOCKSPEC_HAVE_SO_PEERCRED) && defined(SOCKSPEC_HAVE_SCM_CREDENTIALS)
+#ifdef SOCKSPEC_HAVE_SCM_CREDENTIALS
     struct ucred cr; /* {pid, uid, gid}: QUIRK_PEERCRED_API */
-#elif defined(SOCKSPEC_HAVE_SO_PEERCRED)
+#else
     struct sockpeercred cr; /* {uid, gid, pid}: QUIRK_PEERCRED_API */
 #endif
-#ifdef SOCKSPEC_HAVE_SO_PEERCRED
     socklen_t l = sizeof cr;
     memset(&cr, 0, sizeof cr);
     if (getsockopt(c->b, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0) {
         outcome(c, "%s", errno_name(errno));
         return;
     }
-    cr_expect(l == sizeof cr, "optlen %u", (unsigned)l);
+    if (check_len)
+        cr_expect(l == sizeof cr, "optlen %u", (unsigned)l);
     cred_outcome(c, (long)cr.pid, (long)cr.uid, (long)cr.gid);
+}
+#endif
+
+/* SO_PEERCRED reports this process's pid, uid and gid (Linux ucred, OpenBSD sockpeercred). */
+CHECK(peercred_so_peercred)
+{
+#ifdef SOCKSPEC_HAVE_SO_PEERCRED
+    so_peercred_outcome(c, 1);
 #else
     UNSUPPORTED(c, "SO_PEERCRED");
 #endif
@@ -734,19 +727,8 @@ INSTANTIATE(peercred_so_peercred, KINDS_AN_CONNCRED)
 /* SO_PEERCRED on a DGRAM socketpair (Linux: set by socketpair() too). */
 CHECK(peercred_so_peercred_dgram)
 {
-#if defined(SOCKSPEC_HAVE_SO_PEERCRED) && defined(SOCKSPEC_HAVE_SCM_CREDENTIALS)
-    struct ucred cr;
-#elif defined(SOCKSPEC_HAVE_SO_PEERCRED)
-    struct sockpeercred cr;
-#endif
 #ifdef SOCKSPEC_HAVE_SO_PEERCRED
-    socklen_t l = sizeof cr;
-    memset(&cr, 0, sizeof cr);
-    if (getsockopt(c->b, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0) {
-        outcome(c, "%s", errno_name(errno));
-        return;
-    }
-    cred_outcome(c, (long)cr.pid, (long)cr.uid, (long)cr.gid);
+    so_peercred_outcome(c, 0);
 #else
     UNSUPPORTED(c, "SO_PEERCRED");
 #endif
@@ -804,13 +786,7 @@ static void scm_credentials_outcome(struct chan *c, int passcred, int explicit_c
                   "SO_PASSCRED: %s", errno_name(errno));
     if (explicit_creds) {
         struct ucred me = {getpid(), geteuid(), getegid()};
-        memset(&ctl, 0, sizeof ctl);
-        msg_init(&m, &iov, "x", 1, ctl.buf, CMSG_SPACE(sizeof me));
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_CREDENTIALS;
-        cm->cmsg_len = CMSG_LEN(sizeof me);
-        memcpy(CMSG_DATA(cm), &me, sizeof me);
+        msg_with_cmsg(&m, &iov, &ctl, CMSG_SPACE(sizeof me), SCM_CREDENTIALS, &me, sizeof me);
         cr_assert(sendmsg(c->a, &m, ss_nosignal) == 1, "sendmsg: %s", errno_name(errno));
     } else {
         xsend_all(c->a, "x", 1);
@@ -867,46 +843,33 @@ CHECK(scm_credentials_explicit_own)
 }
 INSTANTIATE(scm_credentials_explicit_own, KINDS_AN_TWO)
 
+#if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
+/* In a child: drops root, then sends "x" from a claiming another pid; the sendmsg result. */
+static const char *foreign_pid_send(void *arg, char *out, size_t n)
+{
+    struct chan *c = arg;
+    union an_ctl ctl;
+    struct msghdr m;
+    struct iovec iov;
+    (void)out;
+    (void)n;
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+        return "cannot-drop-root";
+    struct ucred other = {getppid() == 1 ? 2 : 1, geteuid(), getegid()};
+    msg_with_cmsg(&m, &iov, &ctl, CMSG_SPACE(sizeof other), SCM_CREDENTIALS, &other, sizeof other);
+    return sendmsg(c->a, &m, ss_nosignal | MSG_DONTWAIT) < 0 ? errno_name(errno) : "sent";
+}
+#endif
+
 /* An unprivileged sender claiming another pid in SCM_CREDENTIALS: sendmsg fails with EPERM
  * (the claim is made from a child that drops root first). */
 CHECK(scm_credentials_foreign_pid_eperm)
 {
 #if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
-    int st[2];
-    char res[32] = "";
-    xpipe(st);
-    pid_t pid = fork();
-    cr_assert(pid >= 0, "fork: %s", errno_name(errno));
-    if (pid == 0) {
-        union an_ctl ctl;
-        struct msghdr m;
-        struct iovec iov;
-        const char *what;
-        close(st[0]);
-        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) {
-            what = "cannot-drop-root";
-        } else {
-            struct ucred other = {getppid() == 1 ? 2 : 1, geteuid(), getegid()};
-            memset(&ctl, 0, sizeof ctl);
-            msg_init(&m, &iov, "x", 1, ctl.buf, CMSG_SPACE(sizeof other));
-            struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-            cm->cmsg_level = SOL_SOCKET;
-            cm->cmsg_type = SCM_CREDENTIALS;
-            cm->cmsg_len = CMSG_LEN(sizeof other);
-            memcpy(CMSG_DATA(cm), &other, sizeof other);
-            what = sendmsg(c->a, &m, ss_nosignal | MSG_DONTWAIT) < 0 ? errno_name(errno) : "sent";
-        }
-        size_t n = strlen(what);
-        _exit(write(st[1], what, n) == (ssize_t)n ? 0 : 1);
-    }
-    close(st[1]);
-    if (poll_events(st[0], POLLIN, 3000) & (POLLIN | POLLHUP)) {
-        ssize_t n = read(st[0], res, sizeof res - 1);
-        res[n > 0 ? n : 0] = '\0';
-    }
-    int status;
-    cr_assert(waitpid(pid, &status, 0) == pid, "waitpid: %s", errno_name(errno));
-    close(st[0]);
+    struct child ch;
+    char res[32];
+    child_start(&ch, foreign_pid_send, c);
+    child_finish(&ch, 3000, res, sizeof res);
     outcome(c, "%s", res[0] ? res : "no-report");
 #else
     UNSUPPORTED(c, "SCM_CREDENTIALS");
