@@ -121,18 +121,25 @@ CHECK(socketpair_protocol_pf_unix)
 }
 INSTANTIATE(socketpair_protocol_pf_unix, KINDS_NONE)
 
+/* SO_TYPE of fd by name, or "SO_TYPE <errno>". */
+static void so_type_outcome(struct chan *c, int fd)
+{
+    int t;
+    if (sockopt_int(fd, SOL_SOCKET, SO_TYPE, &t) < 0)
+        outcome(c, "SO_TYPE %s", errno_name(errno));
+    else
+        outcome(c, "%s", type_name(t));
+}
+
 /* SOCK_RAW on AF_UNIX: Linux silently makes a SOCK_DGRAM pair; BSD and macOS refuse the type. */
 CHECK(socketpair_raw)
 {
-    int sv[2] = {-1, -1}, t;
+    int sv[2] = {-1, -1};
     if (socketpair(AF_UNIX, SOCK_RAW, 0, sv) < 0) {
         outcome(c, "%s", errno_name(errno));
         return;
     }
-    if (sockopt_int(sv[0], SOL_SOCKET, SO_TYPE, &t) < 0)
-        outcome(c, "SO_TYPE %s", errno_name(errno));
-    else
-        outcome(c, "%s", type_name(t));
+    so_type_outcome(c, sv[0]);
     xclose(&sv[0]);
     xclose(&sv[1]);
 }
@@ -141,15 +148,12 @@ INSTANTIATE(socketpair_raw, KINDS_NONE)
 /* socket(AF_UNIX, SOCK_RAW, 0) behaves like socketpair: a DGRAM socket on Linux. */
 CHECK(socket_raw)
 {
-    int t, fd = socket(AF_UNIX, SOCK_RAW, 0);
+    int fd = socket(AF_UNIX, SOCK_RAW, 0);
     if (fd < 0) {
         outcome(c, "%s", errno_name(errno));
         return;
     }
-    if (sockopt_int(fd, SOL_SOCKET, SO_TYPE, &t) < 0)
-        outcome(c, "SO_TYPE %s", errno_name(errno));
-    else
-        outcome(c, "%s", type_name(t));
+    so_type_outcome(c, fd);
     xclose(&fd);
 }
 INSTANTIATE(socket_raw, KINDS_NONE)
@@ -377,21 +381,32 @@ static const char *both_or_none(int fa, int fb)
     return fa && fb ? "both" : !fa && !fb ? "none" : fa ? "first only" : "second only";
 }
 
+#if !defined(QUIRK_NO_SOCK_NONBLOCK) || !defined(QUIRK_NO_SOCK_CLOEXEC)
+/* socketpair() of the kind's type with a creation flag: which ends have the flag's state
+ * (has), and an expectation that none got the other one (other). */
+static void creation_flag_outcome(struct chan *c, int flag, int (*has)(int), int (*other)(int),
+                                  const char *other_msg)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, c->kind->type | flag, 0, sv) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    outcome(c, "%s", both_or_none(has(sv[0]), has(sv[1])));
+    cr_expect(!other(sv[0]) && !other(sv[1]), "%s", other_msg);
+    xclose(&sv[0]);
+    xclose(&sv[1]);
+}
+#endif
+
 /* SOCK_NONBLOCK in the type sets O_NONBLOCK on both ends. */
 CHECK(socketpair_nonblock_both_ends)
 {
 #ifdef QUIRK_NO_SOCK_NONBLOCK
     UNSUPPORTED(c, QUIRK_NO_SOCK_NONBLOCK);
 #else
-    int sv[2];
-    if (socketpair(AF_UNIX, c->kind->type | SOCK_NONBLOCK, 0, sv) < 0) {
-        outcome(c, "%s", errno_name(errno));
-        return;
-    }
-    outcome(c, "%s", both_or_none(is_nonblock(sv[0]), is_nonblock(sv[1])));
-    cr_expect(!is_cloexec(sv[0]) && !is_cloexec(sv[1]), "SOCK_NONBLOCK also set FD_CLOEXEC");
-    xclose(&sv[0]);
-    xclose(&sv[1]);
+    creation_flag_outcome(c, SOCK_NONBLOCK, is_nonblock, is_cloexec,
+                          "SOCK_NONBLOCK also set FD_CLOEXEC");
 #endif
 }
 INSTANTIATE(socketpair_nonblock_both_ends, KINDS_SP_PLAIN)
@@ -402,15 +417,8 @@ CHECK(socketpair_cloexec_both_ends)
 #ifdef QUIRK_NO_SOCK_CLOEXEC
     UNSUPPORTED(c, QUIRK_NO_SOCK_CLOEXEC);
 #else
-    int sv[2];
-    if (socketpair(AF_UNIX, c->kind->type | SOCK_CLOEXEC, 0, sv) < 0) {
-        outcome(c, "%s", errno_name(errno));
-        return;
-    }
-    outcome(c, "%s", both_or_none(is_cloexec(sv[0]), is_cloexec(sv[1])));
-    cr_expect(!is_nonblock(sv[0]) && !is_nonblock(sv[1]), "SOCK_CLOEXEC also set O_NONBLOCK");
-    xclose(&sv[0]);
-    xclose(&sv[1]);
+    creation_flag_outcome(c, SOCK_CLOEXEC, is_cloexec, is_nonblock,
+                          "SOCK_CLOEXEC also set O_NONBLOCK");
 #endif
 }
 INSTANTIATE(socketpair_cloexec_both_ends, KINDS_SP_PLAIN)
@@ -451,6 +459,43 @@ CHECK(socket_type_flags)
 }
 INSTANTIATE(socket_type_flags, KINDS_SP_PLAIN)
 
+/* An int socket option on both ends as "<a>,<b>"; fatal if it cannot be read. */
+static void both_ends_int(struct chan *c, int opt, const char *name)
+{
+    int va, vb;
+    cr_assert(sockopt_int(c->a, SOL_SOCKET, opt, &va) == 0 &&
+                  sockopt_int(c->b, SOL_SOCKET, opt, &vb) == 0,
+              "%s: %s", name, errno_name(errno));
+    outcome(c, "%d,%d", va, vb);
+}
+
+/* An int socket option on both ends as "<a>,<b>", or the errno name. */
+__attribute__((unused)) static void both_ends_int_or_errno(struct chan *c, int opt)
+{
+    int va, vb;
+    if (sockopt_int(c->a, SOL_SOCKET, opt, &va) < 0 ||
+        sockopt_int(c->b, SOL_SOCKET, opt, &vb) < 0) {
+        outcome(c, "%s", errno_name(errno));
+        return;
+    }
+    outcome(c, "%d,%d", va, vb);
+}
+
+/* A socket of type bound to "<d>/<name>" (and listening if listening); its address in *sun. */
+static int bound_path_socket(const struct scratch_dir *d, const char *name, int type, int listening,
+                             struct sockaddr_un *sun, socklen_t *len)
+{
+    int fd = socket(AF_UNIX, type, 0);
+    cr_assert(fd >= 0);
+    *len = scratch_path_addr(d, name, sun);
+    if (listening)
+        cr_assert(bind(fd, (struct sockaddr *)sun, *len) == 0 && listen(fd, 1) == 0,
+                  "bind/listen: %s", errno_name(errno));
+    else
+        cr_assert(bind(fd, (struct sockaddr *)sun, *len) == 0, "bind: %s", errno_name(errno));
+    return fd;
+}
+
 /* SO_TYPE on both ends names the kind's type, without the creation flags. */
 CHECK(so_type_both_ends)
 {
@@ -490,13 +535,7 @@ CHECK(so_protocol_unix_both_ends)
 #ifdef QUIRK_NO_SO_PROTOCOL
     UNSUPPORTED(c, QUIRK_NO_SO_PROTOCOL);
 #else
-    int pa, pb;
-    if (sockopt_int(c->a, SOL_SOCKET, SO_PROTOCOL, &pa) < 0 ||
-        sockopt_int(c->b, SOL_SOCKET, SO_PROTOCOL, &pb) < 0) {
-        outcome(c, "%s", errno_name(errno));
-        return;
-    }
-    outcome(c, "%d,%d", pa, pb);
+    both_ends_int_or_errno(c, SO_PROTOCOL);
 #endif
 }
 INSTANTIATE(so_protocol_unix_both_ends, KINDS_UNIX)
@@ -533,24 +572,14 @@ INSTANTIATE(pipe_access_modes, KINDS_PIPE)
 /* SO_ERROR is 0 on a fresh pair. */
 CHECK(default_so_error)
 {
-    int ea, eb;
-    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_ERROR, &ea) == 0 &&
-                  sockopt_int(c->b, SOL_SOCKET, SO_ERROR, &eb) == 0,
-              "SO_ERROR: %s", errno_name(errno));
-    outcome(c, "%d,%d", ea, eb);
+    both_ends_int(c, SO_ERROR, "SO_ERROR");
 }
 INSTANTIATE(default_so_error, P1_REPRESENTATIVES)
 
 /* SO_ACCEPTCONN is 0 on connected (never listening) ends. */
 CHECK(default_so_acceptconn)
 {
-    int va, vb;
-    if (sockopt_int(c->a, SOL_SOCKET, SO_ACCEPTCONN, &va) < 0 ||
-        sockopt_int(c->b, SOL_SOCKET, SO_ACCEPTCONN, &vb) < 0) {
-        outcome(c, "%s", errno_name(errno));
-        return;
-    }
-    outcome(c, "%d,%d", va, vb);
+    both_ends_int_or_errno(c, SO_ACCEPTCONN);
 }
 INSTANTIATE(default_so_acceptconn, P1_REPRESENTATIVES)
 
@@ -559,13 +588,11 @@ CHECK(so_acceptconn_listener)
 {
     struct scratch_dir d;
     struct sockaddr_un sun;
+    socklen_t len;
     static const char *const names[] = {"l"};
+    int v;
     scratch_dir_make(&d);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0), v;
-    cr_assert(fd >= 0);
-    socklen_t len = scratch_path_addr(&d, "l", &sun);
-    cr_assert(bind(fd, (struct sockaddr *)&sun, len) == 0 && listen(fd, 1) == 0, "bind/listen: %s",
-              errno_name(errno));
+    int fd = bound_path_socket(&d, "l", SOCK_STREAM, 1, &sun, &len);
     if (sockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &v) < 0)
         outcome(c, "%s", errno_name(errno));
     else
@@ -578,11 +605,7 @@ INSTANTIATE(so_acceptconn_listener, KINDS_NONE)
 /* SO_RCVLOWAT defaults to 1 on both ends. */
 CHECK(default_so_rcvlowat)
 {
-    int va, vb;
-    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_RCVLOWAT, &va) == 0 &&
-                  sockopt_int(c->b, SOL_SOCKET, SO_RCVLOWAT, &vb) == 0,
-              "SO_RCVLOWAT: %s", errno_name(errno));
-    outcome(c, "%d,%d", va, vb);
+    both_ends_int(c, SO_RCVLOWAT, "SO_RCVLOWAT");
 }
 INSTANTIATE(default_so_rcvlowat, P1_REPRESENTATIVES)
 
@@ -604,11 +627,7 @@ INSTANTIATE(default_so_linger, P1_REPRESENTATIVES)
 /* SO_KEEPALIVE defaults to 0 on both ends. */
 CHECK(default_so_keepalive)
 {
-    int va, vb;
-    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_KEEPALIVE, &va) == 0 &&
-                  sockopt_int(c->b, SOL_SOCKET, SO_KEEPALIVE, &vb) == 0,
-              "SO_KEEPALIVE: %s", errno_name(errno));
-    outcome(c, "%d,%d", va, vb);
+    both_ends_int(c, SO_KEEPALIVE, "SO_KEEPALIVE");
 }
 INSTANTIATE(default_so_keepalive, P1_REPRESENTATIVES)
 
@@ -618,7 +637,7 @@ CHECK(getsockopt_unknown_option)
     int v;
     socklen_t len = sizeof v;
     int r = getsockopt(c->a, SOL_SOCKET, 0x7654, &v, &len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    outcome_ok(c, r);
 }
 INSTANTIATE(getsockopt_unknown_option, KINDS_SP_PLAIN)
 
@@ -628,7 +647,7 @@ CHECK(getsockopt_unknown_level)
     int v;
     socklen_t len = sizeof v;
     int r = getsockopt(c->a, 0x7654, 1, &v, &len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    outcome_ok(c, r);
 }
 INSTANTIATE(getsockopt_unknown_level, KINDS_SP_PLAIN)
 
@@ -653,25 +672,27 @@ static void name_outcome(struct chan *c, int r, const struct sockaddr_un *sun, s
         outcome(c, "path");
 }
 
-/* getsockname() on a socketpair end: an AF_UNIX address with no name. */
-CHECK(socketpair_getsockname_unnamed)
+/* The name get() reports for fd, as name_outcome describes it. */
+static void name_of_outcome(struct chan *c, int (*get)(int, struct sockaddr *, socklen_t *), int fd)
 {
     struct sockaddr_un sun;
     socklen_t len = sizeof sun;
     memset(&sun, 0x55, sizeof sun);
-    int r = getsockname(c->a, (struct sockaddr *)&sun, &len);
+    int r = get(fd, (struct sockaddr *)&sun, &len);
     name_outcome(c, r, &sun, len);
+}
+
+/* getsockname() on a socketpair end: an AF_UNIX address with no name. */
+CHECK(socketpair_getsockname_unnamed)
+{
+    name_of_outcome(c, getsockname, c->a);
 }
 INSTANTIATE(socketpair_getsockname_unnamed, KINDS_SP_PLAIN)
 
 /* getpeername() on a socketpair end: connected, the peer has no name either. */
 CHECK(socketpair_getpeername_unnamed)
 {
-    struct sockaddr_un sun;
-    socklen_t len = sizeof sun;
-    memset(&sun, 0x55, sizeof sun);
-    int r = getpeername(c->a, (struct sockaddr *)&sun, &len);
-    name_outcome(c, r, &sun, len);
+    name_of_outcome(c, getpeername, c->a);
 }
 INSTANTIATE(socketpair_getpeername_unnamed, KINDS_SP_PLAIN)
 
@@ -683,46 +704,59 @@ CHECK(socket_getpeername_unconnected)
     int fd = socket(AF_UNIX, c->kind->type, 0);
     cr_assert(fd >= 0);
     int r = getpeername(fd, (struct sockaddr *)&sun, &len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    outcome_ok(c, r);
     xclose(&fd);
 }
 INSTANTIATE(socket_getpeername_unconnected, KINDS_SP_PLAIN)
 
-/* Binding a second socket to a path already bound: EADDRINUSE. */
-CHECK(bind_path_in_use)
+/* A path "s" bound by a first socket of type (listening if listening, closed again if
+ * close_first), then a second socket binds it or (non-blocking) connects to it: "ok" or the
+ * errno name. */
+static void second_on_path_outcome(struct chan *c, int type, int listening, int close_first,
+                                   int connect_second)
 {
     struct scratch_dir d;
     struct sockaddr_un sun;
+    socklen_t len;
     static const char *const names[] = {"s"};
     scratch_dir_make(&d);
-    int f1 = socket(AF_UNIX, c->kind->type, 0), f2 = socket(AF_UNIX, c->kind->type, 0);
-    cr_assert(f1 >= 0 && f2 >= 0);
-    socklen_t len = scratch_path_addr(&d, "s", &sun);
-    cr_assert(bind(f1, (struct sockaddr *)&sun, len) == 0, "bind: %s", errno_name(errno));
-    int r = bind(f2, (struct sockaddr *)&sun, len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
-    xclose(&f1);
-    xclose(&f2);
+    int second = socket(AF_UNIX, type, 0);
+    cr_assert(second >= 0);
+    int first = bound_path_socket(&d, "s", type, listening, &sun, &len);
+    if (close_first)
+        xclose(&first);
+    if (connect_second) {
+        xset_nonblock(second, 1); /* refused at once; never left waiting */
+        outcome_ok(c, connect(second, (struct sockaddr *)&sun, len));
+    } else {
+        outcome_ok(c, bind(second, (struct sockaddr *)&sun, len));
+    }
+    xclose(&first);
+    xclose(&second);
     scratch_dir_remove(&d, names, 1);
+}
+
+/* A non-blocking socket of type connects to the address: "ok" or the errno name. */
+static void connect_outcome(struct chan *c, int type, const struct sockaddr_un *sun, socklen_t len)
+{
+    int cl = socket(AF_UNIX, type, 0);
+    cr_assert(cl >= 0);
+    xset_nonblock(cl, 1);
+    outcome_ok(c, connect(cl, (const struct sockaddr *)sun, len));
+    xclose(&cl);
+}
+
+/* Binding a second socket to a path already bound: EADDRINUSE. */
+CHECK(bind_path_in_use)
+{
+    second_on_path_outcome(c, c->kind->type, 0, 0, 0);
 }
 INSTANTIATE(bind_path_in_use, KINDS_SP_PLAIN)
 
 /* The path stays after its socket is closed: binding it again is EADDRINUSE. */
 CHECK(bind_stale_path_in_use)
 {
-    struct scratch_dir d;
-    struct sockaddr_un sun;
-    static const char *const names[] = {"s"};
-    scratch_dir_make(&d);
-    int f1 = socket(AF_UNIX, SOCK_STREAM, 0), f2 = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(f1 >= 0 && f2 >= 0);
-    socklen_t len = scratch_path_addr(&d, "s", &sun);
-    cr_assert(bind(f1, (struct sockaddr *)&sun, len) == 0, "bind: %s", errno_name(errno));
-    xclose(&f1);
-    int r = bind(f2, (struct sockaddr *)&sun, len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
-    xclose(&f2);
-    scratch_dir_remove(&d, names, 1);
+    second_on_path_outcome(c, SOCK_STREAM, 0, 1, 0);
 }
 INSTANTIATE(bind_stale_path_in_use, KINDS_NONE)
 
@@ -745,41 +779,14 @@ INSTANTIATE(bind_abstract_in_use, KINDS_NONE)
 /* connect() to a path bound by a socket that never listened: ECONNREFUSED. */
 CHECK(connect_path_not_listening)
 {
-    struct scratch_dir d;
-    struct sockaddr_un sun;
-    static const char *const names[] = {"s"};
-    scratch_dir_make(&d);
-    int srv = socket(AF_UNIX, SOCK_STREAM, 0), cl = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(srv >= 0 && cl >= 0);
-    xset_nonblock(cl, 1); /* refused at once; never left waiting */
-    socklen_t len = scratch_path_addr(&d, "s", &sun);
-    cr_assert(bind(srv, (struct sockaddr *)&sun, len) == 0, "bind: %s", errno_name(errno));
-    int r = connect(cl, (struct sockaddr *)&sun, len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
-    xclose(&srv);
-    xclose(&cl);
-    scratch_dir_remove(&d, names, 1);
+    second_on_path_outcome(c, SOCK_STREAM, 0, 0, 1);
 }
 INSTANTIATE(connect_path_not_listening, KINDS_NONE)
 
 /* connect() to a path whose socket has been closed (the file stays): ECONNREFUSED. */
 CHECK(connect_stale_path)
 {
-    struct scratch_dir d;
-    struct sockaddr_un sun;
-    static const char *const names[] = {"s"};
-    scratch_dir_make(&d);
-    int srv = socket(AF_UNIX, SOCK_STREAM, 0), cl = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(srv >= 0 && cl >= 0);
-    xset_nonblock(cl, 1);
-    socklen_t len = scratch_path_addr(&d, "s", &sun);
-    cr_assert(bind(srv, (struct sockaddr *)&sun, len) == 0 && listen(srv, 1) == 0,
-              "bind/listen: %s", errno_name(errno));
-    xclose(&srv);
-    int r = connect(cl, (struct sockaddr *)&sun, len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
-    xclose(&cl);
-    scratch_dir_remove(&d, names, 1);
+    second_on_path_outcome(c, SOCK_STREAM, 1, 1, 1);
 }
 INSTANTIATE(connect_stale_path, KINDS_NONE)
 
@@ -789,13 +796,8 @@ CHECK(connect_missing_path)
     struct scratch_dir d;
     struct sockaddr_un sun;
     scratch_dir_make(&d);
-    int cl = socket(AF_UNIX, c->kind->type, 0);
-    cr_assert(cl >= 0);
-    xset_nonblock(cl, 1);
     socklen_t len = scratch_path_addr(&d, "missing", &sun);
-    int r = connect(cl, (struct sockaddr *)&sun, len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
-    xclose(&cl);
+    connect_outcome(c, c->kind->type, &sun, len);
     scratch_dir_remove(&d, NULL, 0);
 }
 INSTANTIATE(connect_missing_path, KINDS_SP_PLAIN)
@@ -804,13 +806,8 @@ INSTANTIATE(connect_missing_path, KINDS_SP_PLAIN)
 CHECK(connect_missing_abstract)
 {
     struct sockaddr_un sun;
-    int cl = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(cl >= 0);
-    xset_nonblock(cl, 1);
     socklen_t len = abstract_addr("missing", &sun);
-    int r = connect(cl, (struct sockaddr *)&sun, len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
-    xclose(&cl);
+    connect_outcome(c, SOCK_STREAM, &sun, len);
 }
 INSTANTIATE(connect_missing_abstract, KINDS_NONE)
 
@@ -819,13 +816,12 @@ CHECK(connect_without_bind)
 {
     struct scratch_dir d;
     struct sockaddr_un sun, me;
+    socklen_t len;
     static const char *const names[] = {"l"};
     scratch_dir_make(&d);
-    int srv = socket(AF_UNIX, SOCK_STREAM, 0), cl = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(srv >= 0 && cl >= 0);
-    socklen_t len = scratch_path_addr(&d, "l", &sun);
-    cr_assert(bind(srv, (struct sockaddr *)&sun, len) == 0 && listen(srv, 1) == 0,
-              "bind/listen: %s", errno_name(errno));
+    int cl = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert(cl >= 0);
+    int srv = bound_path_socket(&d, "l", SOCK_STREAM, 1, &sun, &len);
     xset_nonblock(cl, 1);
     if (connect(cl, (struct sockaddr *)&sun, len) < 0) {
         outcome(c, "connect %s", errno_name(errno));
@@ -868,7 +864,7 @@ CHECK(bind_path_too_long)
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert(fd >= 0);
     int r = bind(fd, (struct sockaddr *)&u.sun, len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    outcome_ok(c, r);
     xclose(&fd);
     const char *names[] = {name};
     scratch_dir_remove(&d, names, 1);
@@ -899,7 +895,7 @@ CHECK(bind_path_fills_sun_path)
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     cr_assert(fd >= 0);
     int r = bind(fd, (struct sockaddr *)&sun, (socklen_t)sizeof sun);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    outcome_ok(c, r);
     xclose(&fd);
     const char *names[] = {name};
     scratch_dir_remove(&d, names, 1);

@@ -247,7 +247,7 @@ static void bind_in_use(struct chan *c, int type)
     int second = socket(c->kind->domain, type, 0);
     cr_assert(second >= 0);
     int r = bind(second, (struct sockaddr *)&ss, len);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    outcome_ok(c, r);
     xclose(&first);
     xclose(&second);
 }
@@ -307,7 +307,7 @@ CHECK(tcp_connect_twice)
     socklen_t pl = sizeof peer;
     cr_assert(getpeername(c->a, (struct sockaddr *)&peer, &pl) == 0);
     int r = connect(c->a, (struct sockaddr *)&peer, pl);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    outcome_ok(c, r);
 }
 INSTANTIATE(tcp_connect_twice, KINDS_TCP)
 
@@ -370,7 +370,7 @@ CHECK(udp_shutdown_unconnected)
     int s = socket(c->kind->domain, SOCK_DGRAM, 0);
     cr_assert(s >= 0);
     int r = shutdown(s, SHUT_RDWR);
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    outcome_ok(c, r);
     xclose(&s);
 }
 INSTANTIATE(udp_shutdown_unconnected, KINDS_UDP)
