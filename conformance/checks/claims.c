@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -49,16 +48,23 @@ static const char *carry(int from, int to, const char *msg)
     return NULL;
 }
 
+/* carry() x -> y, then y -> x: "holds", or "fails: <label><why>" for the first that fails. */
+static void both_ways_claim(struct chan *c, int x, int y, const char *m1, const char *m2,
+                            const char *fwd_label, const char *rev_label)
+{
+    const char *fwd = carry(x, y, m1), *rev = fwd ? NULL : carry(y, x, m2);
+    if (fwd)
+        outcome(c, "fails: %s%s", fwd_label, fwd);
+    else if (rev)
+        outcome(c, "fails: %s%s", rev_label, rev);
+    else
+        outcome(c, "holds");
+}
+
 /* "Sockets are bidirectional": a socketpair carries data a -> b and b -> a. */
 CHECK(socketpair_bidirectional)
 {
-    const char *fwd = carry(c->a, c->b, "ping"), *rev = fwd ? NULL : carry(c->b, c->a, "pong");
-    if (fwd)
-        outcome(c, "fails: forward %s", fwd);
-    else if (rev)
-        outcome(c, "fails: reverse %s", rev);
-    else
-        outcome(c, "holds");
+    both_ways_claim(c, c->a, c->b, "ping", "pong", "forward ", "reverse ");
 }
 INSTANTIATE(socketpair_bidirectional, KINDS_SP_PLAIN)
 
@@ -69,13 +75,7 @@ CHECK(pipe_bidirectional)
     xpipe(p);
     xset_nonblock(p[0], 1);
     xset_nonblock(p[1], 1);
-    const char *fwd = carry(p[1], p[0], "ping"), *rev = fwd ? NULL : carry(p[0], p[1], "pong");
-    if (fwd)
-        outcome(c, "fails: forward %s", fwd);
-    else if (rev)
-        outcome(c, "fails: the read end %s", rev);
-    else
-        outcome(c, "holds");
+    both_ways_claim(c, p[1], p[0], "ping", "pong", "forward ", "the read end ");
     xclose(&p[0]);
     xclose(&p[1]);
 }
@@ -133,25 +133,27 @@ INSTANTIATE(pipe_buffered, KINDS_PIPE)
 static ssize_t first_read_after_two_sends(int w, int r)
 {
     char buf[64];
-    ssize_t k1 = send(w, "abc", 3, ss_nosignal);
-    if (k1 < 0 && errno == ENOTSOCK)
-        k1 = write(w, "abc", 3);
-    ssize_t k2 = send(w, "defgh", 5, ss_nosignal);
-    if (k2 < 0 && errno == ENOTSOCK)
-        k2 = write(w, "defgh", 5);
+    ssize_t k1 = send_or_write(w, "abc", 3, 0);
+    ssize_t k2 = send_or_write(w, "defgh", 5, 0);
     cr_assert(k1 == 3 && k2 == 5, "sends: %s", errno_name(errno));
     cr_assert(poll_events(r, POLLIN, 1000) & POLLIN, "nothing arrived");
     return read(r, buf, sizeof buf);
 }
 
-/* "SOCK_DGRAM keeps message boundaries": two sends are two reads. */
-CHECK(dgram_keeps_boundaries)
+/* "holds" if the first read after two sends (3 and 5 bytes) returns want bytes. */
+static void first_read_claim(struct chan *c, int w, int r, ssize_t want)
 {
-    ssize_t n = first_read_after_two_sends(c->a, c->b);
-    if (n == 3)
+    ssize_t n = first_read_after_two_sends(w, r);
+    if (n == want)
         outcome(c, "holds");
     else
         outcome(c, "fails: first read returns %zd bytes", n);
+}
+
+/* "SOCK_DGRAM keeps message boundaries": two sends are two reads. */
+CHECK(dgram_keeps_boundaries)
+{
+    first_read_claim(c, c->a, c->b, 3);
 }
 INSTANTIATE(dgram_keeps_boundaries, KINDS_SP_DGRAM)
 INSTANTIATE(dgram_keeps_boundaries, KINDS_UDP)
@@ -159,33 +161,21 @@ INSTANTIATE(dgram_keeps_boundaries, KINDS_UDP)
 /* "Message-oriented sockets": SOCK_SEQPACKET keeps boundaries as well. */
 CHECK(seqpacket_keeps_boundaries)
 {
-    ssize_t n = first_read_after_two_sends(c->a, c->b);
-    if (n == 3)
-        outcome(c, "holds");
-    else
-        outcome(c, "fails: first read returns %zd bytes", n);
+    first_read_claim(c, c->a, c->b, 3);
 }
 INSTANTIATE(seqpacket_keeps_boundaries, KINDS_SP_SEQPACKET)
 
 /* "SOCK_STREAM is a continuous stream": two queued sends come back in one read. */
 CHECK(stream_socket_no_boundaries)
 {
-    ssize_t n = first_read_after_two_sends(c->a, c->b);
-    if (n == 8)
-        outcome(c, "holds");
-    else
-        outcome(c, "fails: first read returns %zd bytes", n);
+    first_read_claim(c, c->a, c->b, 8);
 }
 INSTANTIATE(stream_socket_no_boundaries, KINDS_SP_STREAM)
 
 /* "Pipes are stream-oriented": two queued writes come back in one read. */
 CHECK(pipe_no_boundaries)
 {
-    ssize_t n = first_read_after_two_sends(c->a, c->b);
-    if (n == 8)
-        outcome(c, "holds");
-    else
-        outcome(c, "fails: first read returns %zd bytes", n);
+    first_read_claim(c, c->a, c->b, 8);
 }
 INSTANTIATE(pipe_no_boundaries, KINDS_PIPE)
 
@@ -266,10 +256,10 @@ CHECK(ends_indistinguishable)
 }
 INSTANTIATE(ends_indistinguishable, KINDS_SP)
 
-/* "socket() sockets need connect first": send on a fresh AF_UNIX stream socket fails. */
-CHECK(socket_stream_needs_connect)
+/* A send on a fresh AF_UNIX socket of type: "holds: send gives <errno>" if it fails. */
+static void fresh_send_claim(struct chan *c, int type)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    int fd = socket(AF_UNIX, type, 0);
     cr_assert(fd >= 0);
     ssize_t r = send(fd, "x", 1, ss_nosignal | MSG_DONTWAIT);
     if (r < 0)
@@ -279,21 +269,19 @@ CHECK(socket_stream_needs_connect)
     cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
     xclose(&fd);
 }
+
+/* "socket() sockets need connect first": send on a fresh AF_UNIX stream socket fails. */
+CHECK(socket_stream_needs_connect)
+{
+    fresh_send_claim(c, SOCK_STREAM);
+}
 INSTANTIATE(socket_stream_needs_connect, KINDS_NONE)
 
 /* "socket() sockets need an address first": send without address on a fresh AF_UNIX datagram
  * socket fails (ENOTCONN or EDESTADDRREQ per OS). */
 CHECK(socket_dgram_needs_address)
 {
-    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-    cr_assert(fd >= 0);
-    ssize_t r = send(fd, "x", 1, ss_nosignal | MSG_DONTWAIT);
-    if (r < 0)
-        outcome(c, "holds: send gives %s", errno_name(errno));
-    else
-        outcome(c, "fails: send succeeds");
-    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
-    xclose(&fd);
+    fresh_send_claim(c, SOCK_DGRAM);
 }
 INSTANTIATE(socket_dgram_needs_address, KINDS_NONE)
 
@@ -328,17 +316,6 @@ CHECK(socketpair_needs_no_setup)
 }
 INSTANTIATE(socketpair_needs_no_setup, KINDS_SP_PLAIN)
 
-/* Waits for a child (bounded: it exits on its own after at most a 2 s poll). */
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
-        ;
-    cr_assert(r == pid, "waitpid: %s", errno_name(errno));
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* "Pipes provide IPC": a forked child's write reaches the parent. */
 CHECK(pipe_ipc_across_fork)
 {
@@ -355,7 +332,7 @@ CHECK(pipe_ipc_across_fork)
     ssize_t n = -1;
     if (poll_events(p[0], POLLIN, 2000) & (POLLIN | POLLHUP))
         n = read(p[0], buf, sizeof buf);
-    int st = reap(pid);
+    int st = child_reap(pid);
     xclose(&p[0]);
     if (n == 5 && memcmp(buf, "child", 5) == 0 && st == 0)
         outcome(c, "holds");
@@ -385,7 +362,7 @@ CHECK(socketpair_ipc_across_fork)
     ssize_t n = -1;
     if (send(sv[0], "ping", 4, ss_nosignal) == 4 && (poll_events(sv[0], POLLIN, 2000) & POLLIN))
         n = read(sv[0], buf, sizeof buf);
-    int st = reap(pid);
+    int st = child_reap(pid);
     xclose(&sv[0]);
     if (n == 4 && memcmp(buf, "pong", 4) == 0 && st == 0)
         outcome(c, "holds");
@@ -396,40 +373,14 @@ INSTANTIATE(socketpair_ipc_across_fork, KINDS_NONE)
 
 #define ORDERED_BYTES (256u * 1024u)
 
-struct ordered_writer {
-    int fd;
-    int err;
-};
-
-static void *ordered_write(void *arg)
-{
-    struct ordered_writer *w = arg;
-    static unsigned char data[ORDERED_BYTES];
-    fill_pattern(data, sizeof data, 77);
-    size_t off = 0;
-    while (off < sizeof data) {
-        size_t n = sizeof data - off < 1000 ? sizeof data - off : 1000; /* many odd chunks */
-        ssize_t r = send(w->fd, data + off, n, ss_nosignal);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            w->err = errno;
-            return NULL;
-        }
-        off += (size_t)r;
-    }
-    return NULL;
-}
-
 /* "SOCK_STREAM ensures ordered and reliable delivery": 256 KiB in 1000-byte sends arrive
  * complete and in order while the reader drains concurrently. */
 CHECK(stream_ordered_reliable)
 {
     static unsigned char want[ORDERED_BYTES], got[ORDERED_BYTES];
-    struct ordered_writer w = {c->a, 0};
-    struct helper h;
+    struct writer w;
     fill_pattern(want, sizeof want, 77);
-    helper_start(&h, ordered_write, &w);
+    writer_start(&w, c->a, want, sizeof want, 1000); /* many odd chunks */
     size_t n = 0;
     while (n < sizeof got) {
         if (!(poll_events(c->b, POLLIN, 5000) & (POLLIN | POLLHUP)))
@@ -441,9 +392,9 @@ CHECK(stream_ordered_reliable)
             break;
         n += (size_t)r;
     }
-    helper_join(&h);
-    if (w.err)
-        outcome(c, "fails: sender got %s", errno_name(w.err));
+    int werr = writer_join(&w);
+    if (werr)
+        outcome(c, "fails: sender got %s", errno_name(werr));
     else if (n != sizeof got)
         outcome(c, "fails: %zu of %zu bytes arrived", n, sizeof got);
     else
@@ -477,11 +428,7 @@ INSTANTIATE(protocol_zero_picks_default, KINDS_NONE)
  * connect/accept) that carries data both ways. */
 CHECK(socket_network_capable)
 {
-    const char *fwd = carry(c->a, c->b, "net"), *rev = fwd ? NULL : carry(c->b, c->a, "ten");
-    if (fwd || rev)
-        outcome(c, "fails: %s", fwd ? fwd : rev);
-    else
-        outcome(c, "holds");
+    both_ways_claim(c, c->a, c->b, "net", "ten", "", "");
 }
 INSTANTIATE(socket_network_capable, KINDS_TCP)
 

@@ -2,13 +2,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -42,18 +40,52 @@ static void wait_readable(int fd)
     (void)poll_events(fd, POLLIN, 2000);
 }
 
-/* "<r1>,<r2>": two non-blocking reads of fd, each as a count or errno name. */
-static void two_reads(struct chan *c, int fd, char *out, size_t n)
+/* Records "<r1>,<r2>": two non-blocking reads of fd (after waiting, bounded, for it to be
+ * readable if wait), each as a count or errno name. */
+static void two_reads_outcome(struct chan *c, int fd, int wait)
 {
     char buf[64];
-    ssize_t r1 = read_nb(c, fd, buf, sizeof buf, 0);
-    int e1 = errno;
-    ssize_t r2 = read_nb(c, fd, buf, sizeof buf, 0);
-    int e2 = errno;
-    char s1[32], s2[32];
-    snprintf(s1, sizeof s1, "%zd", r1);
-    snprintf(s2, sizeof s2, "%zd", r2);
-    snprintf(out, n, "%s,%s", r1 < 0 ? errno_name(e1) : s1, r2 < 0 ? errno_name(e2) : s2);
+    if (wait)
+        wait_readable(fd);
+    struct ret_str r1 = ret_str(read_nb(c, fd, buf, sizeof buf, 0));
+    struct ret_str r2 = ret_str(read_nb(c, fd, buf, sizeof buf, 0));
+    outcome(c, "%s,%s", r1.s, r2.s);
+}
+
+/* "<errno name or sent>+<SIGPIPE or none>" for a send or write that returned r. */
+static void ret_signal_outcome(struct chan *c, ssize_t r)
+{
+    int e = errno;
+    outcome(c, "%s+%s", r < 0 ? errno_name(e) : "sent", sigpipe_take(c) ? "SIGPIPE" : "none");
+}
+
+/* "SIGPIPE" when the failed call (r) raised one, "none" otherwise; the call must fail. */
+static void signal_outcome(struct chan *c, ssize_t r, const char *what)
+{
+    cr_expect(r < 0, "%s succeeded", what);
+    outcome(c, "%s", sigpipe_take(c) ? "SIGPIPE" : "none");
+}
+
+/* The send from a (no SIGPIPE, no waiting) after the peer's end b was closed or shut. */
+static void send_after_peer_gone(struct chan *c, int how)
+{
+    if (how < 0)
+        xclose(&c->b);
+    else
+        cr_assert(shutdown(c->b, how) == 0, "shutdown: %s", errno_name(errno));
+    outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
+}
+
+/* shutdown() on a fresh, unconnected AF_UNIX socket of type. */
+static void shutdown_unconnected(struct chan *c, int type)
+{
+    int fd = socket(AF_UNIX, type, 0);
+    cr_assert(fd >= 0, "socket: %s", errno_name(errno));
+    int r = shutdown(fd, SHUT_RDWR);
+    int e = errno;
+    close(fd);
+    errno = e;
+    outcome_ret(c, r);
 }
 
 /* ---- EOF ---- */
@@ -91,12 +123,9 @@ INSTANTIATE(eof_after_writer_close_pipe, KINDS_PIPE)
 /* Data written before close is read first, then 0: "3,0". */
 CHECK(data_then_eof_after_close)
 {
-    char out[96];
     xsend_all(c->a, "abc", 3);
     xclose(&c->a);
-    wait_readable(c->b);
-    two_reads(c, c->b, out, sizeof out);
-    outcome(c, "%s", out);
+    two_reads_outcome(c, c->b, 1);
 }
 INSTANTIATE(data_then_eof_after_close, KINDS_REP_CONN)
 INSTANTIATE(data_then_eof_after_close, KINDS_PIPE)
@@ -113,11 +142,9 @@ INSTANTIATE(dgram_no_eof_after_peer_close, KINDS_REP_DGRAM)
 /* DGRAM: a datagram queued before the sender closed is still delivered, then EAGAIN. */
 CHECK(dgram_queued_survives_peer_close)
 {
-    char out[96];
     xsend_all(c->a, "abc", 3);
     xclose(&c->a);
-    two_reads(c, c->b, out, sizeof out);
-    outcome(c, "%s", out);
+    two_reads_outcome(c, c->b, 0);
 }
 INSTANTIATE(dgram_queued_survives_peer_close, KINDS_SP_DGRAM)
 
@@ -126,24 +153,21 @@ INSTANTIATE(dgram_queued_survives_peer_close, KINDS_SP_DGRAM)
 /* STREAM: send to a closed peer fails with EPIPE. */
 CHECK(write_after_peer_close_stream)
 {
-    xclose(&c->b);
-    outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
+    send_after_peer_gone(c, -1);
 }
 INSTANTIATE(write_after_peer_close_stream, KINDS_REP_STREAM)
 
 /* SEQPACKET: send to a closed peer fails with EPIPE. */
 CHECK(write_after_peer_close_seqpacket)
 {
-    xclose(&c->b);
-    outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
+    send_after_peer_gone(c, -1);
 }
 INSTANTIATE(write_after_peer_close_seqpacket, KINDS_REP_SEQPACKET)
 
 /* DGRAM: the first send to a closed peer fails (Linux ECONNREFUSED, macOS ECONNRESET). */
 CHECK(write_after_peer_close_dgram_first)
 {
-    xclose(&c->b);
-    outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
+    send_after_peer_gone(c, -1);
 }
 INSTANTIATE(write_after_peer_close_dgram_first, KINDS_REP_DGRAM)
 
@@ -176,9 +200,7 @@ static void send_signal_outcome(struct chan *c, int flags)
 {
     allow_sigpipe(c->a);
     xclose(&c->b);
-    ssize_t r = send(c->a, "x", 1, flags | MSG_DONTWAIT);
-    cr_expect(r < 0, "send to a closed peer succeeded");
-    outcome(c, "%s", sigpipe_take(c) ? "SIGPIPE" : "none");
+    signal_outcome(c, send(c->a, "x", 1, flags | MSG_DONTWAIT), "send to a closed peer");
 }
 
 /* STREAM: send() without MSG_NOSIGNAL to a closed peer raises SIGPIPE. */
@@ -193,9 +215,7 @@ CHECK(sigpipe_stream_write)
 {
     allow_sigpipe(c->a);
     xclose(&c->b);
-    ssize_t r = write(c->a, "x", 1);
-    cr_expect(r < 0, "write to a closed peer succeeded");
-    outcome(c, "%s", sigpipe_take(c) ? "SIGPIPE" : "none");
+    signal_outcome(c, write(c->a, "x", 1), "write to a closed peer");
 }
 INSTANTIATE(sigpipe_stream_write, KINDS_SP_STREAM)
 
@@ -207,9 +227,7 @@ CHECK(msg_nosignal_stream)
 #else
     allow_sigpipe(c->a);
     xclose(&c->b);
-    ssize_t r = send(c->a, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-    int e = errno;
-    outcome(c, "%s+%s", r < 0 ? errno_name(e) : "sent", sigpipe_take(c) ? "SIGPIPE" : "none");
+    ret_signal_outcome(c, send(c->a, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT));
 #endif
 }
 INSTANTIATE(msg_nosignal_stream, KINDS_REP_STREAM)
@@ -232,9 +250,7 @@ INSTANTIATE(sigpipe_dgram_send, KINDS_REP_DGRAM)
 CHECK(sigpipe_pipe_write)
 {
     xclose(&c->b);
-    ssize_t r = write(c->a, "x", 1);
-    cr_expect(r < 0, "write to a pipe without readers succeeded");
-    outcome(c, "%s", sigpipe_take(c) ? "SIGPIPE" : "none");
+    signal_outcome(c, write(c->a, "x", 1), "write to a pipe without readers");
 }
 INSTANTIATE(sigpipe_pipe_write, KINDS_PIPE)
 
@@ -243,9 +259,7 @@ CHECK(sigpipe_after_own_shut_wr_stream)
 {
     allow_sigpipe(c->a);
     cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
-    ssize_t r = send(c->a, "x", 1, MSG_DONTWAIT);
-    int e = errno;
-    outcome(c, "%s+%s", r < 0 ? errno_name(e) : "sent", sigpipe_take(c) ? "SIGPIPE" : "none");
+    ret_signal_outcome(c, send(c->a, "x", 1, MSG_DONTWAIT));
 }
 INSTANTIATE(sigpipe_after_own_shut_wr_stream, KINDS_SP_STREAM)
 
@@ -259,9 +273,7 @@ CHECK(so_nosigpipe_stream_write)
     cr_assert(setsockopt(c->a, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one) == 0, "SO_NOSIGPIPE: %s",
               errno_name(errno));
     xclose(&c->b);
-    ssize_t r = write(c->a, "x", 1);
-    int e = errno;
-    outcome(c, "%s+%s", r < 0 ? errno_name(e) : "sent", sigpipe_take(c) ? "SIGPIPE" : "none");
+    ret_signal_outcome(c, write(c->a, "x", 1));
 #endif
 }
 INSTANTIATE(so_nosigpipe_stream_write, KINDS_SP_STREAM)
@@ -271,37 +283,30 @@ INSTANTIATE(so_nosigpipe_stream_write, KINDS_SP_STREAM)
 /* Closing with unread data: the peer's first recv is ECONNRESET, the next 0 (Linux). */
 CHECK(reset_unread_data_stream)
 {
-    char out[96];
     xsend_all(c->a, "abc", 3);
     xclose(&c->b);
-    wait_readable(c->a);
-    two_reads(c, c->a, out, sizeof out);
-    outcome(c, "%s", out);
+    two_reads_outcome(c, c->a, 1);
 }
 INSTANTIATE(reset_unread_data_stream, KINDS_REP_STREAM)
 
 /* SEQPACKET, closing with an unread message: first recv ECONNRESET, then 0 (Linux). */
 CHECK(reset_unread_data_seqpacket)
 {
-    char out[96];
     xsend_all(c->a, "abc", 3);
     xclose(&c->b);
-    two_reads(c, c->a, out, sizeof out);
-    outcome(c, "%s", out);
+    two_reads_outcome(c, c->a, 0);
 }
 INSTANTIATE(reset_unread_data_seqpacket, KINDS_REP_SEQPACKET)
 
 /* TCP, closing with unread data sends a reset: first recv ECONNRESET, then 0. */
 CHECK(reset_unread_data_tcp)
 {
-    char out[96], buf[4];
+    char buf[4];
     xsend_all(c->a, "abc", 3);
     cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN, "data never arrived");
     cr_assert(recv(c->b, buf, 1, 0) == 1);
     xclose(&c->b);
-    wait_readable(c->a);
-    two_reads(c, c->a, out, sizeof out);
-    outcome(c, "%s", out);
+    two_reads_outcome(c, c->a, 1);
 }
 INSTANTIATE(reset_unread_data_tcp, KINDS_TCP)
 
@@ -329,23 +334,18 @@ INSTANTIATE(peer_shut_wr_dgram_no_eof, KINDS_SP_DGRAM)
 /* Data queued before the writer's SHUT_WR is still read, then 0: "3,0". */
 CHECK(queued_data_after_shut_wr)
 {
-    char out[96];
     xsend_all(c->a, "abc", 3);
     cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
-    wait_readable(c->b);
-    two_reads(c, c->b, out, sizeof out);
-    outcome(c, "%s", out);
+    two_reads_outcome(c, c->b, 1);
 }
 INSTANTIATE(queued_data_after_shut_wr, KINDS_REP_CONN)
 
 /* DGRAM: a datagram queued before the writer's SHUT_WR is read, then EAGAIN. */
 CHECK(queued_data_after_shut_wr_dgram)
 {
-    char out[96];
     xsend_all(c->a, "abc", 3);
     cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
-    two_reads(c, c->b, out, sizeof out);
-    outcome(c, "%s", out);
+    two_reads_outcome(c, c->b, 0);
 }
 INSTANTIATE(queued_data_after_shut_wr_dgram, KINDS_SP_DGRAM)
 
@@ -383,8 +383,7 @@ INSTANTIATE(own_shut_rd_recv_zero, KINDS_REP_CONN)
 CHECK(own_shut_rd_recv_zero_dgram)
 {
     char buf[8];
-    struct timeval tv = {0, 20000};
-    cr_assert(setsockopt(c->b, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    xset_timeo(c->b, SO_RCVTIMEO, 0, 20000);
     cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
     outcome_ret(c, recv(c->b, buf, sizeof buf, 0));
 }
@@ -402,16 +401,14 @@ INSTANTIATE(own_shut_rd_recv_dgram_nonblocking, KINDS_SP_DGRAM)
 /* Own SHUT_RD is visible to a STREAM peer: its send fails with EPIPE on Linux. */
 CHECK(own_shut_rd_peer_send_stream)
 {
-    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
-    outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
+    send_after_peer_gone(c, SHUT_RD);
 }
 INSTANTIATE(own_shut_rd_peer_send_stream, KINDS_REP_STREAM)
 
 /* Own SHUT_RD is visible to a SEQPACKET peer: its send fails with EPIPE on Linux. */
 CHECK(own_shut_rd_peer_send_seqpacket)
 {
-    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
-    outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
+    send_after_peer_gone(c, SHUT_RD);
 }
 INSTANTIATE(own_shut_rd_peer_send_seqpacket, KINDS_REP_SEQPACKET)
 
@@ -420,12 +417,9 @@ CHECK(own_shut_rdwr_both)
 {
     char buf[8];
     cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown: %s", errno_name(errno));
-    ssize_t r = recv(c->a, buf, sizeof buf, MSG_DONTWAIT);
-    int e = errno;
+    struct ret_str r = ret_str(recv(c->a, buf, sizeof buf, MSG_DONTWAIT));
     ssize_t w = send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT);
-    char s[32];
-    snprintf(s, sizeof s, "%zd", r);
-    outcome(c, "%s,%s", r < 0 ? errno_name(e) : s, w < 0 ? errno_name(errno) : "sent");
+    outcome(c, "%s,%s", r.s, w < 0 ? errno_name(errno) : "sent");
 }
 INSTANTIATE(own_shut_rdwr_both, KINDS_REP_CONN)
 
@@ -458,26 +452,14 @@ INSTANTIATE(shutdown_connected_dgram, KINDS_REP_DGRAM)
 /* shutdown() on an unconnected AF_UNIX DGRAM socket: Linux 0, FreeBSD and macOS ENOTCONN. */
 CHECK(shutdown_unconnected_dgram)
 {
-    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-    cr_assert(fd >= 0, "socket: %s", errno_name(errno));
-    int r = shutdown(fd, SHUT_RDWR);
-    int e = errno;
-    close(fd);
-    errno = e;
-    outcome_ret(c, r);
+    shutdown_unconnected(c, SOCK_DGRAM);
 }
 INSTANTIATE(shutdown_unconnected_dgram, KINDS_NONE)
 
 /* shutdown() on an unconnected AF_UNIX STREAM socket: Linux 0, BSD ENOTCONN. */
 CHECK(shutdown_unconnected_stream)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(fd >= 0, "socket: %s", errno_name(errno));
-    int r = shutdown(fd, SHUT_RDWR);
-    int e = errno;
-    close(fd);
-    errno = e;
-    outcome_ret(c, r);
+    shutdown_unconnected(c, SOCK_STREAM);
 }
 INSTANTIATE(shutdown_unconnected_stream, KINDS_NONE)
 
@@ -590,10 +572,8 @@ static pid_t fork_holder(int ctl[2])
 
 static void release_holder(int ctl[2], pid_t pid)
 {
-    int st;
     close(ctl[1]);
-    cr_assert(waitpid(pid, &st, 0) == pid, "waitpid: %s", errno_name(errno));
-    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "holder child failed");
+    cr_expect(child_reap(pid) == 0, "holder child failed");
 }
 
 /* EOF arrives only when the last copy of the peer descriptor closes: "EAGAIN,0". */
@@ -603,16 +583,11 @@ CHECK(eof_waits_for_every_copy)
     char buf[8];
     pid_t pid = fork_holder(ctl);
     xclose(&c->a); /* the child still holds a copy */
-    ssize_t r1 = read_nb(c, c->b, buf, sizeof buf, 0);
-    int e1 = errno;
+    struct ret_str r1 = ret_str(read_nb(c, c->b, buf, sizeof buf, 0));
     release_holder(ctl, pid);
     wait_readable(c->b);
-    ssize_t r2 = read_nb(c, c->b, buf, sizeof buf, 0);
-    int e2 = errno;
-    char s1[32], s2[32];
-    snprintf(s1, sizeof s1, "%zd", r1);
-    snprintf(s2, sizeof s2, "%zd", r2);
-    outcome(c, "%s,%s", r1 < 0 ? errno_name(e1) : s1, r2 < 0 ? errno_name(e2) : s2);
+    struct ret_str r2 = ret_str(read_nb(c, c->b, buf, sizeof buf, 0));
+    outcome(c, "%s,%s", r1.s, r2.s);
 }
 INSTANTIATE(eof_waits_for_every_copy, KINDS_CL_FORK)
 
@@ -634,44 +609,30 @@ INSTANTIATE(shutdown_acts_for_every_copy, KINDS_CL_FORK_SHUT)
 
 /* ---- blocked readers ---- */
 
+/* In a child: closes its copy of a, then reads b (blocking): the read's result. */
+static const char *blocked_read(void *arg, char *out, size_t n)
+{
+    struct chan *c = arg;
+    char buf[8];
+    close(c->a);
+    snprintf(out, n, "%s", ret_str(read(c->b, buf, sizeof buf)).s);
+    return out;
+}
+
 /*
  * Runs a child blocked in read(c->b) (bounded by SO_RCVTIMEO on sockets when rcvtimeo_ms > 0),
  * closes c->a in the parent and returns the child's read result as an outcome string.
  */
 static void blocked_reader_outcome(struct chan *c, int rcvtimeo_ms)
 {
-    int st[2];
-    xpipe(st);
-    if (rcvtimeo_ms > 0) {
-        struct timeval tv = {0, rcvtimeo_ms * 1000};
-        cr_assert(setsockopt(c->b, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
-    }
-    pid_t pid = fork();
-    cr_assert(pid >= 0, "fork: %s", errno_name(errno));
-    if (pid == 0) {
-        char buf[8], res[32];
-        close(st[0]);
-        close(c->a);
-        ssize_t r = read(c->b, buf, sizeof buf);
-        int n = r < 0 ? snprintf(res, sizeof res, "%s", errno_name(errno))
-                      : snprintf(res, sizeof res, "%zd", r);
-        _exit(write(st[1], res, (size_t)n) == n ? 0 : 1);
-    }
-    close(st[1]);
+    char res[32];
+    struct child ch;
+    if (rcvtimeo_ms > 0)
+        xset_timeo(c->b, SO_RCVTIMEO, 0, rcvtimeo_ms * 1000L);
+    child_start(&ch, blocked_read, c);
     xclose(&c->a);
-    char res[32] = "";
-    if (poll_events(st[0], POLLIN, 3000) & (POLLIN | POLLHUP)) {
-        ssize_t n = read(st[0], res, sizeof res - 1);
-        res[n > 0 ? n : 0] = '\0';
-    }
-    if (!res[0]) {
-        kill(pid, SIGKILL);
-        snprintf(res, sizeof res, "still-blocked");
-    }
-    int status;
-    cr_assert(waitpid(pid, &status, 0) == pid);
-    close(st[0]);
-    outcome(c, "%s", res);
+    child_finish(&ch, 3000, res, sizeof res);
+    outcome(c, "%s", res[0] ? res : "still-blocked");
 }
 
 /* A reader blocked in read() wakes with 0 when the last peer descriptor closes. */
