@@ -36,6 +36,15 @@ static void tx(struct chan *c, const void *buf, size_t n)
     cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r, r < 0 ? errno_name(errno) : "short");
 }
 
+/* Sends n bytes of ch as one message from a. */
+static void tx_fill(struct chan *c, char ch, size_t n)
+{
+    char buf[1000];
+    cr_assert(n <= sizeof buf);
+    memset(buf, ch, n);
+    tx(c, buf, n);
+}
+
 /* Waits (bounded) for b to be readable, then receives without blocking. */
 static ssize_t rx(struct chan *c, void *buf, size_t n, int flags)
 {
@@ -47,12 +56,8 @@ static ssize_t rx(struct chan *c, void *buf, size_t n, int flags)
 static void append_next(struct chan *c, char *out, size_t len)
 {
     char buf[256];
-    ssize_t r = recv(c->b, buf, sizeof buf, MSG_DONTWAIT);
     size_t used = strlen(out);
-    if (r < 0)
-        snprintf(out + used, len - used, "%s", errno_name(errno));
-    else
-        snprintf(out + used, len - used, "%zd", r);
+    snprintf(out + used, len - used, "%s", ret_str(recv(c->b, buf, sizeof buf, MSG_DONTWAIT)).s);
 }
 
 /* ---- one send, one receive --------------------------------------------------------------- */
@@ -66,12 +71,9 @@ CHECK(one_send_one_recv)
     tx(c, buf, 20);
     tx(c, buf, 30);
     for (int i = 0; i < 3; i++) {
-        ssize_t r = rx(c, buf, sizeof buf, 0);
+        struct ret_str r = ret_str(rx(c, buf, sizeof buf, 0));
         size_t used = strlen(res);
-        if (r < 0)
-            snprintf(res + used, sizeof res - used, "%s,", errno_name(errno));
-        else
-            snprintf(res + used, sizeof res - used, "%zd,", r);
+        snprintf(res + used, sizeof res - used, "%s,", r.s);
     }
     append_next(c, res, sizeof res);
     outcome(c, "%s", res);
@@ -203,28 +205,16 @@ INSTANTIATE(short_buffer_next_message, BD_ALL)
 /* recvmsg() into a short buffer sets MSG_TRUNC in msg_flags. */
 CHECK(short_recvmsg_sets_trunc)
 {
-    char buf[100], fs[64];
-    memset(buf, 't', sizeof buf);
-    tx(c, buf, sizeof buf);
-    (void)poll_events(c->b, POLLIN, 2000);
-    int fl = 0;
-    ssize_t r = recvmsg_flags(c->b, buf, 10, MSG_DONTWAIT, &fl);
-    cr_assert(r == 10, "recvmsg: %zd", r);
-    outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
+    tx_fill(c, 't', 100);
+    outcome_msg_flags(c, c->b, 10, 0, 0, 10);
 }
 INSTANTIATE(short_recvmsg_sets_trunc, BD_ALL)
 
 /* recvmsg() into a buffer of exactly the message's size does not set MSG_TRUNC: "0". */
 CHECK(exact_recvmsg_no_trunc)
 {
-    char buf[100], fs[64];
-    memset(buf, 't', sizeof buf);
-    tx(c, buf, sizeof buf);
-    (void)poll_events(c->b, POLLIN, 2000);
-    int fl = 0;
-    ssize_t r = recvmsg_flags(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
-    cr_assert(r == 100, "recvmsg: %zd", r);
-    outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
+    tx_fill(c, 't', 100);
+    outcome_msg_flags(c, c->b, 100, 0, 0, 100);
 }
 INSTANTIATE(exact_recvmsg_no_trunc, BD_ALL)
 
@@ -292,14 +282,8 @@ INSTANTIATE(peek_short_keeps_whole, BD_ALL)
 /* A short recvmsg(MSG_PEEK) sets MSG_TRUNC in msg_flags as a consuming one does. */
 CHECK(peek_short_sets_trunc)
 {
-    char buf[100], fs[64];
-    memset(buf, 'p', sizeof buf);
-    tx(c, buf, sizeof buf);
-    (void)poll_events(c->b, POLLIN, 2000);
-    int fl = 0;
-    ssize_t r = recvmsg_flags(c->b, buf, 10, MSG_PEEK | MSG_DONTWAIT, &fl);
-    cr_assert(r == 10, "recvmsg: %zd", r);
-    outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
+    tx_fill(c, 'p', 100);
+    outcome_msg_flags(c, c->b, 10, MSG_PEEK, 0, 10);
 }
 INSTANTIATE(peek_short_sets_trunc, BD_ALL)
 
@@ -329,11 +313,7 @@ static void zero_then_five(struct chan *c)
         outcome(c, "%s", errno_name(errno));
         return;
     }
-    ssize_t r2 = rx(c, buf, sizeof buf, 0);
-    if (r2 < 0)
-        outcome(c, "%zd,%s", r1, errno_name(errno));
-    else
-        outcome(c, "%zd,%zd", r1, r2);
+    outcome(c, "%zd,%s", r1, ret_str(rx(c, buf, sizeof buf, 0)).s);
 }
 
 /* DGRAM/UDP: a zero-length datagram is delivered as a 0-length receive: "0,5". */
@@ -376,29 +356,28 @@ CHECK(zero_iov_sets_trunc)
 }
 INSTANTIATE(zero_iov_sets_trunc, BD_ALL)
 
+/* A 10-byte message received with a zero-length iovec and flags, then the next receive. */
+static void after_zero_iov(struct chan *c, int flags)
+{
+    char buf[10];
+    tx_fill(c, 'z', sizeof buf);
+    (void)poll_events(c->b, POLLIN, 2000);
+    int fl = 0;
+    cr_assert(recvmsg_flags(c->b, buf, 0, flags | MSG_DONTWAIT, &fl) >= 0);
+    outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
+}
+
 /* A zero-length-iovec receive consumes the message: the next receive is EAGAIN. */
 CHECK(zero_iov_consumes)
 {
-    char buf[10];
-    memset(buf, 'z', sizeof buf);
-    tx(c, buf, sizeof buf);
-    (void)poll_events(c->b, POLLIN, 2000);
-    int fl = 0;
-    cr_assert(recvmsg_flags(c->b, buf, 0, MSG_DONTWAIT, &fl) >= 0);
-    outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
+    after_zero_iov(c, 0);
 }
 INSTANTIATE(zero_iov_consumes, BD_ALL)
 
 /* A zero-length-iovec MSG_PEEK keeps the message: the next receive returns it, 10. */
 CHECK(zero_iov_peek_keeps)
 {
-    char buf[10];
-    memset(buf, 'z', sizeof buf);
-    tx(c, buf, sizeof buf);
-    (void)poll_events(c->b, POLLIN, 2000);
-    int fl = 0;
-    cr_assert(recvmsg_flags(c->b, buf, 0, MSG_PEEK | MSG_DONTWAIT, &fl) >= 0);
-    outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
+    after_zero_iov(c, MSG_PEEK);
 }
 INSTANTIATE(zero_iov_peek_keeps, BD_ALL)
 
@@ -429,37 +408,46 @@ static size_t largest_message(struct chan *c)
     return lo;
 }
 
-/* DGRAM: the largest datagram on an empty pair (observed; Linux: SO_SNDBUF - 32). */
-CHECK(max_message_dgram)
+/* Records the largest message (observed). */
+static void largest_outcome(struct chan *c)
 {
     size_t max = largest_message(c);
     cr_expect(max > 0);
     outcome(c, "%zu", max);
+}
+
+/* Records SO_SNDBUF minus the largest message. */
+static void largest_vs_sndbuf_outcome(struct chan *c)
+{
+    size_t max = largest_message(c);
+    outcome(c, "%ld", (long)xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF) - (long)max);
+}
+
+/* DGRAM: the largest datagram on an empty pair (observed; Linux: SO_SNDBUF - 32). */
+CHECK(max_message_dgram)
+{
+    largest_outcome(c);
 }
 INSTANTIATE(max_message_dgram, BD_UNIX_DGRAM)
 
 /* SEQPACKET: the largest message on an empty pair (observed; Linux: SO_SNDBUF - 32). */
 CHECK(max_message_seqpacket)
 {
-    size_t max = largest_message(c);
-    cr_expect(max > 0);
-    outcome(c, "%zu", max);
+    largest_outcome(c);
 }
 INSTANTIATE(max_message_seqpacket, BD_SEQPACKET)
 
 /* DGRAM: SO_SNDBUF minus the largest datagram (Linux: 32; macOS: 0, the limit is sb_hiwat). */
 CHECK(max_message_vs_sndbuf_dgram)
 {
-    size_t max = largest_message(c);
-    outcome(c, "%ld", (long)xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF) - (long)max);
+    largest_vs_sndbuf_outcome(c);
 }
 INSTANTIATE(max_message_vs_sndbuf_dgram, BD_UNIX_DGRAM)
 
 /* SEQPACKET: SO_SNDBUF minus the largest message (Linux: 32). */
 CHECK(max_message_vs_sndbuf_seqpacket)
 {
-    size_t max = largest_message(c);
-    outcome(c, "%ld", (long)xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF) - (long)max);
+    largest_vs_sndbuf_outcome(c);
 }
 INSTANTIATE(max_message_vs_sndbuf_seqpacket, BD_SEQPACKET)
 
@@ -504,14 +492,8 @@ INSTANTIATE(waitall_no_join, BD_BLOCKING)
 /* Records msg_flags after a successful full-size recvmsg that started with stale bits set. */
 static void flags_cleared(struct chan *c)
 {
-    char buf[100], fs[64];
-    memset(buf, 'f', sizeof buf);
-    tx(c, buf, sizeof buf);
-    (void)poll_events(c->b, POLLIN, 2000);
-    int fl = MSG_TRUNC | MSG_CTRUNC | MSG_OOB | MSG_EOR;
-    ssize_t r = recvmsg_flags(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
-    cr_assert(r == 100, "recvmsg: %zd", r);
-    outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
+    tx_fill(c, 'f', 100);
+    outcome_msg_flags(c, c->b, 100, 0, MSG_TRUNC | MSG_CTRUNC | MSG_OOB | MSG_EOR, 100);
 }
 
 /* DGRAM/UDP: msg_flags is rewritten on success, stale input bits cleared: "0". */
@@ -556,23 +538,11 @@ CHECK(oob_recv)
 }
 INSTANTIATE(oob_recv, BD_UNIX)
 
-/* An AF_UNIX address that names nothing, for sendto() on a connected socket. */
-static socklen_t nowhere(struct sockaddr_un *sun)
-{
-    memset(sun, 0, sizeof *sun);
-    sun->sun_family = AF_UNIX;
-    snprintf(sun->sun_path, sizeof sun->sun_path, "/nonexistent-sockspec/%ld", (long)getpid());
-#ifdef SOCKSPEC_HAVE_SUN_LEN
-    sun->sun_len = (unsigned char)SUN_LEN(sun);
-#endif
-    return (socklen_t)sizeof *sun;
-}
-
 /* SEQPACKET: sendto() with an address on a connected pair; Linux ignores it: "5" delivered. */
 CHECK(sendto_addr_connected_seqpacket)
 {
     struct sockaddr_un sun;
-    socklen_t len = nowhere(&sun);
+    socklen_t len = nowhere_addr(&sun);
     char buf[16];
     ssize_t r = sendto(c->a, "hello", 5, ss_nosignal, (struct sockaddr *)&sun, len);
     if (r < 0) {
@@ -587,7 +557,7 @@ INSTANTIATE(sendto_addr_connected_seqpacket, BD_SEQPACKET)
 CHECK(sendto_addr_connected_dgram)
 {
     struct sockaddr_un sun;
-    socklen_t len = nowhere(&sun);
+    socklen_t len = nowhere_addr(&sun);
     ssize_t r = sendto(c->a, "hello", 5, ss_nosignal, (struct sockaddr *)&sun, len);
     outcome_ret(c, r);
 }

@@ -78,11 +78,7 @@ static void kept_after_close(struct chan *c)
         return;
     }
     cr_expect(n != (ssize_t)sizeof out || memcmp(in, out, sizeof out) == 0, "data corrupted");
-    ssize_t m = read_nb(c, c->b, in, sizeof in, 0);
-    if (m < 0)
-        outcome(c, "%zd,%s", n, errno_name(errno));
-    else
-        outcome(c, "%zd,%zd", n, m);
+    outcome(c, "%zd,%s", n, ret_str(read_nb(c, c->b, in, sizeof in, 0)).s);
 }
 
 /* STREAM: data sent before close() stays readable, then EOF: "100,0". */
@@ -239,15 +235,24 @@ CHECK(rcvbuf_zero)
 }
 INSTANTIATE(rcvbuf_zero, B_SP_ONE)
 
+/* Sets SO_SNDBUF of a to v: 0 and the value read back, or the errno name recorded and -1. */
+static int set_sndbuf(struct chan *c, int v, int *got)
+{
+    int e = set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, v);
+    if (e != 0) {
+        outcome(c, "%s", errno_name(e));
+        return -1;
+    }
+    *got = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
+    return 0;
+}
+
 /* SO_SNDBUF = INT_MAX: Linux caps it at 2 x wmem_max ("capped"); else the errno of the set. */
 CHECK(sndbuf_intmax)
 {
-    int e = set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, INT_MAX);
-    if (e != 0) {
-        outcome(c, "%s", errno_name(e));
+    int got;
+    if (set_sndbuf(c, INT_MAX, &got) < 0)
         return;
-    }
-    int got = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
     cr_expect(got > 0, "read back %d", got);
     outcome(c, "%s", got == INT_MAX ? "as set" : got < INT_MAX ? "capped" : "other");
 }
@@ -256,12 +261,9 @@ INSTANTIATE(sndbuf_intmax, B_SP_ONE)
 /* SO_SNDBUF = -1: Linux reads it as unsigned and caps it like INT_MAX ("max"); "min", or errno. */
 CHECK(sndbuf_negative)
 {
-    int e = set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, -1);
-    if (e != 0) {
-        outcome(c, "%s", errno_name(e));
+    int got;
+    if (set_sndbuf(c, -1, &got) < 0)
         return;
-    }
-    int got = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
     int max = set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, INT_MAX) == 0
                   ? xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF)
                   : -1;
@@ -637,6 +639,26 @@ INSTANTIATE(empty_waitall_dontwait, B_SP_ONE)
 
 /* ---- queue size queries ------------------------------------------------------------------ */
 
+#ifdef SOCKSPEC_HAVE_FIONREAD
+/* Sends the given sizes from a (waiting, bounded, for b to be readable if wait), then records
+ * FIONREAD of b or its errno name. */
+static void fionread_after(struct chan *c, size_t n1, size_t n2, int wait)
+{
+    char buf[100];
+    memset(buf, 'f', sizeof buf);
+    xsend_all(c->a, buf, n1);
+    if (n2)
+        xsend_all(c->a, buf, n2);
+    if (wait)
+        cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN, "data never arrived");
+    int n = -1;
+    if (ioctl(c->b, FIONREAD, &n) != 0)
+        outcome(c, "%s", errno_name(errno));
+    else
+        outcome(c, "%d", n);
+}
+#endif
+
 /* FIONREAD on an empty receiver: 0. */
 CHECK(fionread_empty)
 {
@@ -660,15 +682,7 @@ CHECK(fionread_after_send)
     UNSUPPORTED(c, "FIONREAD");
     return;
 #else
-    char buf[100];
-    memset(buf, 'f', sizeof buf);
-    xsend_all(c->a, buf, sizeof buf);
-    cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN, "data never arrived");
-    int n = -1;
-    if (ioctl(c->b, FIONREAD, &n) != 0)
-        outcome(c, "%s", errno_name(errno));
-    else
-        outcome(c, "%d", n);
+    fionread_after(c, 100, 0, 1);
 #endif
 }
 INSTANTIATE(fionread_after_send, B_FIONREAD)
@@ -680,15 +694,7 @@ CHECK(fionread_two_dgrams)
     UNSUPPORTED(c, "FIONREAD");
     return;
 #else
-    char buf[100];
-    memset(buf, 'f', sizeof buf);
-    xsend_all(c->a, buf, 100);
-    xsend_all(c->a, buf, 50);
-    int n = -1;
-    if (ioctl(c->b, FIONREAD, &n) != 0)
-        outcome(c, "%s", errno_name(errno));
-    else
-        outcome(c, "%d", n);
+    fionread_after(c, 100, 50, 0);
 #endif
 }
 INSTANTIATE(fionread_two_dgrams, B_DGRAM)
@@ -700,15 +706,7 @@ CHECK(fionread_two_seqpackets)
     UNSUPPORTED(c, "FIONREAD");
     return;
 #else
-    char buf[100];
-    memset(buf, 'f', sizeof buf);
-    xsend_all(c->a, buf, 100);
-    xsend_all(c->a, buf, 50);
-    int n = -1;
-    if (ioctl(c->b, FIONREAD, &n) != 0)
-        outcome(c, "%s", errno_name(errno));
-    else
-        outcome(c, "%d", n);
+    fionread_after(c, 100, 50, 0);
 #endif
 }
 INSTANTIATE(fionread_two_seqpackets, B_SEQPACKET)
