@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check_util.h"
 #include "harness.h"
 
 #define CATEGORY bidir
@@ -66,8 +68,7 @@ static void send_outcome(struct chan *c, int fd, const void *buf, size_t n)
 static void recv_outcome(struct chan *c, int fd, const char *want)
 {
     char buf[64];
-    (void)poll_events(fd, POLLIN, 1000);
-    ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    ssize_t r = read_wait(c, fd, buf, sizeof buf, 0, 1000);
     if (r < 0)
         outcome(c, "%s", errno_name(errno));
     else if (r == 0)
@@ -78,12 +79,28 @@ static void recv_outcome(struct chan *c, int fd, const char *want)
         outcome(c, "%zd bytes", r);
 }
 
+/* shutdown(a, how), then a send of one byte from fd without SIGPIPE: "ok" or the errno. */
+static void shut_then_send(struct chan *c, int how, int fd)
+{
+    cr_assert(shutdown(c->a, how) == 0, "shutdown: %s", errno_name(errno));
+    send_outcome(c, fd, "x", 1);
+    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+}
+
+/* a's recv after its own shutdown(how) (SHUT_RD) or b's after a's (SHUT_WR), nothing queued,
+ * without waiting: "EOF", "data" or the errno name. */
+static void recv_after_shut(struct chan *c, int how, int fd)
+{
+    cr_assert(shutdown(c->a, how) == 0, "shutdown: %s", errno_name(errno));
+    char ch;
+    ssize_t r = recv(fd, &ch, 1, MSG_DONTWAIT);
+    outcome(c, "%s", r < 0 ? errno_name(errno) : r == 0 ? "EOF" : "data");
+}
+
 /* After a's SHUT_WR, a's own send fails with EPIPE. */
 CHECK(shut_wr_own_send)
 {
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
-    send_outcome(c, c->a, "x", 1);
-    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+    shut_then_send(c, SHUT_WR, c->a);
 }
 INSTANTIATE(shut_wr_own_send, KINDS_SP_BLOCKING)
 INSTANTIATE(shut_wr_own_send, KINDS_TCP)
@@ -99,11 +116,17 @@ CHECK(shut_wr_reverse_works)
 INSTANTIATE(shut_wr_reverse_works, KINDS_SP_BLOCKING)
 INSTANTIATE(shut_wr_reverse_works, KINDS_TCP)
 
-/* After a's SHUT_WR a stream peer reads end-of-file. */
-CHECK(shut_wr_peer_eof_stream)
+/* a's SHUT_WR, then b's receive (waiting up to 1 s): "EOF", data or errno. */
+static void peer_after_shut_wr(struct chan *c)
 {
     cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
     recv_outcome(c, c->b, NULL);
+}
+
+/* After a's SHUT_WR a stream peer reads end-of-file. */
+CHECK(shut_wr_peer_eof_stream)
+{
+    peer_after_shut_wr(c);
 }
 INSTANTIATE(shut_wr_peer_eof_stream, KINDS_SP_STREAM)
 INSTANTIATE(shut_wr_peer_eof_stream, KINDS_TCP)
@@ -111,18 +134,14 @@ INSTANTIATE(shut_wr_peer_eof_stream, KINDS_TCP)
 /* After a's SHUT_WR a seqpacket peer reads end-of-file. */
 CHECK(shut_wr_peer_eof_seqpacket)
 {
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
-    recv_outcome(c, c->b, NULL);
+    peer_after_shut_wr(c);
 }
 INSTANTIATE(shut_wr_peer_eof_seqpacket, KINDS_SP_SEQPACKET)
 
 /* After a's SHUT_WR a datagram peer sees no end-of-file: an empty queue stays EAGAIN. */
 CHECK(shut_wr_peer_dgram)
 {
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
-    char ch;
-    ssize_t r = recv(c->b, &ch, 1, MSG_DONTWAIT);
-    outcome(c, "%s", r < 0 ? errno_name(errno) : r == 0 ? "EOF" : "data");
+    recv_after_shut(c, SHUT_WR, c->b);
 }
 INSTANTIATE(shut_wr_peer_dgram, KINDS_SP_DGRAM)
 
@@ -137,19 +156,10 @@ CHECK(shut_rd_forward_works)
 INSTANTIATE(shut_rd_forward_works, KINDS_SP_BLOCKING)
 INSTANTIATE(shut_rd_forward_works, KINDS_TCP)
 
-/* a's recv after its own SHUT_RD, nothing queued, without waiting. */
-static void own_recv_after_shut_rd(struct chan *c)
-{
-    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
-    char ch;
-    ssize_t r = recv(c->a, &ch, 1, MSG_DONTWAIT);
-    outcome(c, "%s", r < 0 ? errno_name(errno) : r == 0 ? "EOF" : "data");
-}
-
 /* After a's SHUT_RD, a's recv on an empty stream or seqpacket queue returns end-of-file. */
 CHECK(shut_rd_own_recv_conn)
 {
-    own_recv_after_shut_rd(c);
+    recv_after_shut(c, SHUT_RD, c->a);
 }
 INSTANTIATE(shut_rd_own_recv_conn, KINDS_SP_STREAM)
 INSTANTIATE(shut_rd_own_recv_conn, KINDS_SP_SEQPACKET)
@@ -157,25 +167,21 @@ INSTANTIATE(shut_rd_own_recv_conn, KINDS_SP_SEQPACKET)
 /* After a's SHUT_RD, a's recv on an empty DGRAM queue: EAGAIN on Linux, no end-of-file. */
 CHECK(shut_rd_own_recv_dgram)
 {
-    own_recv_after_shut_rd(c);
+    recv_after_shut(c, SHUT_RD, c->a);
 }
 INSTANTIATE(shut_rd_own_recv_dgram, KINDS_SP_DGRAM)
 
 /* After a's SHUT_RD, b's send toward a on AF_UNIX: EPIPE on Linux. */
 CHECK(shut_rd_peer_send_unix)
 {
-    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
-    send_outcome(c, c->b, "x", 1);
-    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+    shut_then_send(c, SHUT_RD, c->b);
 }
 INSTANTIATE(shut_rd_peer_send_unix, KINDS_SP_BLOCKING)
 
 /* After a's SHUT_RD, b's send toward a over TCP is still accepted (no FIN goes out). */
 CHECK(shut_rd_peer_send_tcp)
 {
-    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
-    send_outcome(c, c->b, "x", 1);
-    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+    shut_then_send(c, SHUT_RD, c->b);
 }
 INSTANTIATE(shut_rd_peer_send_tcp, KINDS_TCP)
 
@@ -225,74 +231,32 @@ CHECK(simultaneous_within_buffer)
 INSTANTIATE(simultaneous_within_buffer, KINDS_SOCKETS)
 
 #define DUPLEX_BYTES (1u << 20)
+#define DUPLEX_CHUNK 16384u
 
-struct duplex_writer {
-    int fd;
-    uint32_t seed;
-    int err; /* 0 or an errno value */
-};
-
-/* Writes DUPLEX_BYTES of pattern; no Criterion assertions off the main thread. */
-static void *duplex_write(void *arg)
+/* DUPLEX_BYTES of pattern, one fill_pattern run of seed + i per 16 KiB chunk i. */
+static unsigned char *duplex_data(uint32_t seed)
 {
-    struct duplex_writer *w = arg;
-    static _Thread_local char chunk[16384];
-    size_t done = 0;
-    while (done < DUPLEX_BYTES) {
-        size_t n = sizeof chunk;
-        if (n > DUPLEX_BYTES - done)
-            n = DUPLEX_BYTES - done;
-        fill_pattern(chunk, n, w->seed + (uint32_t)(done / sizeof chunk));
-        size_t off = 0;
-        while (off < n) {
-            ssize_t r = send(w->fd, chunk + off, n - off, ss_nosignal);
-            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                struct pollfd p = {.fd = w->fd, .events = POLLOUT};
-                if (poll(&p, 1, 5000) <= 0) {
-                    w->err = ETIMEDOUT;
-                    return NULL;
-                }
-                continue;
-            }
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0) {
-                w->err = errno;
-                return NULL;
-            }
-            off += (size_t)r;
-        }
-        done += n;
-    }
-    return NULL;
-}
-
-/* Expected pattern hash of what duplex_write sends with seed. */
-static uint64_t duplex_hash(uint32_t seed)
-{
-    static char chunk[16384];
-    uint64_t h = 0;
-    for (size_t done = 0; done < DUPLEX_BYTES; done += sizeof chunk) {
-        fill_pattern(chunk, sizeof chunk, seed + (uint32_t)(done / sizeof chunk));
-        h = fnv1a(chunk, sizeof chunk, h);
-    }
-    return h;
+    unsigned char *d = malloc(DUPLEX_BYTES);
+    cr_assert(d != NULL);
+    for (size_t done = 0; done < DUPLEX_BYTES; done += DUPLEX_CHUNK)
+        fill_pattern(d + done, DUPLEX_CHUNK, seed + (uint32_t)(done / DUPLEX_CHUNK));
+    return d;
 }
 
 /* Both directions at once: two writer threads push 1 MiB each way while the main thread reads
  * both ends; both byte streams arrive complete and in order. */
 CHECK(concurrent_full_duplex)
 {
-    struct duplex_writer w[2] = {{c->a, 100, 0}, {c->b, 200, 0}};
-    struct helper h[2];
+    unsigned char *data[2] = {duplex_data(100), duplex_data(200)};
+    struct writer w[2];
     int rd[2] = {c->b, c->a};
     size_t got[2] = {0, 0};
     uint64_t hash[2] = {0, 0};
     static char buf[65536];
     xset_nonblock(c->a, 1);
     xset_nonblock(c->b, 1);
-    helper_start(&h[0], duplex_write, &w[0]);
-    helper_start(&h[1], duplex_write, &w[1]);
+    writer_start(&w[0], c->a, data[0], DUPLEX_BYTES, DUPLEX_CHUNK);
+    writer_start(&w[1], c->b, data[1], DUPLEX_BYTES, DUPLEX_CHUNK);
     int stalled = 0;
     while ((got[0] < DUPLEX_BYTES || got[1] < DUPLEX_BYTES) && !stalled) {
         struct pollfd p[2] = {{.fd = rd[0], .events = POLLIN}, {.fd = rd[1], .events = POLLIN}};
@@ -311,16 +275,17 @@ CHECK(concurrent_full_duplex)
             }
         }
     }
-    helper_join(&h[0]);
-    helper_join(&h[1]);
-    cr_expect(w[0].err == 0 && w[1].err == 0, "writers: %s, %s", errno_name(w[0].err),
-              errno_name(w[1].err));
+    int e0 = writer_join(&w[0]), e1 = writer_join(&w[1]);
+    cr_expect(e0 == 0 && e1 == 0, "writers: %s, %s", errno_name(e0), errno_name(e1));
     if (got[0] != DUPLEX_BYTES || got[1] != DUPLEX_BYTES)
         outcome(c, "short: %zu and %zu bytes", got[0], got[1]);
-    else if (hash[0] != duplex_hash(100) || hash[1] != duplex_hash(200))
+    else if (hash[0] != fnv1a(data[0], DUPLEX_BYTES, 0) ||
+             hash[1] != fnv1a(data[1], DUPLEX_BYTES, 0))
         outcome(c, "corrupted");
     else
         outcome(c, "ok");
+    free(data[0]);
+    free(data[1]);
 }
 /* Plain, non-blocking and swapped stream pairs, and TCP for comparison. */
 #define DUPLEX_KINDS(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, tcp4)

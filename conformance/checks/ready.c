@@ -63,6 +63,36 @@ static void drain(struct chan *c, int fd)
     cr_assert(end == EAGAIN || end == EWOULDBLOCK, "drain: %s", end == 0 ? "EOF" : errno_name(end));
 }
 
+/* Records the zero-timeout revents of fd for events. */
+static void revents_outcome(struct chan *c, int fd, short events)
+{
+    char s[64];
+    outcome(c, "%s", revents_now(fd, events, s, sizeof s));
+}
+
+/* Fills a (non-blocking) and records its POLLOUT revents. */
+static void pollout_when_full(struct chan *c)
+{
+    cr_assert(fill(c->a) > 0, "nothing could be queued");
+    revents_outcome(c, c->a, POLLOUT);
+}
+
+/* A zero-length send from a, then b's POLLIN revents. */
+static void pollin_after_empty_send(struct chan *c)
+{
+    cr_assert(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", errno_name(errno));
+    revents_outcome(c, c->b, POLLIN);
+}
+
+/* Closes a, waits (bounded) for b if settle_first, then records b's revents for events. */
+static void revents_after_close_a(struct chan *c, short events, int settle_first)
+{
+    xclose(&c->a);
+    if (settle_first)
+        settle(c->b);
+    revents_outcome(c, c->b, events);
+}
+
 /* ---- poll(): data and space ---- */
 
 /* Queued data makes the reader POLLIN. */
@@ -78,8 +108,7 @@ INSTANTIATE(pollin_when_data, KINDS_RD_ALL)
 /* An empty receiver is not POLLIN. */
 CHECK(no_pollin_when_empty)
 {
-    char s[64];
-    outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
+    revents_outcome(c, c->b, POLLIN);
 }
 INSTANTIATE(no_pollin_when_empty, KINDS_SP_PLAIN)
 INSTANTIATE(no_pollin_when_empty, KINDS_RD_ONE_PIPE)
@@ -87,26 +116,21 @@ INSTANTIATE(no_pollin_when_empty, KINDS_RD_ONE_PIPE)
 /* A fresh sender has buffer space: POLLOUT. */
 CHECK(pollout_when_space)
 {
-    char s[64];
-    outcome(c, "%s", revents_now(c->a, POLLOUT, s, sizeof s));
+    revents_outcome(c, c->a, POLLOUT);
 }
 INSTANTIATE(pollout_when_space, KINDS_RD_ALL)
 
 /* POLLOUT is cleared once a non-blocking send fills the buffer. */
 CHECK(pollout_cleared_when_full)
 {
-    char s[64];
-    cr_assert(fill(c->a) > 0, "nothing could be queued");
-    outcome(c, "%s", revents_now(c->a, POLLOUT, s, sizeof s));
+    pollout_when_full(c);
 }
 INSTANTIATE(pollout_cleared_when_full, KINDS_RD_FILL)
 
 /* DGRAM pair: POLLOUT is cleared once a non-blocking send fills the peer (Linux). */
 CHECK(pollout_cleared_when_full_dgram)
 {
-    char s[64];
-    cr_assert(fill(c->a) > 0, "nothing could be queued");
-    outcome(c, "%s", revents_now(c->a, POLLOUT, s, sizeof s));
+    pollout_when_full(c);
 }
 INSTANTIATE(pollout_cleared_when_full_dgram, KINDS_RD_FILL_DGRAM)
 
@@ -137,18 +161,14 @@ INSTANTIATE(pollin_level_triggered_after_partial_read, KINDS_RD_MSG)
 /* DGRAM/SEQPACKET: a zero-length send is a readable empty message: POLLIN. */
 CHECK(pollin_zero_length_message)
 {
-    char s[64];
-    cr_assert(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", errno_name(errno));
-    outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
+    pollin_after_empty_send(c);
 }
 INSTANTIATE(pollin_zero_length_message, KINDS_RD_MSG_PLAIN)
 
 /* STREAM: a zero-length send queues nothing: no POLLIN. */
 CHECK(no_pollin_zero_length_stream)
 {
-    char s[64];
-    cr_assert(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", errno_name(errno));
-    outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
+    pollin_after_empty_send(c);
 }
 INSTANTIATE(no_pollin_zero_length_stream, KINDS_REP_STREAM)
 
@@ -157,46 +177,35 @@ INSTANTIATE(no_pollin_zero_length_stream, KINDS_REP_STREAM)
 /* STREAM: after the peer closes, the reader polls POLLIN|POLLOUT|POLLHUP. */
 CHECK(revents_after_peer_close_stream)
 {
-    char s[64];
-    xclose(&c->a);
-    outcome(c, "%s", revents_now(c->b, POLLIN | POLLOUT, s, sizeof s));
+    revents_after_close_a(c, POLLIN | POLLOUT, 0);
 }
 INSTANTIATE(revents_after_peer_close_stream, KINDS_REP_STREAM)
 
 /* SEQPACKET: after the peer closes, the reader polls POLLIN|POLLOUT|POLLHUP. */
 CHECK(revents_after_peer_close_seqpacket)
 {
-    char s[64];
-    xclose(&c->a);
-    outcome(c, "%s", revents_now(c->b, POLLIN | POLLOUT, s, sizeof s));
+    revents_after_close_a(c, POLLIN | POLLOUT, 0);
 }
 INSTANTIATE(revents_after_peer_close_seqpacket, KINDS_REP_SEQPACKET)
 
 /* DGRAM: after the peer closes, the reader sees neither POLLIN nor POLLHUP (Linux: POLLOUT). */
 CHECK(revents_after_peer_close_dgram)
 {
-    char s[64];
-    xclose(&c->a);
-    outcome(c, "%s", revents_now(c->b, POLLIN | POLLOUT, s, sizeof s));
+    revents_after_close_a(c, POLLIN | POLLOUT, 0);
 }
 INSTANTIATE(revents_after_peer_close_dgram, KINDS_REP_DGRAM)
 
 /* TCP: after the peer's FIN arrives, POLLIN|POLLOUT but no POLLHUP (half-closed). */
 CHECK(revents_after_peer_close_tcp)
 {
-    char s[64];
-    xclose(&c->a);
-    settle(c->b);
-    outcome(c, "%s", revents_now(c->b, POLLIN | POLLOUT, s, sizeof s));
+    revents_after_close_a(c, POLLIN | POLLOUT, 1);
 }
 INSTANTIATE(revents_after_peer_close_tcp, KINDS_TCP)
 
 /* Pipe: the read end polls POLLHUP once the write end closed (Linux: no POLLIN when empty). */
 CHECK(revents_pipe_reader_after_writer_close)
 {
-    char s[64];
-    xclose(&c->a);
-    outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
+    revents_after_close_a(c, POLLIN, 0);
 }
 INSTANTIATE(revents_pipe_reader_after_writer_close, KINDS_PIPE)
 
@@ -212,19 +221,14 @@ INSTANTIATE(revents_pipe_writer_after_reader_close, KINDS_PIPE)
 /* events = 0 still reports POLLHUP once the peer closed (connections and pipes). */
 CHECK(pollhup_with_zero_events)
 {
-    char s[64];
-    xclose(&c->a);
-    settle(c->b);
-    outcome(c, "%s", revents_now(c->b, 0, s, sizeof s));
+    revents_after_close_a(c, 0, 1);
 }
 INSTANTIATE(pollhup_with_zero_events, X_RD_HUP_KINDS)
 
 /* DGRAM: events = 0 reports nothing after the peer closed. */
 CHECK(zero_events_dgram_after_peer_close)
 {
-    char s[64];
-    xclose(&c->a);
-    outcome(c, "%s", revents_now(c->b, 0, s, sizeof s));
+    revents_after_close_a(c, 0, 0);
 }
 INSTANTIATE(zero_events_dgram_after_peer_close, KINDS_SP_DGRAM)
 
