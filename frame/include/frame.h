@@ -132,8 +132,9 @@ int frame_msg_take_fd(struct frame_msg *msg, unsigned i);
 /* Closes the descriptors still in msg. Idempotent. */
 void frame_msg_release(struct frame_msg *msg);
 
-/* frame_send, then flush until the queue is empty or timeout_ms passes (ETIMEDOUT);
- * timeout_ms < 0 waits forever. */
+/* frame_send, then flush until the queue is empty or timeout_ms passes (ETIMEDOUT: queued,
+ * not all written; ENOBUFS: not queued); timeout_ms < 0 waits forever. Unlike frame_send,
+ * FRAME_FDS_TAKE hands the descriptors over whatever it returns: sent, queued or closed. */
 int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
                     size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
                     int timeout_ms);

@@ -207,12 +207,11 @@ static int64_t deadline_of(int timeout_ms)
     return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 }
 
-int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
-                    size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
-                    int timeout_ms)
+/* Queues the frame, waiting for room until the deadline: 0, or -1 with nothing queued. */
+static int queue_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
+                      size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
+                      int64_t deadline)
 {
-    int64_t deadline = deadline_of(timeout_ms);
-
     while (frame_send(chan, type, id, payload, len, fds, nfds, mode) == -1) {
         if (errno != ENOBUFS)
             return -1;
@@ -224,6 +223,25 @@ int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const v
                 errno = ENOBUFS;
             return -1;
         }
+    }
+    return 0;
+}
+
+int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
+                    size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
+                    int timeout_ms)
+{
+    int64_t deadline = deadline_of(timeout_ms);
+
+    if (queue_wait(chan, type, id, payload, len, fds, nfds, mode, deadline) == -1) {
+        /* FRAME_FDS_TAKE means taken whatever happens: sent, queued or closed here. */
+        if (mode == FRAME_FDS_TAKE && fds != NULL) {
+            int e = errno;
+            for (unsigned i = 0; i < nfds; i++)
+                (void)close(fds[i]);
+            errno = e;
+        }
+        return -1;
     }
     for (;;) {
         if (FRAME_DONTWAIT == 0 && frame_pending(chan) &&
