@@ -1,7 +1,7 @@
 /* sockspec-bench: frame against the IPC a user would otherwise pick, side by side in one run.
- * Each configuration runs several times with the transports interleaved (A B C A B C ...), so a
- * drift in machine speed hits all of them; figures are medians, ratios are paired per repetition.
- */
+ * Each configuration runs several times; within a repetition every other run is the baseline
+ * (A B A C A D ... A), so a drift in machine speed hits all of them. Figures are medians over the
+ * repetitions, ratios are to the baseline runs around each run. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -101,23 +101,50 @@ static int calibrate(struct ctx *c, struct job *job)
     return 1;
 }
 
-static void record(const struct job *job, const struct run_result *r)
+/* The figures one run yields, in a fixed order for its kind and payload. */
+struct figure {
+    const char *bench, *metric;
+    double v;
+};
+
+static size_t figures(const struct job *job, const struct run_result *r, struct figure *f)
 {
-    const char *t = job->t->name;
     double msgs = (double)job->count / r->seconds;
+    size_t n = 0;
 
     if (job->kind == KIND_LATENCY) {
-        series_add("latency", t, job->payload, "rtt_p50_us", r->rtt_p50_ns / 1e3);
-        series_add("latency", t, job->payload, "rtt_p99_us", r->rtt_p99_ns / 1e3);
-        return;
+        f[n++] = (struct figure){"latency", "rtt_p50_us", r->rtt_p50_ns / 1e3};
+        f[n++] = (struct figure){"latency", "rtt_p99_us", r->rtt_p99_ns / 1e3};
+        return n;
     }
-    series_add(kind_name[job->kind], t, job->payload, "msgs_per_s", msgs);
+    f[n++] = (struct figure){kind_name[job->kind], "msgs_per_s", msgs};
     if (job->kind != KIND_THROUGHPUT)
-        return;
-    series_add("throughput", t, job->payload, "MB_per_s", msgs * (double)job->payload / 1e6);
+        return n;
+    f[n++] = (struct figure){"throughput", "MB_per_s", msgs * (double)job->payload / 1e6};
     if (job->payload == BIG_PAYLOAD) {
-        series_add("memory", t, job->payload, "maxrss_sender_KiB", (double)r->rss_tx_kib);
-        series_add("memory", t, job->payload, "maxrss_receiver_KiB", (double)r->rss_rx_kib);
+        f[n++] = (struct figure){"memory", "maxrss_sender_KiB", (double)r->rss_tx_kib};
+        f[n++] = (struct figure){"memory", "maxrss_receiver_KiB", (double)r->rss_rx_kib};
+    }
+    return n;
+}
+
+/* Records a run; with the baseline runs just before and after it, also its ratio to their mean. */
+static void record(const struct job *job, const struct run_result *r, const struct job *base,
+                   const struct run_result *before, const struct run_result *after)
+{
+    struct figure f[4], b1[4], b2[4];
+    size_t n = figures(job, r, f);
+    int paired = base != NULL && before != NULL && after != NULL;
+
+    if (paired) {
+        (void)figures(base, before, b1);
+        (void)figures(base, after, b2);
+    }
+    for (size_t i = 0; i < n; i++) {
+        series_add(f[i].bench, job->t->name, job->payload, f[i].metric, f[i].v);
+        if (paired && b1[i].v + b2[i].v > 0)
+            series_add_ratio(f[i].bench, job->t->name, job->payload, f[i].metric,
+                             f[i].v / ((b1[i].v + b2[i].v) / 2));
     }
 }
 
@@ -126,6 +153,45 @@ static unsigned cap_of(enum bench_kind kind)
     return kind == KIND_THROUGHPUT ? TCAP_THROUGHPUT
            : kind == KIND_LATENCY  ? TCAP_LATENCY
                                    : TCAP_FDS;
+}
+
+/* Without the baseline: each repetition starts one transport later, so none always runs
+ * first; ratios pair the runs of one repetition. */
+static void rotated_reps(struct ctx *c, struct job *jobs, size_t n)
+{
+    for (int rep = 0; rep < c->o.reps; rep++) {
+        for (size_t i = 0; i < n; i++) {
+            struct job *j = &jobs[(i + (size_t)rep) % n];
+            struct run_result r;
+            if (run(c, j, &r) == 1)
+                record(j, &r, NULL, NULL, NULL);
+        }
+        fprintf(stderr, " %d", rep + 1);
+    }
+}
+
+/* With the baseline jobs[0]: every other run is the baseline (A B A C A D ... A), so each
+ * transport's ratio is to the mean of the baseline runs right before and after it, and a
+ * drift in machine speed cancels out. The others rotate from one repetition to the next. */
+static void bracketed_reps(struct ctx *c, struct job *jobs, size_t n)
+{
+    for (int rep = 0; rep < c->o.reps; rep++) {
+        struct run_result before, after, r;
+        if (run(c, &jobs[0], &before) != 1)
+            return;
+        record(&jobs[0], &before, NULL, NULL, NULL);
+        for (size_t i = 0; i + 1 < n; i++) {
+            struct job *j = &jobs[1 + (i + (size_t)rep) % (n - 1)];
+            int ok = run(c, j, &r) == 1;
+            if (run(c, &jobs[0], &after) != 1)
+                return;
+            record(&jobs[0], &after, NULL, NULL, NULL);
+            if (ok)
+                record(j, &r, &jobs[0], &before, &after);
+            before = after;
+        }
+        fprintf(stderr, " %d", rep + 1);
+    }
 }
 
 /* One (benchmark, payload): every transport, then the repetitions interleaved. */
@@ -148,14 +214,10 @@ static void phase(struct ctx *c, enum bench_kind kind, size_t payload)
         if (calibrate(c, j) == 1)
             n++;
     }
-    for (int rep = 0; rep < c->o.reps; rep++) {
-        for (size_t i = 0; i < n; i++) {
-            struct run_result r;
-            if (run(c, &jobs[i], &r) == 1)
-                record(&jobs[i], &r);
-        }
-        fprintf(stderr, " %d", rep + 1);
-    }
+    if (n > 0 && strcmp(jobs[0].t->name, series_baseline("throughput")) == 0)
+        bracketed_reps(c, jobs, n);
+    else
+        rotated_reps(c, jobs, n);
     fprintf(stderr, "\n");
 }
 
@@ -165,7 +227,8 @@ static void decode_phase(struct ctx *c, size_t payload)
 
     fprintf(stderr, "decode %zu B:", payload);
     for (int rep = 0; rep < c->o.reps; rep++) {
-        for (int use = 1; use >= 0; use--) {
+        for (int k = 0; k < 2; k++) {
+            int use = (k + rep) % 2; /* alternate which one runs first */
             struct decode_result r;
             decode_run(use, payload, target, &r);
             if (!r.ok) {

@@ -67,8 +67,8 @@ void report_table(FILE *out)
                 s->payload, s->metric, median_of(s), 100 * spread_of(s), ratio_of(s));
     }
     fprintf(out,
-            "\nratio: median over repetitions of (value / value of %s in the same "
-            "repetition); decode: vs memcpy. spread: (max - min) / median.\n",
+            "\nratio: median over repetitions of value / mean of the %s runs just before and "
+            "after it (decode: / memcpy). spread: (max - min) / median.\n",
             series_baseline("throughput"));
 }
 
@@ -104,9 +104,9 @@ static void write_header(FILE *f, const struct meta *m, const char *skipped)
     fprintf(f, "# os\t%s %s %s\n", u.sysname, u.release, u.machine);
     fprintf(f, "# date\t%s\n", date);
     fprintf(f, "# mode\t%s\n", m->mode);
-    fprintf(f, "# repetitions\t%d, transports interleaved in each\n", m->reps);
-    fprintf(f, "# ratio_vs_raw\tmedian over repetitions of value / raw-stream's value in the "
-               "same repetition (decode: / memcpy's)\n");
+    fprintf(f, "# repetitions\t%d; in each, every other run is raw-stream\n", m->reps);
+    fprintf(f, "# ratio_vs_raw\tmedian over repetitions of value / mean of the raw-stream runs "
+               "just before and after it (decode: / memcpy's value in the same repetition)\n");
     fprintf(f, "# spread\t(max - min) / median over the repetitions\n");
     for (int i = 0; i < m->nnotes; i++) {
         const char *eq = strchr(m->notes[i], '=');

@@ -35,6 +35,7 @@ struct series *series_get(const char *bench, const char *transport, size_t paylo
     s->payload = payload;
     s->metric = metric;
     s->n = 0;
+    s->nratio = 0;
     s->order = nall - 1;
     return s;
 }
@@ -46,6 +47,15 @@ void series_add(const char *bench, const char *transport, size_t payload, const 
 
     if (s != NULL && s->n < SERIES_MAX_REPS)
         s->v[s->n++] = value;
+}
+
+void series_add_ratio(const char *bench, const char *transport, size_t payload, const char *metric,
+                      double ratio)
+{
+    struct series *s = series_get(bench, transport, payload, metric);
+
+    if (s != NULL && s->nratio < SERIES_MAX_REPS)
+        s->ratio[s->nratio++] = ratio;
 }
 
 size_t series_count(void)
@@ -70,6 +80,18 @@ double series_ratio(const struct series *s, const struct series *base)
 
     if (base == NULL)
         return 0;
+    if (s == base)
+        return 1;
+    if (s->nratio > 0 && base->nratio == 0 &&
+        strcmp(base->transport, series_baseline(s->bench)) == 0) {
+        memcpy(r, s->ratio, (size_t)s->nratio * sizeof r[0]);
+        return stats_median(r, (size_t)s->nratio);
+    }
+    if (s->nratio > 0 && base->nratio > 0) {
+        for (int i = 0; i < s->nratio && i < base->nratio; i++)
+            r[n++] = s->ratio[i] / base->ratio[i];
+        return stats_median(r, (size_t)n);
+    }
     for (int i = 0; i < s->n && i < base->n; i++)
         if (base->v[i] > 0)
             r[n++] = s->v[i] / base->v[i];
