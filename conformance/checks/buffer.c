@@ -667,10 +667,10 @@ CHECK(fionread_empty)
     return;
 #else
     int n = -1;
-    int r = ioctl(c->b, FIONREAD, &n);
-    outcome(c, "%d", r == 0 ? n : -1);
-    if (r != 0)
+    if (ioctl(c->b, FIONREAD, &n) != 0)
         outcome(c, "%s", errno_name(errno));
+    else
+        outcome(c, "%d", n);
 #endif
 }
 INSTANTIATE(fionread_empty, B_FIONREAD)
