@@ -39,7 +39,11 @@ typedef const struct sockaddr *csa_arg;
 #define SA(a) (a)
 #endif
 
+/* ci/deviations runs them in this order: the slowest (its checks time out) first. */
 #define DEVIATIONS(X)                                                                              \
+    X(POLL_ALWAYS_POLLIN, "poll_always_pollin",                                                    \
+      "poll() reports POLLIN for every descriptor that asks for it",                               \
+      "POLLIN means a read would not block (POSIX poll(); poll.2)")                                \
     X(MERGE_DATAGRAMS, "merge_datagrams",                                                          \
       "a receive on a message socket also takes the next queued datagram",                         \
       "one receive returns at most one message (POSIX recv(); unix.7 SOCK_SEQPACKET/DGRAM)")       \
@@ -122,9 +126,6 @@ typedef const struct sockaddr *csa_arg;
       "F_GETFL returns the file status flags (POSIX fcntl())")                                     \
     X(POLL_NO_POLLHUP, "poll_no_pollhup", "poll() never reports POLLHUP (or POLLRDHUP)",           \
       "POLLHUP signals a hung-up peer (POSIX poll(); poll.2)")                                     \
-    X(POLL_ALWAYS_POLLIN, "poll_always_pollin",                                                    \
-      "poll() reports POLLIN for every descriptor that asks for it",                               \
-      "POLLIN means a read would not block (POSIX poll(); poll.2)")                                \
     X(POLL_NO_POLLOUT, "poll_no_pollout", "poll() never reports POLLOUT",                          \
       "POLLOUT means a write would not block (POSIX poll(); poll.2)")
 
