@@ -92,10 +92,11 @@ static int send_errno_ok(int e, int err, uint32_t len, unsigned nfds)
         return err == EINVAL;
     if (len > opts.max_payload || nfds > opts.max_fds)
         return err == E2BIG;
-    if (FRAME_HDR_LEN + (size_t)len > opts.sendq_max - frame_pending(&S[e].chan))
-        return err == ENOBUFS;
-    return peer_gone(e) &&
-           (err == EPIPE || err == ECONNRESET || err == ECONNREFUSED || err == ENOTCONN);
+    if (peer_gone(e) &&
+        (err == EPIPE || err == ECONNRESET || err == ECONNREFUSED || err == ENOTCONN))
+        return 1; /* also from the flush frame_send_wait tries before giving ENOBUFS */
+    return err == ENOBUFS &&
+           FRAME_HDR_LEN + (size_t)len > opts.sendq_max - frame_pending(&S[e].chan);
 }
 
 /* Appends what end 1-e is to receive; 0 when the list is full. */
@@ -169,8 +170,8 @@ static void op_send(int e, uint8_t op, uint8_t b, int wait)
     if (frame_pending(&S[e].chan) > opts.sendq_max)
         fz_fail(T, "%zu bytes pending above sendq_max %zu", frame_pending(&S[e].chan),
                 opts.sendq_max);
-    if (!(queued && take))
-        close_list(fds, nfds);
+    if (!take || (!queued && !wait))
+        close_list(fds, nfds); /* frame_send_wait with TAKE always takes them (frame.h) */
     close_list(other, nfds);
 }
 

@@ -334,6 +334,9 @@ int peer_run(const char *target, int packet, const uint8_t *data, size_t size)
     fz_close(P.sv[0]);
     P.sv[0] = -1;
     receive();
+    if (P.packet && !P.err && P.nchecked != P.nexp)
+        fz_fail(P.t, "datagram %u of %u (%s) neither returned nor rejected", P.nchecked, P.nexp,
+                P.exp[P.nchecked].good ? "well-formed" : "malformed");
     frame_chan_fini(&P.chan);
     if (!P.close_on_fini)
         fz_close(P.sv[1]);
