@@ -113,7 +113,7 @@ void harness_run(const char *check_id, void (*body)(struct chan *), const struct
 
     snprintf(instance, sizeof instance, "%s/%s", check_id, k->name);
     block_sigpipe();
-    fdset_probe(&before);
+    cr_assert(fdset_probe(&before) == 0, "fd probe: %s", errno_name(errno));
     struct memcheck mem = memcheck_begin(), delta;
     memset(&c, 0, sizeof c);
     c.kind = k;
@@ -127,7 +127,7 @@ void harness_run(const char *check_id, void (*body)(struct chan *), const struct
         cr_assert_fail("%s: the body recorded no outcome", instance);
     judge(check_id, instance, &c, err);
 
-    fdset_probe(&after);
+    cr_assert(fdset_probe(&after) == 0, "fd probe: %s", errno_name(errno));
     char leaked[256];
     cr_expect(!fdset_diff(&before, &after, leaked, sizeof leaked), "%s: descriptors leaked: %s",
               instance, leaked);

@@ -1,4 +1,5 @@
-/* The set of open descriptors, probed without counting (Criterion holds its own). */
+/* The set of open descriptors, probed without counting: test runners and fuzz engines hold
+ * descriptors of their own, so tests compare sets taken before and after. */
 #ifndef SOCKSPEC_FDSET_H
 #define SOCKSPEC_FDSET_H
 
@@ -11,7 +12,8 @@ struct fdset {
     int limit;
 };
 
-void fdset_probe(struct fdset *s);
+/* 0, or -1 with errno when poll() fails. */
+int fdset_probe(struct fdset *s);
 /* 1 if after holds descriptors that before did not; lists them into buf. */
 int fdset_diff(const struct fdset *before, const struct fdset *after, char *buf, size_t len);
 

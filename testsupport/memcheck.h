@@ -14,11 +14,9 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define MEMCHECK_ASAN 1
 #endif
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
+#ifdef SOCKSPEC_HAVE_VALGRIND_MEMCHECK_H
 #include <valgrind/memcheck.h>
 #define MEMCHECK_VALGRIND 1
-#endif
 #endif
 
 struct memcheck {

@@ -11,6 +11,8 @@
 
 #include <criterion/criterion.h>
 
+#include "fdset.h"
+#include "memcheck.h"
 #include "sockspec_config.h"
 
 #ifdef SOCKSPEC_HAVE_MSG_NOSIGNAL
@@ -20,70 +22,28 @@
 #endif
 #include <criterion/new/assert.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UTIL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UTIL_ASAN 1
-#endif
-#endif
-#ifdef UTIL_ASAN
-#include <sanitizer/lsan_interface.h>
-#endif
-#ifdef FRAME_TEST_HAVE_VALGRIND_H
-#include <valgrind/memcheck.h>
-#include <valgrind/valgrind.h>
-#endif
-
-#define UTIL_MAX_FD 2048
-
-static unsigned char open_before[UTIL_MAX_FD];
-#ifdef FRAME_TEST_HAVE_VALGRIND_H
-static unsigned vg_errors_before;
-#endif
-
-static void snapshot(unsigned char *set)
-{
-    for (int fd = 0; fd < UTIL_MAX_FD; fd++)
-        set[fd] = fcntl(fd, F_GETFD) != -1;
-}
+static struct fdset open_before;
+static struct memcheck mem_before;
 
 void util_begin(void)
 {
-    snapshot(open_before);
-#ifdef FRAME_TEST_HAVE_VALGRIND_H
-    vg_errors_before = VALGRIND_COUNT_ERRORS;
-#endif
+    cr_assert(eq(int, fdset_probe(&open_before), 0), "fd probe: %s", strerror(errno));
+    mem_before = memcheck_begin();
 }
 
 void util_end(void)
 {
-    unsigned char now[UTIL_MAX_FD];
+    struct fdset now;
+    struct memcheck delta;
+    char changed[256];
 
-    snapshot(now);
-    for (int fd = 0; fd < UTIL_MAX_FD; fd++) {
-        cr_expect(eq(int, now[fd], open_before[fd]), "descriptor %d %s", fd,
-                  now[fd] ? "leaked" : "closed by the test");
-    }
-#ifdef UTIL_ASAN
-    cr_assert(eq(int, __lsan_do_recoverable_leak_check(), 0), "LeakSanitizer found leaks");
-#endif
-#ifdef FRAME_TEST_HAVE_VALGRIND_H
-    if (RUNNING_ON_VALGRIND) {
-        unsigned long leaked = 0, dubious = 0, reachable = 0, suppressed = 0;
-        unsigned errors = VALGRIND_COUNT_ERRORS;
-        cr_assert(eq(u32, errors, vg_errors_before), "valgrind found errors");
-        /* Criterion's own threads leave "possibly lost" blocks: count definite leaks only. */
-        VALGRIND_DO_LEAK_CHECK;
-        VALGRIND_COUNT_LEAKS(leaked, dubious, reachable, suppressed);
-        (void)dubious;
-        (void)reachable;
-        (void)suppressed;
-        cr_assert(eq(ulong, leaked, 0), "valgrind found %lu bytes definitely lost", leaked);
-    }
-#endif
-    for (int fd = 0; fd < UTIL_MAX_FD; fd++)
-        cr_assert(eq(int, now[fd], open_before[fd]), "descriptor set changed");
+    cr_assert(eq(int, fdset_probe(&now), 0), "fd probe: %s", strerror(errno));
+    cr_assert(eq(int, fdset_diff(&open_before, &now, changed, sizeof changed), 0),
+              "descriptors leaked: %s", changed);
+    cr_assert(eq(int, fdset_diff(&now, &open_before, changed, sizeof changed), 0),
+              "descriptors closed by the test: %s", changed);
+    cr_assert(eq(int, memcheck_end(mem_before, &delta), 0), "%lu memory errors, %lu bytes leaked",
+              delta.errors, delta.leaked);
 }
 
 void util_pair(int type, int sv[2])
