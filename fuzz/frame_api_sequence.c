@@ -86,7 +86,8 @@ static int peer_gone(int e)
     return !S[p].open || S[p].shut_rd || S[e].shut_wr;
 }
 
-static int send_errno_ok(int e, int err, uint32_t len, unsigned nfds)
+/* before: bytes pending before the call (frame_send_wait may flush some, then give up). */
+static int send_errno_ok(int e, int err, uint32_t len, unsigned nfds, size_t before)
 {
     if (nfds && opts.max_fds == 0)
         return err == EINVAL;
@@ -95,8 +96,9 @@ static int send_errno_ok(int e, int err, uint32_t len, unsigned nfds)
     if (peer_gone(e) &&
         (err == EPIPE || err == ECONNRESET || err == ECONNREFUSED || err == ENOTCONN))
         return 1; /* also from the flush frame_send_wait tries before giving ENOBUFS */
+    size_t pending = frame_pending(&S[e].chan);
     return err == ENOBUFS &&
-           FRAME_HDR_LEN + (size_t)len > opts.sendq_max - frame_pending(&S[e].chan);
+           FRAME_HDR_LEN + (size_t)len > opts.sendq_max - (before > pending ? before : pending);
 }
 
 /* Appends what end 1-e is to receive; 0 when the list is full. */
@@ -152,12 +154,13 @@ static void op_send(int e, uint8_t op, uint8_t b, int wait)
     uint32_t len = size_of(b), id = ++next_id;
     fill(id, len);
     int recorded = nfds ? record(e, id, len, fds, nfds) : 0;
+    size_t before = frame_pending(&S[e].chan);
     int rc = do_send(e, id, len, fds, nfds, take, wait);
     int err = rc < 0 ? errno : 0, queued = rc == 0 || (wait && err == ETIMEDOUT);
     fz_trace("#%u end%d send%s id=%u len=%u nfds=%u %s -> %d %s pending=%zu", opno, e,
              wait ? "_wait(0)" : "", id, len, nfds, take ? "take" : "borrow", rc,
              fz_errno_name(err), frame_pending(&S[e].chan));
-    if (!queued && !send_errno_ok(e, err, len, nfds))
+    if (!queued && !send_errno_ok(e, err, len, nfds, before))
         fz_fail(T, "frame_send%s failed with %s", wait ? "_wait" : "", fz_errno_name(err));
     if (wait && rc == 0 && frame_pending(&S[e].chan) != 0)
         fz_fail(T, "frame_send_wait returned 0 with %zu bytes pending", frame_pending(&S[e].chan));
