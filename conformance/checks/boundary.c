@@ -110,13 +110,13 @@ CHECK(order_many_messages)
     for (uint32_t i = 0; i < 64; i++) {
         fill_pattern(out, sizeof out, i);
         out[0] = (unsigned char)i;
-        tx(c, out, 1 + (i * 37) % sizeof out);
+        tx(c, out, 1 + ((size_t)i * 37) % sizeof out);
     }
     const char *res = "ok";
     for (uint32_t i = 0; i < 64 && res[0] == 'o'; i++) {
         fill_pattern(out, sizeof out, i);
         out[0] = (unsigned char)i;
-        size_t want = 1 + (i * 37) % sizeof out;
+        size_t want = 1 + ((size_t)i * 37) % sizeof out;
         ssize_t r = rx(c, in, sizeof in, 0);
         if (r < 0)
             res = errno_name(errno);

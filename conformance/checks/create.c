@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -53,7 +55,7 @@ static int limit_free_slots(int free_slots, struct rlimit *old)
                   free_slots);
     cr_assert(getrlimit(RLIMIT_NOFILE, old) == 0, "getrlimit: %s", errno_name(errno));
     struct rlimit rl = *old;
-    rl.rlim_cur = (rlim_t)(low + free_slots);
+    rl.rlim_cur = (rlim_t)low + (rlim_t)free_slots;
     cr_assert(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit: %s", errno_name(errno));
     return low;
 }
@@ -601,6 +603,83 @@ CHECK(so_acceptconn_listener)
     scratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(so_acceptconn_listener, KINDS_NONE)
+
+/* Accepts the connection pending on the non-blocking listener l, retrying (bounded, 5 s) while
+ * it has not arrived yet; the new descriptor, or -1 with errno. */
+static int accept_pending(int l)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int fd = accept(l, NULL, NULL);
+        if (fd >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            return fd;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec >= 5) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        (void)poll_events(l, POLLIN, 100);
+    }
+}
+
+/* Makes listener l non-blocking, connects a non-blocking client of domain to addr, accepts:
+ * "nonblock" if the accepted socket is O_NONBLOCK, "blocking" if not, or what failed. */
+static void accepted_flag_outcome(struct chan *c, int l, int domain, const struct sockaddr *addr,
+                                  socklen_t len)
+{
+    int cl = socket(domain, SOCK_STREAM, 0);
+    cr_assert(cl >= 0, "socket: %s", errno_name(errno));
+    xset_nonblock(l, 1);
+    xset_nonblock(cl, 1); /* never left waiting in connect */
+    if (connect(cl, addr, len) < 0 && errno != EINPROGRESS) {
+        outcome(c, "connect %s", errno_name(errno));
+    } else {
+        int fd = accept_pending(l);
+        if (fd < 0) {
+            outcome(c, "accept %s", errno_name(errno));
+        } else {
+            outcome(c, "%s", is_nonblock(fd) ? "nonblock" : "blocking");
+            xclose(&fd);
+        }
+    }
+    xclose(&cl);
+}
+
+/* A socket accept()ed from a non-blocking AF_UNIX stream listener: Linux does not copy
+ * O_NONBLOCK ("blocking"); the BSDs and macOS do ("nonblock"). */
+CHECK(accept_nonblock_inherited)
+{
+    struct scratch_dir d;
+    struct sockaddr_un sun;
+    socklen_t len;
+    static const char *const names[] = {"l"};
+    scratch_dir_make(&d);
+    int l = bound_path_socket(&d, "l", SOCK_STREAM, 1, &sun, &len);
+    accepted_flag_outcome(c, l, AF_UNIX, (struct sockaddr *)&sun, len);
+    xclose(&l);
+    scratch_dir_remove(&d, names, 1);
+}
+INSTANTIATE(accept_nonblock_inherited, KINDS_NONE)
+
+/* The same for a TCP listener on 127.0.0.1: "blocking" on Linux, "nonblock" on the BSDs and
+ * macOS. */
+CHECK(accept_nonblock_inherited_tcp)
+{
+    struct sockaddr_in in;
+    socklen_t len = sizeof in;
+    memset(&in, 0, sizeof in);
+    in.sin_family = AF_INET;
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(l >= 0, "socket: %s", errno_name(errno));
+    cr_assert(bind(l, (struct sockaddr *)&in, len) == 0 && listen(l, 1) == 0 &&
+                  getsockname(l, (struct sockaddr *)&in, &len) == 0,
+              "bind/listen: %s", errno_name(errno));
+    accepted_flag_outcome(c, l, AF_INET, (struct sockaddr *)&in, len);
+    xclose(&l);
+}
+INSTANTIATE(accept_nonblock_inherited_tcp, KINDS_NONE)
 
 /* SO_RCVLOWAT defaults to 1 on both ends. */
 CHECK(default_so_rcvlowat)

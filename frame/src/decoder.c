@@ -7,7 +7,7 @@
 #include "frame.h"
 #include "wire.h"
 
-#define DEC_INITIAL_CAP (64u * 1024)
+#define DEC_INITIAL_CAP ((size_t)64 * 1024)
 
 static int scan_rpos(struct frame_decoder *dec);
 static int pending_due(struct frame_decoder *dec);

@@ -10,7 +10,7 @@
 #include "wire.h"
 
 /* Payloads this large skip the queue when it is empty. */
-#define SEND_DIRECT_MIN (16u * 1024)
+#define SEND_DIRECT_MIN ((size_t)16 * 1024)
 /* One sendmsg moves at most this much: keeps every count inside ssize_t and int. */
 #define SEND_CHUNK_MAX (1u << 30)
 

@@ -429,7 +429,7 @@ Test(decoder, hostile_descriptor_flood_is_bounded, .timeout = TEST_TIMEOUT)
         unsigned k = i < 120 ? 8 : 0;
         cr_assert(eq(int, (int)frame_decoder_feed(&d, buf + i, 1, fds + sent, k, 0), 1));
         sent += (int)k;
-        cr_assert(d.fdq_len <= 16 * 8, "%zu descriptors queued", d.fdq_len);
+        cr_assert(d.fdq_len <= (size_t)16 * 8, "%zu descriptors queued", d.fdq_len);
         cr_assert(eq(int, frame_decoder_next(&d, &m), i + 1 == sizeof(buf)));
     }
     cr_assert(eq(int, frame_decoder_next(&d, &m), -1));

@@ -84,7 +84,7 @@ int util_is_cloexec(int fd)
 
 unsigned char util_byte(uint32_t id, size_t i)
 {
-    return (unsigned char)((id * 131u + i * 7u + (i >> 8)) & 0xff);
+    return (unsigned char)(((size_t)id * 131u + i * 7u + (i >> 8)) & 0xff);
 }
 
 void util_fill(void *buf, size_t len, uint32_t id)
