@@ -408,7 +408,23 @@ int frame_decoder_eof(struct frame_decoder *dec)
     return 0;
 }
 
-int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg)
+static inline int deliver(struct frame_decoder *dec, struct frame_msg *msg, const unsigned char *p,
+                          size_t total, unsigned k)
+{
+    dec->msg_nfds = k;
+    dec->msg_consumed = total;
+    msg->type = wire_get32(p + 4);
+    msg->id = wire_get32(p + 8);
+    msg->len = (uint32_t)(total - FRAME_HDR_LEN);
+    msg->payload = p + FRAME_HDR_LEN;
+    msg->nfds = k;
+    msg->fds = dec->msg_fds;
+    msg->owner_ = dec;
+    msg->seq_ = ++dec->msg_seq;
+    return 1;
+}
+
+static int next_slow(struct frame_decoder *dec, struct frame_msg *msg)
 {
     const unsigned char *p;
     size_t total;
@@ -432,17 +448,44 @@ int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg)
     }
     dec->fdq_len -= k;
     dec->fdq_claimed -= k;
-    dec->msg_nfds = k;
-    dec->msg_consumed = total;
-    msg->type = wire_get32(p + 4);
-    msg->id = wire_get32(p + 8);
-    msg->len = (uint32_t)(total - FRAME_HDR_LEN);
-    msg->payload = p + FRAME_HDR_LEN;
-    msg->nfds = k;
-    msg->fds = dec->msg_fds;
-    msg->owner_ = dec;
-    msg->seq_ = ++dec->msg_seq;
-    return 1;
+    return deliver(dec, msg, p, total, k);
+}
+
+/* Fast path: a healthy stream with no descriptor anywhere. Headers are validated lazily:
+ * the one at rpos is checked here if next_hdr points at it, else it was checked before.
+ * Anything else (a bad header, flags, descriptors) goes to the slow path, which reports it. */
+int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg)
+{
+    const unsigned char *p;
+    size_t avail, total;
+    uint64_t at;
+    uint32_t len;
+
+    if ((dec->msg_nfds | (unsigned)dec->error | (unsigned)dec->pending | (unsigned)dec->packet) ||
+        dec->fdq_len)
+        return next_slow(dec, msg);
+    dec->rpos += dec->msg_consumed;
+    dec->msg_consumed = 0;
+    avail = dec->wpos - dec->rpos;
+    if (avail < FRAME_HDR_LEN) {
+        if (avail == 0) {
+            dec->offset += dec->wpos;
+            dec->rpos = dec->wpos = 0;
+        }
+        return 0;
+    }
+    p = dec->buf + dec->rpos;
+    at = dec->offset + dec->rpos;
+    len = wire_get32(p + 12);
+    if (dec->next_hdr == at) {
+        if (!wire_plain(p, len, dec->max_payload))
+            return next_slow(dec, msg);
+        dec->next_hdr = at + FRAME_HDR_LEN + len;
+    }
+    total = FRAME_HDR_LEN + (size_t)len;
+    if (total > avail)
+        return 0;
+    return deliver(dec, msg, p, total, 0);
 }
 
 static struct frame_decoder *msg_owner(const struct frame_msg *msg)

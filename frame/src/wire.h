@@ -40,4 +40,11 @@ static inline int wire_check(const unsigned char *p, uint32_t max_payload, unsig
     return 0;
 }
 
+/* A header wire_check accepts, without flags or descriptors: one comparison for bytes 0-3. */
+static inline int wire_plain(const unsigned char *p, uint32_t len, uint32_t max_payload)
+{
+    return wire_get32(p) == ((uint32_t)FRAME_MAGIC | (uint32_t)FRAME_VERSION << 8) &&
+           len <= max_payload;
+}
+
 #endif
