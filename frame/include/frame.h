@@ -109,7 +109,9 @@ void frame_chan_fini(struct frame_chan *chan);
 
 /* Queues one frame. E2BIG: payload above max_payload or nfds above max_fds (EINVAL if
  * the channel allows none); ENOBUFS: the send queue is full, flush and retry. On failure
- * no descriptor changes owner. May write to the socket at once when the queue is empty. */
+ * no descriptor changes owner. A large payload, descriptors or a packet socket: writes
+ * the frame at once from the caller's memory if the queue is (on a stream: can be flushed
+ * without waiting) empty, and copies only what the socket did not take. */
 int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload, size_t len,
                const int *fds, unsigned nfds, enum frame_fd_mode mode);
 
@@ -133,7 +135,9 @@ int frame_msg_take_fd(struct frame_msg *msg, unsigned i);
 void frame_msg_release(struct frame_msg *msg);
 
 /* frame_send, then flush until the queue is empty or timeout_ms passes (ETIMEDOUT: queued,
- * not all written; ENOBUFS: not queued); timeout_ms < 0 waits forever. Unlike frame_send,
+ * not all written; ENOBUFS: not queued); timeout_ms < 0 waits forever. A frame that
+ * frame_send writes at once is written from the caller's memory while waiting: only what
+ * is left at the deadline is copied. Unlike frame_send,
  * FRAME_FDS_TAKE hands the descriptors over whatever it returns: sent, queued or closed. */
 int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
                     size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,

@@ -202,6 +202,13 @@ static int expired(int64_t deadline)
     return 0;
 }
 
+int frame_wait_out_(struct frame_chan *chan, int64_t deadline)
+{
+    if (expired(deadline) || wait_for(chan->fd, POLLOUT, deadline) == -1)
+        return -1;
+    return 0;
+}
+
 static int64_t deadline_of(int timeout_ms)
 {
     return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
@@ -212,7 +219,7 @@ static int queue_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const
                       size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
                       int64_t deadline)
 {
-    while (frame_send(chan, type, id, payload, len, fds, nfds, mode) == -1) {
+    while (frame_send_until_(chan, type, id, payload, len, fds, nfds, mode, &deadline) == -1) {
         if (errno != ENOBUFS)
             return -1;
         if (frame_flush_flags_(chan, FRAME_DONTWAIT) == -1 && !frame_compat_would_block(errno))

@@ -9,7 +9,7 @@
 #include "sendq.h"
 #include "wire.h"
 
-/* Payloads this large skip the queue when it is empty. */
+/* Payloads this large (and frames with descriptors) go out directly when the queue empties. */
 #define SEND_DIRECT_MIN ((size_t)16 * 1024)
 /* One sendmsg moves at most this much: keeps every count inside ssize_t and int. */
 #define SEND_CHUNK_MAX (1u << 30)
@@ -194,29 +194,59 @@ static int check_send(const struct frame_chan *chan, size_t len, const int *fds,
     return 0;
 }
 
-/* Writes the frame straight from the caller's memory: bytes written, or -1 for a hard error. */
+/* Writes the frame from the caller's memory while the socket takes it; with a deadline,
+ * waits for the socket until then. Bytes written, or -1 for an error before the first. */
 static ssize_t send_direct(struct frame_chan *chan, unsigned char *hdr, const void *payload,
-                           size_t len, const int *fds, unsigned nfds)
+                           size_t len, const int *fds, unsigned nfds, const int64_t *deadline)
 {
+    const unsigned char *pl = payload;
+    size_t total = FRAME_HDR_LEN + len, sent = 0;
     struct iovec iov[2];
-    int iovcnt = 1;
     ssize_t n;
 
-    iov[0].iov_base = hdr;
-    iov[0].iov_len = FRAME_HDR_LEN;
-    if (len) {
-        iov[1].iov_base = (void *)(uintptr_t)payload;
-        iov[1].iov_len = len;
-        iovcnt = 2;
+    for (;;) {
+        int iovcnt = 0;
+        if (sent < FRAME_HDR_LEN) {
+            iov[iovcnt].iov_base = hdr + sent;
+            iov[iovcnt++].iov_len = FRAME_HDR_LEN - sent;
+        }
+        if (len) {
+            size_t skip = sent < FRAME_HDR_LEN ? 0 : sent - FRAME_HDR_LEN;
+            iov[iovcnt].iov_base = (void *)(uintptr_t)(pl + skip);
+            iov[iovcnt++].iov_len = len - skip;
+        }
+        n = send_iov(chan->fd, iov, iovcnt, sent ? NULL : fds, sent ? 0 : nfds,
+                     deadline ? FRAME_DONTWAIT : 0);
+        if (n > 0) {
+            sent += (size_t)n;
+            if (sent == total || chan->type != SOCK_STREAM)
+                return (ssize_t)sent;
+            continue;
+        }
+        if (n == -1 && !frame_compat_would_block(errno))
+            return sent ? (ssize_t)sent : -1; /* a later error shows at the flush */
+        if (n == 0 || deadline == NULL || frame_wait_out_(chan, *deadline) == -1)
+            return (ssize_t)sent;
     }
-    if ((n = send_iov(chan->fd, iov, iovcnt, fds, nfds, 0)) == -1 &&
-        frame_compat_would_block(errno))
-        return 0;
-    return n;
 }
 
-int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload, size_t len,
-               const int *fds, unsigned nfds, enum frame_fd_mode mode)
+/* Empties the queue before a frame that can go out directly; -1 only for a hard error. */
+static int flush_before(struct frame_chan *chan, const int64_t *deadline)
+{
+    while (frame_pending(chan) && frame_flush_flags_(chan, FRAME_DONTWAIT) == -1) {
+        if (!frame_compat_would_block(errno))
+            return -1;
+        if (deadline == NULL || frame_wait_out_(chan, *deadline) == -1)
+            break;
+    }
+    return 0;
+}
+
+/* frame_send; with a deadline (frame_send_wait) it waits for the socket until then instead
+ * of queueing what the socket does not take at once. */
+int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
+                      size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
+                      const int64_t *deadline)
 {
     struct frame_sendq_ *sq = chan->sq;
     unsigned char hdr[FRAME_HDR_LEN];
@@ -224,15 +254,19 @@ int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *
     size_t total, sent = 0;
     ssize_t n;
     int packet = chan->type != SOCK_STREAM;
+    int direct = packet || nfds || len >= SEND_DIRECT_MIN;
 
     if (check_send(chan, len, fds, nfds, mode) == -1)
         return -1;
     (void)frame_encode_header(hdr, type, id, (uint32_t)len, nfds);
     total = FRAME_HDR_LEN + len;
+    /* Reserved first: once a byte is out, the rest must fit. */
     if (reserve_bytes(sq, total) == -1 || reserve_rec(sq, nfds) == -1)
         return -1;
-    if (frame_pending(chan) == 0 && (packet || len >= SEND_DIRECT_MIN)) {
-        if ((n = send_direct(chan, hdr, payload, len, fds, nfds)) == -1)
+    if (direct && !packet && FRAME_DONTWAIT != 0 && flush_before(chan, deadline) == -1)
+        return -1;
+    if (direct && frame_pending(chan) == 0) {
+        if ((n = send_direct(chan, hdr, payload, len, fds, nfds, deadline)) == -1)
             return -1;
         sent = (size_t)n;
         if (sent > 0 && nfds && mode == FRAME_FDS_TAKE)
@@ -247,6 +281,12 @@ int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *
     }
     push_bytes(sq, hdr, payload, len, sent);
     return 0;
+}
+
+int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload, size_t len,
+               const int *fds, unsigned nfds, enum frame_fd_mode mode)
+{
+    return frame_send_until_(chan, type, id, payload, len, fds, nfds, mode, NULL);
 }
 
 size_t frame_pending(const struct frame_chan *chan)

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame.h"
+
 /* A frame that needs its own sendmsg: it carries descriptors, or the socket is a packet one. */
 struct frame_sendrec_ {
     uint64_t off; /* stream offset of the frame's first byte */
@@ -27,5 +29,10 @@ void frame_sendq_free(struct frame_sendq_ *sq);
 
 struct frame_chan;
 int frame_flush_flags_(struct frame_chan *chan, int flags);
+int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
+                      size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
+                      const int64_t *deadline);
+/* Waits until the socket takes bytes: 0, or -1 (ETIMEDOUT once the deadline, -1: none, passed). */
+int frame_wait_out_(struct frame_chan *chan, int64_t deadline);
 
 #endif

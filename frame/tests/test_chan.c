@@ -130,7 +130,7 @@ static void fds_round_trip(int type, unsigned k, unsigned limit, enum frame_fd_m
         cr_assert(0 <= (fds[i] = dup(pipefd[i % 2])));
     send_ok(&d.a, 1, 0, NULL, 0, mode); /* before: must not take the descriptors */
     send_ok(&d.a, 2, 3, fds, k, mode);
-    send_ok(&d.a, 3, 5, NULL, 0, mode); /* after: batched with frame 2 */
+    send_ok(&d.a, 3, 5, NULL, 0, mode); /* after: queued behind frame 2 */
     if (mode == FRAME_FDS_BORROW)
         for (unsigned i = 0; i < k; i++)
             cr_assert(util_is_open(fds[i]));
@@ -209,7 +209,40 @@ Test(chan, send_rejections_keep_ownership, .timeout = TEST_TIMEOUT)
         cr_assert(eq(int, util_is_open(fds[i]), i >= 2));
     for (unsigned i = 2; i <= FRAME_MAX_FDS_DEFAULT; i++)
         util_close(fds[i]);
-    duo_close(&d); /* closes the two queued descriptors */
+    duo_close(&d); /* the two sent descriptors go with the sockets */
+    util_end();
+}
+
+/* Frames with descriptors and large ones go out at once when the queue is (or can be made)
+ * empty: nothing is duplicated or copied then, and order holds. */
+Test(chan, direct_sends, .timeout = TEST_TIMEOUT)
+{
+    static unsigned char big[40000];
+    struct duo d;
+    int p[2], t;
+    duo_open(&d, SOCK_STREAM, NULL, NULL);
+    cr_assert(eq(int, pipe(p), 0));
+    send_ok(&d.a, 1, 64, p, 1, FRAME_FDS_BORROW);
+    cr_assert(eq(sz, frame_pending(&d.a), 0));
+    send_ok(&d.a, 2, 64, NULL, 0, FRAME_FDS_BORROW);
+    cr_assert(eq(sz, frame_pending(&d.a), FRAME_HDR_LEN + 64));
+    cr_assert(0 <= (t = dup(p[1])));
+    send_ok(&d.a, 3, 10, &t, 1, FRAME_FDS_TAKE); /* flushes frame 2 first */
+    cr_assert(eq(sz, frame_pending(&d.a), 0));
+    cr_assert(eq(int, util_is_open(t), 0));
+    send_ok(&d.a, 4, 0, NULL, 0, FRAME_FDS_BORROW);
+    util_fill(big, sizeof(big), 5);
+    cr_assert(eq(int, frame_send(&d.a, 7, 5, big, sizeof(big), NULL, 0, FRAME_FDS_BORROW), 0));
+    cr_assert(frame_pending(&d.a) < FRAME_HDR_LEN + sizeof(big));
+    memset(big, 0, sizeof(big));
+    recv_ok(&d, 1, 64, 1);
+    recv_ok(&d, 2, 64, 0);
+    recv_ok(&d, 3, 10, 1);
+    recv_ok(&d, 4, 0, 0);
+    recv_ok(&d, 5, sizeof(big), 0);
+    util_close(p[0]);
+    util_close(p[1]);
+    duo_close(&d);
     util_end();
 }
 
@@ -525,7 +558,12 @@ Test(chan, fini_closes_queued_descriptors, .timeout = TEST_TIMEOUT)
     cr_assert(eq(int, frame_flush(&d.a), 0));
     struct frame_msg m;
     cr_assert(eq(int, util_pump(&d.a, &d.b, &m), 1));
-    /* Sender side: queued and never flushed. */
+    /* Sender side: queued behind a full socket and never flushed. */
+    int size = 4096;
+    static unsigned char big[100000];
+    cr_assert(eq(int, setsockopt(d.sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0));
+    cr_assert(eq(int, frame_send(&d.a, 7, 9, big, sizeof(big), NULL, 0, FRAME_FDS_BORROW), 0));
+    cr_assert(frame_pending(&d.a) > 0);
     send_ok(&d.a, 3, 3, p, 2, FRAME_FDS_BORROW);
     send_ok(&d.a, 4, 3, p, 2, FRAME_FDS_TAKE); /* the queue owns p[] now */
     duo_close(&d);

@@ -144,6 +144,57 @@ Test(fault, wait_helpers_under_faults, .timeout = 60)
     util_end();
 }
 
+/* Large frames go out from the caller's memory until the deadline; what is left is queued,
+ * so the buffer is the caller's again on return (it is scribbled over here). */
+Test(fault, send_wait_large_frames, .timeout = 60)
+{
+    struct frame_chan a, b;
+    struct frame_msg m;
+    int sv[2], p[2];
+    unsigned char *buf = malloc(200000);
+    cr_assert(buf != NULL);
+    util_pair(SOCK_STREAM, sv);
+    util_nonblock(sv[0]);
+    util_nonblock(sv[1]);
+    cr_assert(eq(int, pipe(p), 0));
+    cr_assert(eq(int, frame_chan_init(&a, sv[0], NULL), 0));
+    cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+    fault_setup(7, 1);
+    for (uint32_t id = 0; id < 40; id++) {
+        size_t len = (size_t)id * 7919 % 200000;
+        unsigned nfds = id % 3 == 0;
+        int fd = nfds ? dup(p[0]) : -1, r;
+        util_fill(buf, len, id);
+        r = frame_send_wait(&a, 1, id, buf, len, &fd, nfds, FRAME_FDS_TAKE, id % 2 ? 0 : 20);
+        cr_assert(r == 0 || errno == ETIMEDOUT, "send_wait %u: %s", id, strerror(errno));
+        cr_assert(r == -1 || frame_pending(&a) == 0);
+        memset(buf, 0xee, len);
+        while ((r = frame_next(&b, &m)) == 0) {
+            if (frame_flush(&a) == -1)
+                cr_assert(0 + errno == EAGAIN || errno == ENOBUFS, "flush: %s", strerror(errno));
+            if (frame_recv(&b) == -1)
+                cr_assert(0 + errno == EAGAIN || errno == ENOBUFS, "recv: %s", strerror(errno));
+        }
+        cr_assert(eq(int, r, 1), "next: %s", strerror(errno));
+        cr_assert(eq(u32, m.id, id));
+        cr_assert(eq(u32, m.len, (uint32_t)len));
+        cr_assert(util_check(m.payload, m.len, id), "payload %u", id);
+        cr_assert(eq(u32, m.nfds, nfds));
+        if (nfds)
+            cr_assert(util_same_file(m.fds[0], p[0]));
+        frame_msg_release(&m);
+    }
+    fault_setup(0, 0);
+    frame_chan_fini(&a);
+    frame_chan_fini(&b);
+    free(buf);
+    util_close(sv[0]);
+    util_close(sv[1]);
+    util_close(p[0]);
+    util_close(p[1]);
+    util_end();
+}
+
 /* This build blocks SIGPIPE around sendmsg instead of using MSG_NOSIGNAL. */
 Test(fault, sigpipe_fallback, .timeout = 30)
 {
