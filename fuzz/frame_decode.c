@@ -340,7 +340,7 @@ static void compare(void)
     struct run *a = &runs[0], *b = &runs[1];
     if (a->split_fds || b->split_fds)
         return;
-    if (a->nmsgs != b->nmsgs || a->loglen != b->loglen || memcmp(a->log, b->log, a->loglen))
+    if (a->nmsgs != b->nmsgs || a->loglen != b->loglen || memcmp(a->log, b->log, a->loglen) != 0)
         fz_fail(T, "at once: %u messages then %s; chunked: %u messages then %s", a->nmsgs,
                 fz_errno_name(a->err), b->nmsgs, fz_errno_name(b->err));
     if (a->err != b->err)

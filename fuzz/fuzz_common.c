@@ -78,7 +78,7 @@ void fz_trace_reset(int default_on)
 {
     if (trace_on < 0) {
         const char *e = getenv("FZ_TRACE");
-        trace_on = e ? atoi(e) != 0 : default_on;
+        trace_on = e ? strtol(e, NULL, 10) != 0 : default_on;
     }
     trace_len = 0;
     trace_buf[0] = '\0';

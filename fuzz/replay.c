@@ -24,10 +24,8 @@ static const char *current = "";
 
 static void say(const char *a, const char *b)
 {
-    ssize_t w = write(2, a, strlen(a));
-    w = write(2, b, strlen(b));
-    w = write(2, "\n", 1);
-    (void)w;
+    if (write(2, a, strlen(a)) < 0 || write(2, b, strlen(b)) < 0 || write(2, "\n", 1) < 0)
+        return; /* nowhere left to report to */
 }
 
 /* Names the input that failed; abort() then ends the process as usual. */
@@ -153,8 +151,9 @@ int main(int argc, char **argv)
     int rc = 0;
     const char *t = getenv("FZ_REPLAY_TIMEOUT");
     setenv("FZ_TRACE", "1", 0);
-    if (t && atoi(t) > 0)
-        timeout_s = (unsigned)atoi(t);
+    long secs = t ? strtol(t, NULL, 10) : 0;
+    if (secs > 0 && secs < 86400)
+        timeout_s = (unsigned)secs;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;

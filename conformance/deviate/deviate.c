@@ -146,10 +146,10 @@ static enum deviation dev;
 
 /* Next definitions (libc's), resolved on first use. */
 #define NEXT(f)                                                                                    \
-    static __typeof__(&f) real_##f;                                                                \
-    static __typeof__(&f) next_##f(void)                                                           \
+    static __typeof__(&(f)) real_##f;                                                              \
+    static __typeof__(&(f)) next_##f(void)                                                         \
     {                                                                                              \
-        return real_##f = (__typeof__(&f))dlsym(RTLD_NEXT, #f);                                    \
+        return real_##f = (__typeof__(&(f)))dlsym(RTLD_NEXT, #f);                                  \
     }
 #define REAL(f) (real_##f ? real_##f : next_##f())
 NEXT(recvmsg)
@@ -228,7 +228,7 @@ static int is_armed(void)
 
 static enum fdtype classify(int fd)
 {
-    int type, fl;
+    int type = 0, fl;
     socklen_t len = sizeof type;
     if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
         return type == SOCK_STREAM      ? T_STREAM
@@ -488,23 +488,29 @@ ssize_t read(int fd, void *buf, size_t n)
     return rx(fd, &m, 0, t);
 }
 
-/* _FORTIFY_SOURCE entry points. */
+/* glibc's _FORTIFY_SOURCE entry points: interposed under their reserved names. */
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
     (void)buflen;
     return read(fd, buf, n);
 }
 
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
     (void)buflen;
     return recv(fd, buf, n, flags);
 }
 
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *addr,
                        socklen_t *alen);
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *addr,
                        socklen_t *alen)
 {
@@ -909,7 +915,9 @@ int poll(struct pollfd *p, nfds_t n, int timeout)
     return r;
 }
 
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 int __poll_chk(struct pollfd *p, nfds_t n, int timeout, size_t plen);
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 int __poll_chk(struct pollfd *p, nfds_t n, int timeout, size_t plen)
 {
     (void)plen;
