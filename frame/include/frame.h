@@ -110,8 +110,9 @@ void frame_chan_fini(struct frame_chan *chan);
 /* Queues one frame. E2BIG: payload above max_payload or nfds above max_fds (EINVAL if
  * the channel allows none); ENOBUFS: the send queue is full, flush and retry. On failure
  * no descriptor changes owner. A large payload, descriptors or a packet socket: writes
- * the frame at once from the caller's memory if the queue is (on a stream: can be flushed
- * without waiting) empty, and copies only what the socket did not take. */
+ * the frame at once from the caller's memory if the queue is empty (for a large payload
+ * on a stream: can be flushed without waiting), and copies only what the socket did not
+ * take. */
 int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload, size_t len,
                const int *fds, unsigned nfds, enum frame_fd_mode mode);
 

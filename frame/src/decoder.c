@@ -245,8 +245,6 @@ static int check_unclaimed(struct frame_decoder *dec, uint64_t hdr)
 
 static int claim(struct frame_decoder *dec, uint64_t hdr, unsigned k)
 {
-    if (check_unclaimed(dec, hdr) == -1)
-        return -1;
     if (dec->fdq_len - dec->fdq_claimed < k)
         return defer(dec, EPROTO, hdr);
     for (unsigned i = 0; i < k; i++)
@@ -265,9 +263,12 @@ static int scan_one(struct frame_decoder *dec)
 
     if (dec->pending || dec->wpos < FRAME_HDR_LEN || pos > dec->wpos - FRAME_HDR_LEN)
         return 0;
+    /* Unclaimed descriptors before the header: that rule can fire before its bytes are in. */
+    if (check_unclaimed(dec, dec->next_hdr) == -1)
+        return -1;
     if ((err = wire_check(dec->buf + pos, dec->max_payload, dec->max_fds, &h)) != 0)
         return defer(dec, err, dec->next_hdr);
-    if ((h.nfds || dec->fdq_len > dec->fdq_claimed) && claim(dec, dec->next_hdr, h.nfds) == -1)
+    if (h.nfds && claim(dec, dec->next_hdr, h.nfds) == -1)
         return -1;
     dec->next_hdr += FRAME_HDR_LEN + (uint64_t)h.len;
     return 1;

@@ -9,7 +9,7 @@
 #include "sendq.h"
 #include "wire.h"
 
-/* Payloads this large (and frames with descriptors) go out directly when the queue empties. */
+/* Payloads this large are worth flushing the queue for, to go out without a copy. */
 #define SEND_DIRECT_MIN ((size_t)16 * 1024)
 /* One sendmsg moves at most this much: keeps every count inside ssize_t and int. */
 #define SEND_CHUNK_MAX (1u << 30)
@@ -230,7 +230,9 @@ static ssize_t send_direct(struct frame_chan *chan, unsigned char *hdr, const vo
     }
 }
 
-/* Empties the queue before a frame that can go out directly; -1 only for a hard error. */
+/* Empties the queue before a large frame, so that it can go out directly. A small frame
+ * with descriptors does not try: on a full socket the failed sendmsg costs more than the
+ * dup it would save. -1 only for a hard error. */
 static int flush_before(struct frame_chan *chan, const int64_t *deadline)
 {
     while (frame_pending(chan) && frame_flush_flags_(chan, FRAME_DONTWAIT) == -1) {
@@ -263,7 +265,8 @@ int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const
     /* Reserved first: once a byte is out, the rest must fit. */
     if (reserve_bytes(sq, total) == -1 || reserve_rec(sq, nfds) == -1)
         return -1;
-    if (direct && !packet && FRAME_DONTWAIT != 0 && flush_before(chan, deadline) == -1)
+    if (!packet && len >= SEND_DIRECT_MIN && FRAME_DONTWAIT != 0 &&
+        flush_before(chan, deadline) == -1)
         return -1;
     if (direct && frame_pending(chan) == 0) {
         if ((n = send_direct(chan, hdr, payload, len, fds, nfds, deadline)) == -1)
