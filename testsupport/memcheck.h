@@ -27,6 +27,20 @@ struct memcheck {
 int __lsan_do_recoverable_leak_check(void);
 #endif
 
+/* Around a call that passes the kernel an invalid argument on purpose (a bad pointer, an
+ * unterminated path): valgrind would report it against the test. */
+static inline void memcheck_expect_bad_argument(int on)
+{
+#ifdef MEMCHECK_VALGRIND
+    if (on)
+        VALGRIND_DISABLE_ERROR_REPORTING;
+    else
+        VALGRIND_ENABLE_ERROR_REPORTING;
+#else
+    (void)on;
+#endif
+}
+
 /* Leak check first: its reports count as errors, and must not count against the test. */
 static inline struct memcheck memcheck_begin(void)
 {
