@@ -71,8 +71,8 @@ struct kind {
     X(c, sp_stream_sw) X(c, sp_dgram) X(c, sp_dgram_sw) X(c, sp_seqpacket) X(c, sp_seqpacket_sw)
 #define KINDS_SP_NONBLOCKING(X, c)                                                                 \
     X(c, sp_stream_nb)                                                                             \
-    X(c, sp_stream_nb_sw) X(c, sp_dgram_nb) X(c, sp_dgram_nb_sw) X(c, sp_seqpacket_nb)             \
-        X(c, sp_seqpacket_nb_sw)
+    X(c, sp_stream_nb_sw)                                                                          \
+    X(c, sp_dgram_nb) X(c, sp_dgram_nb_sw) X(c, sp_seqpacket_nb) X(c, sp_seqpacket_nb_sw)
 
 KINDS_ALL(SS_KIND_DECL, unused)
 KINDS_NONE(SS_KIND_DECL, unused)

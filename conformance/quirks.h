@@ -52,7 +52,8 @@
 #endif
 /* macOS takes LOCAL_PEERCRED at level SOL_LOCAL (0) and FreeBSD at 0 too, but only macOS
  * names it (macOS unix.4, FreeBSD unix.4). */
-#if (defined(SOCKSPEC_HAVE_LOCAL_PEERCRED) || defined(SOCKSPEC_HAVE_LOCAL_CREDS)) && !defined(SOL_LOCAL)
+#if (defined(SOCKSPEC_HAVE_LOCAL_PEERCRED) || defined(SOCKSPEC_HAVE_LOCAL_CREDS)) &&               \
+    !defined(SOL_LOCAL)
 #define SOL_LOCAL 0
 #endif
 

@@ -38,7 +38,7 @@
 
 #define T "socket_model"
 #define MAX_OPS 128
-#define CAP (256u * 1024u)
+#define CAP ((size_t)256 * 1024)
 #define MAX_MSGS 1024
 #define IOBUF 65536
 #define BIG_DGRAM 2048
