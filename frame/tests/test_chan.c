@@ -295,50 +295,92 @@ static int recv_error(struct frame_chan *b)
     return r == 0 ? 0 : errno;
 }
 
+/* A channel b on sv[1] of a fresh pair; sv[0] is the bare peer that writes raw bytes into it. */
+struct raw {
+    int sv[2];
+    struct frame_chan b;
+};
+
+static void raw_open(struct raw *r, int type, const struct frame_opts *o)
+{
+    util_pair(type, r->sv);
+    cr_assert(eq(int, frame_chan_init(&r->b, r->sv[1], o), 0));
+}
+
+/* The peer goes away: b sees end of file after what was sent. */
+static void raw_hangup(struct raw *r)
+{
+    util_close(r->sv[0]);
+    r->sv[0] = -1;
+}
+
+static void raw_close(struct raw *r)
+{
+    frame_chan_fini(&r->b);
+    if (r->sv[0] != -1)
+        util_close(r->sv[0]);
+    util_close(r->sv[1]);
+}
+
+/* The next receive on b fails with EPROTO. */
+static void recv_rejected(struct frame_chan *b, struct frame_msg *m)
+{
+    cr_assert(eq(int, frame_recv_wait(b, m, 5000), -1));
+    cr_assert(eq(int, errno, EPROTO));
+}
+
+/* One raw send of n bytes, a header that announces len payload bytes and then zeros, is
+ * rejected by a channel of the given type and options. */
+static void raw_frame_rejected(int type, const struct frame_opts *o, uint32_t len, size_t n)
+{
+    unsigned char buf[FRAME_HDR_LEN + 200] = {0};
+    struct frame_msg m;
+    struct raw r;
+    cr_assert(n <= sizeof(buf));
+    raw_open(&r, type, o);
+    frame_encode_header(buf, 1, 1, len, 0);
+    util_raw_send(r.sv[0], buf, n, NULL, 0);
+    recv_rejected(&r.b, &m);
+    raw_close(&r);
+}
+
 Test(chan, control_truncated, .timeout = TEST_TIMEOUT)
 {
     struct frame_opts o;
-    struct frame_chan b;
+    struct raw r;
     unsigned char h[FRAME_HDR_LEN];
-    int sv[2], fds[8];
-    util_pair(SOCK_STREAM, sv);
+    int fds[8];
     frame_opts_default(&o);
     o.max_fds = 2;
-    cr_assert(eq(int, frame_chan_init(&b, sv[1], &o), 0));
+    raw_open(&r, SOCK_STREAM, &o);
     for (int i = 0; i < 8; i++)
-        fds[i] = sv[0];
+        fds[i] = r.sv[0];
     frame_encode_header(h, 1, 1, 0, 2);
-    cr_assert(eq(sz, (size_t)util_raw_send(sv[0], h, sizeof(h), fds, 8), sizeof(h)));
-    cr_assert(eq(int, recv_error(&b), EPROTO));
-    frame_chan_fini(&b);
-    util_close(sv[0]);
-    util_close(sv[1]);
+    cr_assert(eq(sz, (size_t)util_raw_send(r.sv[0], h, sizeof(h), fds, 8), sizeof(h)));
+    cr_assert(eq(int, recv_error(&r.b), EPROTO));
+    raw_close(&r);
     util_end();
 }
 
 Test(chan, channel_without_descriptors, .timeout = TEST_TIMEOUT)
 {
     struct frame_opts o;
-    struct frame_chan b;
+    struct raw r;
     unsigned char h[FRAME_HDR_LEN];
-    int sv[2];
     frame_opts_default(&o);
     o.max_fds = 0;
     for (int declare = 0; declare < 2; declare++) {
         for (unsigned n = 0; n < 3; n++) {
-            util_pair(SOCK_STREAM, sv);
-            cr_assert(eq(int, frame_chan_init(&b, sv[1], &o), 0));
-            int fds[2] = {sv[0], sv[0]};
-            cr_assert(eq(int, frame_send(&b, 1, 1, "", 0, fds, 1, FRAME_FDS_BORROW), -1));
+            raw_open(&r, SOCK_STREAM, &o);
+            int fds[2] = {r.sv[0], r.sv[0]};
+            cr_assert(eq(int, frame_send(&r.b, 1, 1, "", 0, fds, 1, FRAME_FDS_BORROW), -1));
             cr_assert(eq(int, errno, EINVAL));
             frame_encode_header(h, 1, 1, 0, (unsigned)declare);
             if (!declare && !n)
                 h[3] = 1;
-            cr_assert(eq(sz, (size_t)util_raw_send(sv[0], h, sizeof(h), fds, n), sizeof(h)));
-            cr_assert(eq(int, recv_error(&b), declare ? E2BIG : n ? EPROTO : E2BIG));
-            frame_chan_fini(&b);
-            util_close(sv[0]);
-            util_close(sv[1]);
+            cr_assert(eq(sz, (size_t)util_raw_send(r.sv[0], h, sizeof(h), fds, n), sizeof(h)));
+            cr_assert(eq(int, recv_error(&r.b), declare ? E2BIG : n ? EPROTO : E2BIG));
+            raw_close(&r);
         }
     }
     util_end();
@@ -346,20 +388,18 @@ Test(chan, channel_without_descriptors, .timeout = TEST_TIMEOUT)
 
 Test(chan, peer_closes_mid_frame_with_descriptors, .timeout = TEST_TIMEOUT)
 {
-    struct frame_chan b;
+    struct raw r;
     unsigned char buf[FRAME_HDR_LEN + 10] = {0};
-    int sv[2], p[2];
-    util_pair(SOCK_STREAM, sv);
+    int p[2];
+    raw_open(&r, SOCK_STREAM, NULL);
     cr_assert(eq(int, pipe(p), 0));
-    cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
     frame_encode_header(buf, 1, 1, 100, 2);
-    cr_assert(eq(sz, (size_t)util_raw_send(sv[0], buf, sizeof(buf), p, 2), sizeof(buf)));
+    cr_assert(eq(sz, (size_t)util_raw_send(r.sv[0], buf, sizeof(buf), p, 2), sizeof(buf)));
     util_close(p[0]);
     util_close(p[1]);
-    util_close(sv[0]);
-    cr_assert(eq(int, recv_error(&b), EPROTO));
-    frame_chan_fini(&b);
-    util_close(sv[1]);
+    raw_hangup(&r);
+    cr_assert(eq(int, recv_error(&r.b), EPROTO));
+    raw_close(&r);
     util_end();
 }
 
@@ -367,18 +407,15 @@ Test(chan, end_of_file_mid_frame, .timeout = TEST_TIMEOUT)
 {
     static const size_t cut[] = {1, 15, 16, 17, FRAME_HDR_LEN + 99};
     for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
-        struct frame_chan b;
+        struct raw r;
         unsigned char buf[2 * FRAME_HDR_LEN + 100] = {0};
-        int sv[2];
-        util_pair(SOCK_STREAM, sv);
-        cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+        raw_open(&r, SOCK_STREAM, NULL);
         frame_encode_header(buf, 1, 1, 0, 0);
         frame_encode_header(buf + FRAME_HDR_LEN, 1, 2, 100, 0);
-        util_raw_send(sv[0], buf, FRAME_HDR_LEN + cut[i], NULL, 0);
-        util_close(sv[0]);
-        cr_assert(eq(int, recv_error(&b), EPROTO), "cut at %zu", cut[i]);
-        frame_chan_fini(&b);
-        util_close(sv[1]);
+        util_raw_send(r.sv[0], buf, FRAME_HDR_LEN + cut[i], NULL, 0);
+        raw_hangup(&r);
+        cr_assert(eq(int, recv_error(&r.b), EPROTO), "cut at %zu", cut[i]);
+        raw_close(&r);
     }
     util_end();
 }
@@ -386,10 +423,9 @@ Test(chan, end_of_file_mid_frame, .timeout = TEST_TIMEOUT)
 Test(chan, hostile_raw_bytes, .timeout = TEST_TIMEOUT)
 {
     for (uint64_t seed = 1; seed <= 200; seed++) {
-        struct frame_chan b;
+        struct raw r;
         unsigned char buf[512];
         uint64_t s = seed;
-        int sv[2];
         size_t n = util_rand(&s) % sizeof(buf);
         for (size_t i = 0; i < n; i++)
             buf[i] = (unsigned char)util_rand(&s);
@@ -397,87 +433,55 @@ Test(chan, hostile_raw_bytes, .timeout = TEST_TIMEOUT)
             frame_encode_header(buf, 1, 1, (uint32_t)(util_rand(&s) % 600), 0);
             buf[3] = (unsigned char)(util_rand(&s) % 3);
         }
-        util_pair(seed % 3 ? SOCK_STREAM : SOCK_SEQPACKET, sv);
-        cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+        raw_open(&r, seed % 3 ? SOCK_STREAM : SOCK_SEQPACKET, NULL);
         int fds[2];
         cr_assert(eq(int, pipe(fds), 0));
-        util_raw_send(sv[0], buf, n, fds, (unsigned)(util_rand(&s) % 3));
+        util_raw_send(r.sv[0], buf, n, fds, (unsigned)(util_rand(&s) % 3));
         util_close(fds[0]);
         util_close(fds[1]);
-        util_close(sv[0]);
-        int e = recv_error(&b);
+        raw_hangup(&r);
+        int e = recv_error(&r.b);
         cr_assert(e == 0 || e == EPROTO || e == EBADMSG || e == E2BIG, "seed %llu: %s",
                   (unsigned long long)seed, strerror(e));
-        frame_chan_fini(&b);
-        util_close(sv[1]);
+        raw_close(&r);
     }
     util_end();
 }
 
 Test(chan, dgram_length_mismatch, .timeout = TEST_TIMEOUT)
 {
-    unsigned char buf[FRAME_HDR_LEN + 20] = {0};
-    for (int bad = 0; bad < 3; bad++) {
-        struct frame_chan b;
-        struct frame_msg m;
-        int sv[2];
-        util_pair(SOCK_DGRAM, sv);
-        cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
-        frame_encode_header(buf, 1, 1, 10, 0);
-        size_t n = bad == 0 ? FRAME_HDR_LEN + 9 : bad == 1 ? FRAME_HDR_LEN + 11 : 5;
-        util_raw_send(sv[0], buf, n, NULL, 0);
-        cr_assert(eq(int, frame_recv_wait(&b, &m, 5000), -1));
-        cr_assert(eq(int, errno, EPROTO));
-        frame_chan_fini(&b);
-        util_close(sv[0]);
-        util_close(sv[1]);
-    }
+    /* A datagram a byte short of its header's length, a byte long, and shorter than a header. */
+    raw_frame_rejected(SOCK_DGRAM, NULL, 10, FRAME_HDR_LEN + 9);
+    raw_frame_rejected(SOCK_DGRAM, NULL, 10, FRAME_HDR_LEN + 11);
+    raw_frame_rejected(SOCK_DGRAM, NULL, 10, 5);
     util_end();
 }
 
 Test(chan, seqpacket_truncated, .timeout = TEST_TIMEOUT)
 {
     struct frame_opts o;
-    struct frame_chan b;
-    struct frame_msg m;
-    unsigned char buf[FRAME_HDR_LEN + 200];
-    int sv[2];
     frame_opts_default(&o);
     o.max_payload = 100;
-    util_pair(SOCK_SEQPACKET, sv);
-    cr_assert(eq(int, frame_chan_init(&b, sv[1], &o), 0));
-    memset(buf, 0, sizeof(buf));
-    frame_encode_header(buf, 1, 1, 100, 0);
-    util_raw_send(sv[0], buf, sizeof(buf), NULL, 0);
-    cr_assert(eq(int, frame_recv_wait(&b, &m, 5000), -1));
-    cr_assert(eq(int, errno, EPROTO));
-    frame_chan_fini(&b);
-    util_close(sv[0]);
-    util_close(sv[1]);
+    raw_frame_rejected(SOCK_SEQPACKET, &o, 100, FRAME_HDR_LEN + 200);
     util_end();
 }
 
 Test(chan, descriptors_mid_payload_rejected, .timeout = TEST_TIMEOUT)
 {
-    struct frame_chan b;
+    struct raw r;
     struct frame_msg m;
     unsigned char buf[FRAME_HDR_LEN + 100];
-    int sv[2];
-    util_pair(SOCK_STREAM, sv);
-    cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+    raw_open(&r, SOCK_STREAM, NULL);
     memset(buf, 0, sizeof(buf));
     frame_encode_header(buf, 1, 1, 100, 0);
-    util_raw_send(sv[0], buf, 50, NULL, 0);
-    util_raw_send(sv[0], buf + 50, 50, &sv[0], 1);
-    util_raw_send(sv[0], buf + 100, sizeof(buf) - 100, NULL, 0);
+    util_raw_send(r.sv[0], buf, 50, NULL, 0);
+    util_raw_send(r.sv[0], buf + 50, 50, &r.sv[0], 1);
+    util_raw_send(r.sv[0], buf + 100, sizeof(buf) - 100, NULL, 0);
     /* The frame is whole and delivered; the stray descriptor fails at its end. */
-    cr_assert(eq(int, frame_recv_wait(&b, &m, 5000), 1), "%s", strerror(errno));
+    cr_assert(eq(int, frame_recv_wait(&r.b, &m, 5000), 1), "%s", strerror(errno));
     cr_assert(eq(u32, m.nfds, 0));
-    cr_assert(eq(int, frame_recv_wait(&b, &m, 5000), -1));
-    cr_assert(eq(int, errno, EPROTO));
-    frame_chan_fini(&b);
-    util_close(sv[0]);
-    util_close(sv[1]);
+    recv_rejected(&r.b, &m);
+    raw_close(&r);
     util_end();
 }
 
