@@ -28,41 +28,64 @@ static unsigned msg_fds(uint32_t id)
     return id % 7 == 0 ? 1 + id % 3 : 0;
 }
 
+/* Channels a -> b over a non-blocking pair, a pipe whose ends travel as descriptors, and a
+ * payload buffer. */
+struct rig {
+    struct frame_chan a, b;
+    int sv[2], p[2];
+    unsigned char *buf;
+};
+
+static void rig_open(struct rig *r, int type)
+{
+    r->buf = malloc(200000);
+    cr_assert(r->buf != NULL);
+    util_pair(type, r->sv);
+    util_nonblock(r->sv[0]);
+    util_nonblock(r->sv[1]);
+    cr_assert(eq(int, pipe(r->p), 0));
+    cr_assert(eq(int, frame_chan_init(&r->a, r->sv[0], NULL), 0));
+    cr_assert(eq(int, frame_chan_init(&r->b, r->sv[1], NULL), 0));
+}
+
+static void rig_close(struct rig *r)
+{
+    frame_chan_fini(&r->a);
+    frame_chan_fini(&r->b);
+    util_close(r->sv[0]);
+    util_close(r->sv[1]);
+    util_close(r->p[0]);
+    util_close(r->p[1]);
+    free(r->buf);
+}
+
 static void exchange(int type, uint64_t seed)
 {
-    struct frame_chan a, b;
+    struct rig rg;
     struct frame_msg m;
-    int sv[2], p[2];
     uint32_t sent = 0, got = 0;
     uint64_t rs = seed;
-    unsigned char *buf = malloc(200000);
-    cr_assert(buf != NULL);
-    util_pair(type, sv);
-    util_nonblock(sv[0]);
-    util_nonblock(sv[1]);
-    cr_assert(eq(int, pipe(p), 0));
-    cr_assert(eq(int, frame_chan_init(&a, sv[0], NULL), 0));
-    cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+    rig_open(&rg, type);
     fault_setup(seed, 1);
     for (long step = 0; got < NMSG; step++) {
         cr_assert(step < 2000000, "no progress: sent %u got %u", sent, got);
         unsigned op = (unsigned)(util_rand(&rs) % 4);
         if (op == 0 && sent < NMSG) {
             size_t len = msg_len(sent, type);
-            util_fill(buf, len, sent);
-            int fds[3] = {p[0], p[1], p[0]};
-            if (frame_send(&a, 9, sent, buf, len, fds, msg_fds(sent), FRAME_FDS_BORROW) == 0)
+            util_fill(rg.buf, len, sent);
+            int fds[3] = {rg.p[0], rg.p[1], rg.p[0]};
+            if (frame_send(&rg.a, 9, sent, rg.buf, len, fds, msg_fds(sent), FRAME_FDS_BORROW) == 0)
                 sent++;
             else
                 cr_assert(0 + errno == ENOBUFS, "send %u: %s", sent, strerror(errno));
         } else if (op == 1) {
-            if (frame_flush(&a) == -1)
+            if (frame_flush(&rg.a) == -1)
                 cr_assert(0 + errno == EAGAIN || errno == ENOBUFS, "flush: %s", strerror(errno));
         } else if (op == 2) {
-            if (frame_recv(&b) == -1)
+            if (frame_recv(&rg.b) == -1)
                 cr_assert(0 + errno == EAGAIN || errno == ENOBUFS, "recv: %s", strerror(errno));
         } else {
-            int r = frame_next(&b, &m);
+            int r = frame_next(&rg.b, &m);
             cr_assert(r >= 0, "next: %s", strerror(errno));
             if (r == 0)
                 continue;
@@ -71,7 +94,7 @@ static void exchange(int type, uint64_t seed)
             cr_assert(util_check(m.payload, m.len, got), "payload %u", got);
             cr_assert(eq(u32, m.nfds, msg_fds(got)));
             for (unsigned i = 0; i < m.nfds; i++) {
-                cr_assert(util_same_file(m.fds[i], p[i % 2]));
+                cr_assert(util_same_file(m.fds[i], rg.p[i % 2]));
                 cr_assert(util_is_cloexec(m.fds[i]));
             }
             if (m.nfds && got % 2) {
@@ -87,14 +110,8 @@ static void exchange(int type, uint64_t seed)
     cr_assert(st.eintr > 0 && st.eagain > 0 && st.enobufs > 0);
     if (type == SOCK_STREAM)
         cr_assert(st.short_io > 0);
-    cr_assert(eq(int, frame_next(&b, &m), 0));
-    frame_chan_fini(&a);
-    frame_chan_fini(&b);
-    util_close(sv[0]);
-    util_close(sv[1]);
-    util_close(p[0]);
-    util_close(p[1]);
-    free(buf);
+    cr_assert(eq(int, frame_next(&rg.b, &m), 0));
+    rig_close(&rg);
 }
 
 Test(fault, stream, .timeout = 120)
@@ -148,31 +165,23 @@ Test(fault, wait_helpers_under_faults, .timeout = 60)
  * so the buffer is the caller's again on return (it is scribbled over here). */
 Test(fault, send_wait_large_frames, .timeout = 60)
 {
-    struct frame_chan a, b;
+    struct rig rg;
     struct frame_msg m;
-    int sv[2], p[2];
-    unsigned char *buf = malloc(200000);
-    cr_assert(buf != NULL);
-    util_pair(SOCK_STREAM, sv);
-    util_nonblock(sv[0]);
-    util_nonblock(sv[1]);
-    cr_assert(eq(int, pipe(p), 0));
-    cr_assert(eq(int, frame_chan_init(&a, sv[0], NULL), 0));
-    cr_assert(eq(int, frame_chan_init(&b, sv[1], NULL), 0));
+    rig_open(&rg, SOCK_STREAM);
     fault_setup(7, 1);
     for (uint32_t id = 0; id < 40; id++) {
         size_t len = (size_t)id * 7919 % 200000;
         unsigned nfds = id % 3 == 0;
-        int fd = nfds ? dup(p[0]) : -1, r;
-        util_fill(buf, len, id);
-        r = frame_send_wait(&a, 1, id, buf, len, &fd, nfds, FRAME_FDS_TAKE, id % 2 ? 0 : 20);
+        int fd = nfds ? dup(rg.p[0]) : -1, r;
+        util_fill(rg.buf, len, id);
+        r = frame_send_wait(&rg.a, 1, id, rg.buf, len, &fd, nfds, FRAME_FDS_TAKE, id % 2 ? 0 : 20);
         cr_assert(r == 0 || errno == ETIMEDOUT, "send_wait %u: %s", id, strerror(errno));
-        cr_assert(r == -1 || frame_pending(&a) == 0);
-        memset(buf, 0xee, len);
-        while ((r = frame_next(&b, &m)) == 0) {
-            if (frame_flush(&a) == -1)
+        cr_assert(r == -1 || frame_pending(&rg.a) == 0);
+        memset(rg.buf, 0xee, len);
+        while ((r = frame_next(&rg.b, &m)) == 0) {
+            if (frame_flush(&rg.a) == -1)
                 cr_assert(0 + errno == EAGAIN || errno == ENOBUFS, "flush: %s", strerror(errno));
-            if (frame_recv(&b) == -1)
+            if (frame_recv(&rg.b) == -1)
                 cr_assert(0 + errno == EAGAIN || errno == ENOBUFS, "recv: %s", strerror(errno));
         }
         cr_assert(eq(int, r, 1), "next: %s", strerror(errno));
@@ -181,17 +190,11 @@ Test(fault, send_wait_large_frames, .timeout = 60)
         cr_assert(util_check(m.payload, m.len, id), "payload %u", id);
         cr_assert(eq(u32, m.nfds, nfds));
         if (nfds)
-            cr_assert(util_same_file(m.fds[0], p[0]));
+            cr_assert(util_same_file(m.fds[0], rg.p[0]));
         frame_msg_release(&m);
     }
     fault_setup(0, 0);
-    frame_chan_fini(&a);
-    frame_chan_fini(&b);
-    free(buf);
-    util_close(sv[0]);
-    util_close(sv[1]);
-    util_close(p[0]);
-    util_close(p[1]);
+    rig_close(&rg);
     util_end();
 }
 
