@@ -95,11 +95,15 @@ void link_init(struct link *lk);
 int link_socketpair(struct link *lk, int type, size_t max_msg);
 int link_pipes(struct link *lk);
 int link_ipc_path(struct link *lk);
+/* A transport's prepare for ipc:// transports: the path, whatever the payload. */
+int link_prepare_ipc(struct link *lk, size_t max_payload);
 void link_keep_side(struct link *lk, int side);
 void link_close_fds(struct link *lk);
 void link_release(struct link *lk);
 int bench_wait_fd(int fd, short events);
 int bench_set_nonblock(int fd);
+/* Writes all n bytes, retrying on EINTR and short writes: 0, or -1 with errno. */
+int bench_write_all(int fd, const unsigned char *p, size_t n);
 
 /* roles.c: the generic loops each child runs. */
 int role_run(const struct job *job, struct ep *ep, int side, struct child_result *res);
@@ -110,6 +114,8 @@ void proc_run(const struct job *job, int timeout_s, struct run_result *out);
 /* transports.c */
 extern const struct transport *const bench_transports[];
 const struct transport *transport_by_name(const char *name);
+/* The flush of transports that never queue: nothing to do. */
+int transport_flush_nothing(struct ep *ep);
 
 /* stats.c */
 double stats_median(double *v, size_t n);

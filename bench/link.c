@@ -137,3 +137,23 @@ int bench_set_nonblock(int fd)
         return -1;
     return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
+
+int bench_write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w == -1 && errno == EINTR)
+            continue;
+        if (w == -1)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int link_prepare_ipc(struct link *lk, size_t max_payload)
+{
+    (void)max_payload;
+    return link_ipc_path(lk);
+}

@@ -116,19 +116,26 @@ static void write_header(FILE *f, const struct meta *m, const char *skipped)
         fprintf(f, "# skipped\t%s\n", skipped);
 }
 
+/* A target's ratio (0 when a side was not measured) and its verdict. */
+static const char *target_verdict(const struct target *t, double *ratio)
+{
+    const struct series *s = series_find(t->bench, t->transport, t->payload, t->metric);
+    const struct series *b = series_find(t->bench, t->vs, t->payload, t->metric);
+    double r = s && b ? series_ratio(s, b) : 0;
+    int pass = s && b && (t->at_most ? r <= t->goal : r >= t->goal);
+
+    *ratio = r;
+    return !s || !b ? "NOT MEASURED" : pass ? "PASS" : "SHORT";
+}
+
 static void write_targets(FILE *f)
 {
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         const struct target *t = &targets[i];
-        const struct series *s = series_find(t->bench, t->transport, t->payload, t->metric);
-        const struct series *b = series_find(t->bench, t->vs, t->payload, t->metric);
-        double r = s && b ? series_ratio(s, b) : 0;
-        int pass = s && b && (t->at_most ? r <= t->goal : r >= t->goal);
+        double r;
+        const char *verdict = target_verdict(t, &r);
         fprintf(f, "# target\t%s: %.3f (goal %s %.2f) %s\n", t->label, r,
-                t->at_most ? "<=" : ">=", t->goal,
-                !s || !b ? "NOT MEASURED"
-                : pass   ? "PASS"
-                         : "SHORT");
+                t->at_most ? "<=" : ">=", t->goal, verdict);
     }
 }
 
@@ -159,13 +166,9 @@ void report_targets(FILE *out)
     fprintf(out, "\n%-56s %8s %8s %s\n", "target", "ratio", "goal", "verdict");
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         const struct target *t = &targets[i];
-        const struct series *s = series_find(t->bench, t->transport, t->payload, t->metric);
-        const struct series *b = series_find(t->bench, t->vs, t->payload, t->metric);
-        double r = s && b ? series_ratio(s, b) : 0;
-        int pass = s && b && (t->at_most ? r <= t->goal : r >= t->goal);
+        double r;
+        const char *verdict = target_verdict(t, &r);
         fprintf(out, "%-56s %8.3f %s%6.2f %s\n", t->label, r, t->at_most ? "<=" : ">=", t->goal,
-                !s || !b ? "NOT MEASURED"
-                : pass   ? "PASS"
-                         : "SHORT");
+                verdict);
     }
 }

@@ -47,20 +47,6 @@ static void close_ep(struct ep *ep)
     free(ep);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w == -1 && errno == EINTR)
-            continue;
-        if (w == -1)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static unsigned char *build_batch(size_t len, size_t k)
 {
     size_t rec = 4 + len;
@@ -90,7 +76,7 @@ static int stream_tx(struct ep *ep, const struct job *job)
         size_t m = job->count - i < k ? (size_t)(job->count - i) : k;
         for (size_t j = 0; j < m; j++)
             payload_stamp(b + j * rec + 4, job->payload, i + j);
-        r = write_all(ep->fd, b, m * rec);
+        r = bench_write_all(ep->fd, b, m * rec);
     }
     free(b);
     return r;
@@ -156,12 +142,6 @@ static int send_unsupported(struct ep *ep, unsigned char *msg, size_t len, int f
     return -1;
 }
 
-static int flush_nothing(struct ep *ep)
-{
-    (void)ep;
-    return 0;
-}
-
 const struct transport transport_raw_batch = {
-    "raw-stream-batch", TCAP_THROUGHPUT, prepare,  open_ep,  send_unsupported,
-    flush_nothing,      recv_msg,        close_ep, stream_tx};
+    "raw-stream-batch",      TCAP_THROUGHPUT, prepare,  open_ep,  send_unsupported,
+    transport_flush_nothing, recv_msg,        close_ep, stream_tx};

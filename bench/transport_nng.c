@@ -16,12 +16,6 @@ struct ep {
     nng_msg *msg;
 };
 
-static int prepare(struct link *lk, size_t max_payload)
-{
-    (void)max_payload;
-    return link_ipc_path(lk);
-}
-
 /* nng reports its own error numbers: show them and fail with EIO. */
 static int nng_fail(const char *what, int rv)
 {
@@ -75,12 +69,6 @@ static int send_msg(struct ep *ep, unsigned char *msg, size_t len, int fd)
     return 0;
 }
 
-static int flush_nothing(struct ep *ep)
-{
-    (void)ep;
-    return 0;
-}
-
 static int recv_msg(struct ep *ep, struct rmsg *m)
 {
     int rv;
@@ -98,10 +86,10 @@ static int recv_msg(struct ep *ep, struct rmsg *m)
 
 const struct transport transport_nng = {"nng-pair1-ipc",
                                         TCAP_THROUGHPUT | TCAP_LATENCY,
-                                        prepare,
+                                        link_prepare_ipc,
                                         open_ep,
                                         send_msg,
-                                        flush_nothing,
+                                        transport_flush_nothing,
                                         recv_msg,
                                         close_ep,
                                         NULL};

@@ -83,20 +83,6 @@ static void close_ep(struct ep *ep)
     free(ep);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w == -1 && errno == EINTR)
-            continue;
-        if (w == -1)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int read_all(int fd, unsigned char *p, size_t n)
 {
     while (n > 0) {
@@ -180,7 +166,7 @@ static int send_stream(struct ep *ep, unsigned char *msg, size_t len, int fd)
     put_len(msg - 4, (uint32_t)len);
     if (fd >= 0 && (w = send_fd(ep->wfd, msg - 4, len + 4, fd)) == -1)
         return -1;
-    return write_all(ep->wfd, msg - 4 + w, len + 4 - (size_t)w);
+    return bench_write_all(ep->wfd, msg - 4 + w, len + 4 - (size_t)w);
 }
 
 static int recv_stream(struct ep *ep, struct rmsg *m)
@@ -243,18 +229,12 @@ static int recv_packet(struct ep *ep, struct rmsg *m)
     return 0;
 }
 
-static int flush_nothing(struct ep *ep)
-{
-    (void)ep;
-    return 0;
-}
-
 const struct transport transport_raw_stream = {"raw-stream",
                                                TCAP_THROUGHPUT | TCAP_LATENCY | TCAP_FDS,
                                                prepare_stream,
                                                open_stream,
                                                send_stream,
-                                               flush_nothing,
+                                               transport_flush_nothing,
                                                recv_stream,
                                                close_ep,
                                                NULL};
@@ -264,19 +244,17 @@ const struct transport transport_raw_seqpacket = {"raw-seqpacket",
                                                   prepare_seqpacket,
                                                   open_packet,
                                                   send_packet,
-                                                  flush_nothing,
+                                                  transport_flush_nothing,
                                                   recv_packet,
                                                   close_ep,
                                                   NULL};
 
-const struct transport transport_raw_dgram = {"raw-dgram",   TCAP_THROUGHPUT | TCAP_LATENCY,
-                                              prepare_dgram, open_packet,
-                                              send_packet,   flush_nothing,
-                                              recv_packet,   close_ep,
-                                              NULL};
+const struct transport transport_raw_dgram = {
+    "raw-dgram", TCAP_THROUGHPUT | TCAP_LATENCY, prepare_dgram, open_packet,
+    send_packet, transport_flush_nothing,        recv_packet,   close_ep,
+    NULL};
 
-const struct transport transport_pipe = {"pipe",       TCAP_THROUGHPUT | TCAP_LATENCY,
-                                         prepare_pipe, open_stream,
-                                         send_stream,  flush_nothing,
-                                         recv_stream,  close_ep,
-                                         NULL};
+const struct transport transport_pipe = {
+    "pipe",      TCAP_THROUGHPUT | TCAP_LATENCY, prepare_pipe, open_stream,
+    send_stream, transport_flush_nothing,        recv_stream,  close_ep,
+    NULL};

@@ -12,12 +12,6 @@ struct ep {
     int have_msg;
 };
 
-static int prepare(struct link *lk, size_t max_payload)
-{
-    (void)max_payload;
-    return link_ipc_path(lk);
-}
-
 static int open_ep(struct link *lk, int side, const struct job *job, struct ep **out)
 {
     struct ep *ep = calloc(1, sizeof(*ep));
@@ -66,12 +60,6 @@ static int send_msg(struct ep *ep, unsigned char *msg, size_t len, int fd)
     return n == (int)len ? 0 : -1;
 }
 
-static int flush_nothing(struct ep *ep)
-{
-    (void)ep;
-    return 0;
-}
-
 static int recv_msg(struct ep *ep, struct rmsg *m)
 {
     int n;
@@ -92,10 +80,10 @@ static int recv_msg(struct ep *ep, struct rmsg *m)
 
 const struct transport transport_zmq = {"zmq-pair-ipc",
                                         TCAP_THROUGHPUT | TCAP_LATENCY,
-                                        prepare,
+                                        link_prepare_ipc,
                                         open_ep,
                                         send_msg,
-                                        flush_nothing,
+                                        transport_flush_nothing,
                                         recv_msg,
                                         close_ep,
                                         NULL};
