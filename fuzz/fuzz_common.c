@@ -43,7 +43,7 @@ const uint8_t *fz_bytes(struct fz_in *in, size_t want, size_t *got)
     return p;
 }
 
-void fz_fdset_probe(struct fz_fdset *set)
+FZ_NO_COVERAGE void fz_fdset_probe(struct fz_fdset *set)
 {
     struct pollfd pfd[FZ_FD_WINDOW];
     for (int i = 0; i < FZ_FD_WINDOW; i++) {
@@ -59,15 +59,30 @@ void fz_fdset_probe(struct fz_fdset *set)
         set->open[i] = (pfd[i].revents & POLLNVAL) == 0;
 }
 
+FZ_NO_COVERAGE int fz_fdset_diff(const struct fz_fdset *a, const struct fz_fdset *b)
+{
+    if (memcmp(a->open, b->open, sizeof a->open) == 0)
+        return -1;
+    int i = 0;
+    while (a->open[i] == b->open[i])
+        i++;
+    return i;
+}
+
 void fz_fdset_expect(const struct fz_fdset *before, const char *target)
 {
     struct fz_fdset now;
     fz_fdset_probe(&now);
-    for (int i = 0; i < FZ_FD_WINDOW; i++) {
-        if (now.open[i] != before->open[i])
-            fz_fail(target, "descriptor %d is %s after the input but was %s before", i,
-                    now.open[i] ? "open" : "closed", before->open[i] ? "open" : "closed");
-    }
+    int i = fz_fdset_diff(&now, before);
+    if (i >= 0)
+        fz_fail(target, "descriptor %d is %s after the input but was %s before", i,
+                now.open[i] ? "open" : "closed", before->open[i] ? "open" : "closed");
+}
+
+FZ_NO_COVERAGE int fz_all_bytes(const void *p, size_t n, unsigned char c)
+{
+    const unsigned char *b = p;
+    return n == 0 || (b[0] == c && memcmp(b, b + 1, n - 1) == 0);
 }
 
 static char trace_buf[16384];
@@ -147,8 +162,30 @@ int fz_close(int fd)
     return 0;
 }
 
+static void fz_nosigpipe(const int sv[2])
+{
+#if defined(SOCKSPEC_HAVE_SO_NOSIGPIPE) && defined(SO_NOSIGPIPE)
+    for (int i = 0; i < 2; i++) {
+        int one = 1;
+        (void)setsockopt(sv[i], SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+    }
+#else
+    (void)sv;
+#endif
+}
+
 int fz_socketpair(int type, int sv[2])
 {
+#if defined(SOCKSPEC_HAVE_SOCK_CLOEXEC) && defined(SOCKSPEC_HAVE_SOCK_NONBLOCK) &&                 \
+    defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+    /* One call instead of socketpair + 8 fcntl calls. */
+    if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0) {
+        fz_nosigpipe(sv);
+        return 0;
+    }
+    if (errno != EINVAL && errno != EPROTONOSUPPORT)
+        return -1;
+#endif
     if (socketpair(AF_UNIX, type, 0, sv) < 0)
         return -1;
     for (int i = 0; i < 2; i++) {
@@ -157,11 +194,8 @@ int fz_socketpair(int type, int sv[2])
             close(sv[1]);
             return -1;
         }
-#if defined(SOCKSPEC_HAVE_SO_NOSIGPIPE) && defined(SO_NOSIGPIPE)
-        int one = 1;
-        (void)setsockopt(sv[i], SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
     }
+    fz_nosigpipe(sv);
     return 0;
 }
 

@@ -18,7 +18,18 @@ uint32_t fz_u32(struct fz_in *in);
 /* Up to want bytes from the input; *got is how many there were. */
 const uint8_t *fz_bytes(struct fz_in *in, size_t want, size_t *got);
 
-/* Descriptor probe: which of 0..FZ_FD_WINDOW-1 are open (poll reports POLLNVAL otherwise). */
+/* Harness-internal loops (descriptor windows, buffer scans) that give the engine no useful
+ * feedback are compiled without coverage callbacks, which cost more than the loop itself. */
+#if defined(__clang__) && __clang_major__ >= 13
+#define FZ_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#elif defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#define FZ_NO_COVERAGE __attribute__((no_sanitize_coverage))
+#else
+#define FZ_NO_COVERAGE
+#endif
+
+/* Descriptor probe: which of 0..FZ_FD_WINDOW-1 are open (poll reports POLLNVAL otherwise),
+ * one poll(2) call per probe. */
 #define FZ_FD_WINDOW 256
 struct fz_fdset {
     unsigned char open[FZ_FD_WINDOW];
@@ -26,6 +37,11 @@ struct fz_fdset {
 void fz_fdset_probe(struct fz_fdset *set);
 /* Aborts with the differing descriptors when now differs from before. */
 void fz_fdset_expect(const struct fz_fdset *before, const char *target);
+/* The first descriptor whose state differs between a and b, or -1. */
+int fz_fdset_diff(const struct fz_fdset *a, const struct fz_fdset *b);
+
+/* 1 when p[0..n-1] are all byte c (n == 0 too). */
+int fz_all_bytes(const void *p, size_t n, unsigned char c);
 
 /* A readable abort: "target: invariant failed: ..." plus the trace, then abort(). */
 void fz_fail(const char *target, const char *fmt, ...)
