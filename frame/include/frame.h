@@ -129,6 +129,11 @@ ssize_t frame_recv(struct frame_chan *chan);
  * (EBADMSG malformed header, E2BIG over a limit, EPROTO descriptors or datagram mismatch). */
 int frame_next(struct frame_chan *chan, struct frame_msg *msg);
 
+/* Up to max (>= 1) complete messages at once, in order: how many, 0 none yet, -1 as
+ * frame_next. All are views valid until the next call on the channel. A message that
+ * carries descriptors comes alone; messages after it wait for the next call. */
+int frame_next_batch(struct frame_chan *chan, struct frame_msg *msgs, int max);
+
 /* Moves descriptor i out of msg: the caller owns it. -1/EINVAL if taken or out of range. */
 int frame_msg_take_fd(struct frame_msg *msg, unsigned i);
 
@@ -176,8 +181,9 @@ ssize_t frame_decoder_feed(struct frame_decoder *dec, const void *buf, size_t n,
  * by frame_decoder_next after the complete messages before it. */
 int frame_decoder_eof(struct frame_decoder *dec);
 
-/* Same contract as frame_next. */
+/* Same contracts as frame_next and frame_next_batch. */
 int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg);
+int frame_decoder_next_batch(struct frame_decoder *dec, struct frame_msg *msgs, int max);
 
 /* Encodes a header into out[FRAME_HDR_LEN]; -1/E2BIG if len or nfds do not fit. */
 int frame_encode_header(unsigned char *out, uint32_t type, uint32_t id, uint32_t len,

@@ -161,6 +161,11 @@ int frame_next(struct frame_chan *chan, struct frame_msg *msg)
     return frame_decoder_next(&chan->dec, msg);
 }
 
+int frame_next_batch(struct frame_chan *chan, struct frame_msg *msgs, int max)
+{
+    return frame_decoder_next_batch(&chan->dec, msgs, max);
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;

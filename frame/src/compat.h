@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #if !defined(SOCKSPEC_HAVE_MSG_NOSIGNAL) && !defined(SOCKSPEC_HAVE_SO_NOSIGPIPE)
@@ -31,6 +32,21 @@
 #ifdef FRAME_SIGPIPE_FALLBACK
 #include <signal.h>
 #include <time.h>
+#endif
+
+/* A hint to load the line at p + ahead: the walk from header to header is a chain of dependent
+ * loads, and the lines it needs next are known. Integer arithmetic: p + ahead may be past the
+ * end of the buffer, which a prefetch tolerates and pointer arithmetic does not. */
+/* FRAME_KEEP_BRANCH: a branch the compiler must not turn into a conditional move, whose data
+ * dependency is what the branch is there to avoid (gcc does so despite __builtin_expect). */
+#if defined(__GNUC__) || defined(__clang__)
+#define FRAME_PREFETCH(p, ahead) __builtin_prefetch((const void *)((uintptr_t)(p) + (ahead)))
+#define FRAME_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FRAME_KEEP_BRANCH() __asm__ volatile("")
+#else
+#define FRAME_PREFETCH(p, ahead) ((void)(p))
+#define FRAME_UNLIKELY(x) (x)
+#define FRAME_KEEP_BRANCH() ((void)0)
 #endif
 
 /* The socket calls, redirected to a fault injector in the fault-injection build. */

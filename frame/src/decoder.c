@@ -452,41 +452,96 @@ static int next_slow(struct frame_decoder *dec, struct frame_msg *msg)
     return deliver(dec, msg, p, total, k);
 }
 
-/* Fast path: a healthy stream with no descriptor anywhere. Headers are validated lazily:
- * the one at rpos is checked here if next_hdr points at it, else it was checked before.
- * Anything else (a bad header, flags, descriptors) goes to the slow path, which reports it. */
-int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg)
+/* A message without descriptors: nothing to take or release, so it needs no owner. */
+static inline void fill(struct frame_msg *msg, const unsigned char *p, uint32_t len)
 {
-    const unsigned char *p;
-    size_t avail, total;
-    uint64_t at;
-    uint32_t len;
+    msg->type = wire_get32(p + 4);
+    msg->id = wire_get32(p + 8);
+    msg->len = len;
+    msg->payload = p + FRAME_HDR_LEN;
+    msg->nfds = 0;
+    msg->fds = NULL;
+    msg->owner_ = NULL;
+    msg->seq_ = 0;
+}
 
+/* Fast path: a healthy stream with no descriptor anywhere. Delivers up to max complete
+ * messages, all views into the buffer: their bytes are dropped together on the next call.
+ * Headers are validated lazily: the one at next_hdr is checked here, those before it were
+ * checked before. Stops at anything else (a bad header, flags), which the slow path reports. */
+static inline int next_plain(struct frame_decoder *dec, struct frame_msg *msgs, int max)
+{
+    const unsigned char *buf = dec->buf, *end = buf + dec->wpos;
+    size_t start = dec->rpos + dec->msg_consumed;
+    const unsigned char *p = buf + start;
+    uint64_t unchecked = dec->next_hdr - dec->offset; /* may lie past the buffer */
+    uint32_t guess = 0;
+    size_t step = FRAME_HDR_LEN;
+    int n = 0;
+
+    /* The loop-carried chain is p -> length -> p. Guessing that a frame is as long as the one
+     * before turns it into a predicted branch while the lengths repeat. */
+    while (n < max && end - p >= FRAME_HDR_LEN) {
+        uint32_t len;
+        FRAME_PREFETCH(p, 512);
+        len = wire_get32(p + 12);
+        if (FRAME_UNLIKELY(len != guess)) {
+            FRAME_KEEP_BRANCH();
+            guess = len;
+            step = FRAME_HDR_LEN + (size_t)len;
+        }
+        if ((uint64_t)(p - buf) == unchecked) {
+            if (!wire_plain(p, guess, dec->max_payload))
+                break;
+            unchecked += step;
+        }
+        if (step > (size_t)(end - p))
+            break;
+        fill(&msgs[n++], p, guess);
+        p += step;
+    }
+    dec->rpos = start;
+    dec->msg_consumed = (size_t)(p - buf) - start;
+    dec->next_hdr = dec->offset + unchecked;
+    dec->msg_seq += (unsigned long)n; /* a message kept from before is stale now */
+    return n;
+}
+
+/* next_plain delivered nothing: the buffer is empty, the frame at rpos is incomplete, or
+ * its header needs the slow path. */
+static int next_none(struct frame_decoder *dec, struct frame_msg *msg)
+{
+    size_t avail = dec->wpos - dec->rpos;
+
+    if (avail == 0) {
+        dec->offset += dec->wpos;
+        dec->rpos = dec->wpos = 0;
+        return 0;
+    }
+    if (avail >= FRAME_HDR_LEN && dec->next_hdr == dec->offset + dec->rpos)
+        return next_slow(dec, msg);
+    return 0;
+}
+
+int frame_decoder_next_batch(struct frame_decoder *dec, struct frame_msg *msgs, int max)
+{
+    int n;
+
+    if (max < 1) {
+        errno = EINVAL;
+        return -1;
+    }
     if ((dec->msg_nfds | (unsigned)dec->error | (unsigned)dec->pending | (unsigned)dec->packet) ||
         dec->fdq_len)
-        return next_slow(dec, msg);
-    dec->rpos += dec->msg_consumed;
-    dec->msg_consumed = 0;
-    avail = dec->wpos - dec->rpos;
-    if (avail < FRAME_HDR_LEN) {
-        if (avail == 0) {
-            dec->offset += dec->wpos;
-            dec->rpos = dec->wpos = 0;
-        }
-        return 0;
-    }
-    p = dec->buf + dec->rpos;
-    at = dec->offset + dec->rpos;
-    len = wire_get32(p + 12);
-    if (dec->next_hdr == at) {
-        if (!wire_plain(p, len, dec->max_payload))
-            return next_slow(dec, msg);
-        dec->next_hdr = at + FRAME_HDR_LEN + len;
-    }
-    total = FRAME_HDR_LEN + (size_t)len;
-    if (total > avail)
-        return 0;
-    return deliver(dec, msg, p, total, 0);
+        return next_slow(dec, msgs);
+    if ((n = next_plain(dec, msgs, max)) > 0)
+        return n;
+    return next_none(dec, msgs);
+}
+
+int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg)
+{
+    return frame_decoder_next_batch(dec, msg, 1);
 }
 
 static struct frame_decoder *msg_owner(const struct frame_msg *msg)

@@ -500,3 +500,118 @@ Test(decoder, packet_two_datagrams, .timeout = TEST_TIMEOUT)
     frame_decoder_fini(&d);
     util_end();
 }
+
+/* drain() through frame_decoder_next_batch, max messages per call. */
+static unsigned drain_batch(struct frame_decoder *d, unsigned got, int max)
+{
+    struct frame_msg m[8];
+    int r;
+    while ((r = frame_decoder_next_batch(d, m, max)) > 0) {
+        cr_assert(r <= max, "%d messages for max %d", r, max);
+        for (int i = 0; i < r; i++, got++) {
+            cr_assert(eq(u32, m[i].type, 100 + got));
+            cr_assert(eq(u32, m[i].id, got));
+            cr_assert(eq(u32, m[i].len, (got * 37) % 300));
+            cr_assert(eq(u32, m[i].nfds, 0));
+            cr_assert(util_check(m[i].payload, m[i].len, got), "payload of %u", got);
+        }
+    }
+    cr_assert(eq(int, r, 0));
+    return got;
+}
+
+/* Batches give the messages one-at-a-time calls give, in order, for every split and size. */
+Test(decoder, batch_matches_single_any_split, .timeout = TEST_TIMEOUT)
+{
+    static unsigned char buf[8192];
+    static const int maxes[] = {1, 2, 3, 8};
+    size_t n = build_stream(buf, 20);
+    for (size_t cut = 0; cut <= n; cut += 7) {
+        for (size_t i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
+            struct frame_decoder d;
+            unsigned got = 0;
+            dec_init(&d, 1024, 4, 0);
+            for (const unsigned char *p = buf; p < buf + n;) {
+                size_t len = p == buf && cut > 0 ? cut : (size_t)(buf + n - p);
+                ssize_t k = frame_decoder_feed(&d, p, len, NULL, 0, 0);
+                cr_assert(k >= 0, "feed: %s", strerror(errno));
+                p += k;
+                got = drain_batch(&d, got, maxes[i]);
+            }
+            cr_assert(eq(u32, got, 20), "cut %zu max %d", cut, maxes[i]);
+            cr_assert(eq(int, frame_decoder_eof(&d), 0));
+            frame_decoder_fini(&d);
+        }
+    }
+    util_end();
+}
+
+/* A batch ends before a bad header; the next call reports it. */
+Test(decoder, batch_stops_before_bad_header, .timeout = TEST_TIMEOUT)
+{
+    unsigned char buf[128];
+    struct frame_decoder d;
+    struct frame_msg m[8];
+    size_t a = put_frame(buf, 100, 0, 5, 0);
+    size_t b = put_frame(buf + a, 101, 1, 0, 0);
+    size_t n = a + b + put_frame(buf + a + b, 1, 1, 0, 0);
+    buf[a + b + 1] = 9; /* unknown version in the third header */
+    dec_init(&d, 100, 4, 0);
+    cr_assert(eq(sz, (size_t)frame_decoder_feed(&d, buf, n, NULL, 0, 0), n));
+    cr_assert(eq(int, frame_decoder_next_batch(&d, m, 8), 2));
+    cr_expect(eq(u32, m[0].id, 0));
+    cr_expect(eq(u32, m[1].id, 1));
+    cr_assert(eq(int, frame_decoder_next_batch(&d, m, 8), -1));
+    cr_expect(eq(int, errno, EBADMSG));
+    frame_decoder_fini(&d);
+    util_end();
+}
+
+/* While descriptors are queued, each call returns one message, with its own descriptors. */
+Test(decoder, batch_descriptor_message_comes_alone, .timeout = TEST_TIMEOUT)
+{
+    unsigned char buf[128];
+    int fd = FAKE_BASE;
+    struct frame_decoder d;
+    struct frame_msg m[8];
+    size_t a = put_frame(buf, 1, 1, 3, 0);
+    size_t b = put_frame(buf + a, 2, 2, 4, 1);
+    size_t n = a + b + put_frame(buf + a + b, 3, 3, 0, 0);
+    dec_init(&d, 100, 4, 0);
+    cr_assert(eq(sz, (size_t)frame_decoder_feed(&d, buf, a, NULL, 0, 0), a));
+    cr_assert(eq(sz, (size_t)frame_decoder_feed(&d, buf + a, n - a, &fd, 1, 0), n - a));
+    cr_assert(eq(int, frame_decoder_next_batch(&d, m, 8), 1));
+    cr_expect(eq(u32, m[0].id, 1));
+    cr_assert(eq(int, frame_decoder_next_batch(&d, m, 8), 1));
+    cr_expect(eq(u32, m[0].id, 2));
+    cr_assert(eq(u32, m[0].nfds, 1));
+    cr_expect(eq(int, m[0].fds[0], fd));
+    cr_assert(eq(int, frame_decoder_next_batch(&d, m, 8), 1)); /* closes the untaken fd */
+    cr_expect(eq(u32, m[0].id, 3));
+    cr_expect(eq(int, closed[0], 1));
+    cr_assert(eq(int, frame_decoder_next_batch(&d, m, 8), 0));
+    frame_decoder_fini(&d);
+    expect_closed(1, 1);
+    util_end();
+}
+
+/* Messages of a batch own nothing: take_fd fails, release is a no-op. */
+Test(decoder, batch_messages_own_no_descriptors, .timeout = TEST_TIMEOUT)
+{
+    unsigned char buf[64];
+    struct frame_decoder d;
+    struct frame_msg m[4];
+    size_t n = put_frame(buf, 1, 1, 0, 0);
+    n += put_frame(buf + n, 2, 2, 0, 0);
+    dec_init(&d, 100, 4, 0);
+    cr_assert(eq(sz, (size_t)frame_decoder_feed(&d, buf, n, NULL, 0, 0), n));
+    cr_assert(eq(int, frame_decoder_next_batch(&d, m, 4), 2));
+    cr_expect(eq(int, frame_msg_take_fd(&m[0], 0), -1));
+    cr_expect(eq(int, errno, EINVAL));
+    frame_msg_release(&m[1]);
+    frame_msg_release(&m[1]);
+    cr_assert(eq(int, frame_decoder_next_batch(&d, m, 0), -1));
+    cr_expect(eq(int, errno, EINVAL));
+    frame_decoder_fini(&d);
+    util_end();
+}
