@@ -227,18 +227,18 @@ static void decode_phase(struct ctx *c, size_t payload)
 
     fprintf(stderr, "decode %zu B:", payload);
     for (int rep = 0; rep < c->o.reps; rep++) {
-        for (int k = 0; k < 2; k++) {
-            int use = (k + rep) % 2; /* alternate which one runs first */
+        for (int k = 0; k < DECODE_MODES; k++) {
+            enum decode_mode mode = (enum decode_mode)((k + rep) % DECODE_MODES); /* rotate */
+            const char *name = decode_mode_name[mode];
             struct decode_result r;
-            decode_run(use, payload, target, &r);
+            decode_run(mode, payload, target, &r);
             if (!r.ok) {
-                fprintf(stderr, "FAIL decode %zu B: %s\n", payload, r.err);
+                fprintf(stderr, "FAIL decode %s %zu B: %s\n", name, payload, r.err);
                 c->failures++;
                 continue;
             }
-            series_add("decode", use ? "frame-decoder" : "memcpy", payload, "frames_per_s",
-                       r.frames_per_s);
-            series_add("decode", use ? "frame-decoder" : "memcpy", payload, "MB_per_s", r.mb_per_s);
+            series_add("decode", name, payload, "frames_per_s", r.frames_per_s);
+            series_add("decode", name, payload, "MB_per_s", r.mb_per_s);
         }
         fprintf(stderr, " %d", rep + 1);
     }

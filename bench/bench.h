@@ -128,6 +128,14 @@ struct decode_result {
     char err[160];
     double frames_per_s, mb_per_s;
 };
-void decode_run(int use_decoder, size_t payload, double target_s, struct decode_result *out);
+enum decode_mode {
+    DECODE_MEMCPY,
+    DECODE_NEXT,
+    DECODE_BATCH_NEXT,
+    DECODE_INPLACE_BATCH_NEXT,
+    DECODE_MODES
+};
+extern const char *const decode_mode_name[DECODE_MODES];
+void decode_run(enum decode_mode mode, size_t payload, double target_s, struct decode_result *out);
 
 #endif

@@ -1,5 +1,10 @@
-/* The decoder alone: frames parsed from memory with frame_decoder_feed/next, against memcpy of
- * the same bytes in the same chunks (the physical limit: feed has to copy them once). */
+/* The decoder alone, against memcpy of the same bytes in the same chunks (the physical limit):
+ *   frame-decoder          frame_decoder_feed (copies the chunk in) + frame_decoder_next
+ *   frame-decoder-batch    frame_decoder_feed + frame_decoder_next_batch
+ *   frame-decoder-inplace  frame_decoder_next_batch on bytes already in the decoder's buffer, as
+ *                          frame_recv leaves them (recvmsg writes into frame_decoder_space): the
+ *                          parsing alone, without the copy that feed adds and a channel does not.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,24 +40,36 @@ static int build_source(struct source *s, size_t payload)
     return 0;
 }
 
-/* Takes every complete frame: how many, or -1 with out->err set. */
-static long take(struct frame_decoder *dec, const struct source *s, size_t *seq, int verify,
-                 const struct payload_check *pc, struct decode_result *out)
+/* Messages a batch call may return: enough to amortise the call, small enough for L1. */
+#define DECODE_BATCH 64
+
+static int check_msg(const struct frame_msg *msg, const struct source *s, size_t *seq, int verify,
+                     const struct payload_check *pc, struct decode_result *out)
 {
-    struct frame_msg msg;
+    if (msg->id != *seq || msg->len != s->payload || msg->nfds != 0) {
+        snprintf(out->err, sizeof out->err, "frame %zu: id %u len %u", *seq, msg->id, msg->len);
+        return -1;
+    }
+    if (verify && payload_verify(pc, msg->payload, msg->len, *seq, out->err, sizeof out->err) == -1)
+        return -1;
+    *seq = *seq + 1 == s->frames ? 0 : *seq + 1;
+    return 0;
+}
+
+/* Takes every complete frame, one per call or in batches: how many, or -1 with out->err set. */
+static long take(struct frame_decoder *dec, enum decode_mode mode, const struct source *s,
+                 size_t *seq, int verify, const struct payload_check *pc, struct decode_result *out)
+{
+    struct frame_msg msgs[DECODE_BATCH];
+    int max = mode == DECODE_NEXT ? 1 : DECODE_BATCH;
     long got = 0;
     int r;
 
-    while ((r = frame_decoder_next(dec, &msg)) == 1) {
-        if (msg.id != *seq || msg.len != s->payload || msg.nfds != 0) {
-            snprintf(out->err, sizeof out->err, "frame %zu: id %u len %u", *seq, msg.id, msg.len);
-            return -1;
-        }
-        if (verify &&
-            payload_verify(pc, msg.payload, msg.len, *seq, out->err, sizeof out->err) == -1)
-            return -1;
-        *seq = *seq + 1 == s->frames ? 0 : *seq + 1;
-        got++;
+    while ((r = frame_decoder_next_batch(dec, msgs, max)) > 0) {
+        for (int i = 0; i < r; i++)
+            if (check_msg(&msgs[i], s, seq, verify, pc, out) == -1)
+                return -1;
+        got += r;
     }
     if (r == -1)
         snprintf(out->err, sizeof out->err, "frame_decoder_next: %s", strerror(errno));
@@ -60,8 +77,9 @@ static long take(struct frame_decoder *dec, const struct source *s, size_t *seq,
 }
 
 /* One pass over the source: frames decoded, or -1. */
-static long decode_pass(struct frame_decoder *dec, const struct source *s, size_t *seq, int verify,
-                        const struct payload_check *pc, struct decode_result *out)
+static long decode_pass(struct frame_decoder *dec, enum decode_mode mode, const struct source *s,
+                        size_t *seq, int verify, const struct payload_check *pc,
+                        struct decode_result *out)
 {
     size_t off = 0;
     long total = 0;
@@ -74,7 +92,7 @@ static long decode_pass(struct frame_decoder *dec, const struct source *s, size_
             snprintf(out->err, sizeof out->err, "frame_decoder_feed: %s", strerror(errno));
             return -1;
         }
-        if ((got = take(dec, s, seq, verify, pc, out)) == -1)
+        if ((got = take(dec, mode, s, seq, verify, pc, out)) == -1)
             return -1;
         if (k == 0 && got == 0) {
             snprintf(out->err, sizeof out->err, "decoder accepts no bytes and yields no frame");
@@ -97,15 +115,57 @@ static long memcpy_pass(unsigned char *dst, const struct source *s)
     return (long)s->frames;
 }
 
-static void run_passes(int use_decoder, const struct source *s, double target_s,
+/* Frames of the source that fit the decoder's buffer whole: what one in-place pass parses. */
+static size_t inplace_frames(const struct source *s)
+{
+    size_t n = DECODE_CHUNK / (FRAME_HDR_LEN + s->payload);
+    return n < s->frames ? n : s->frames;
+}
+
+/* Bytes already in the decoder's buffer, as after frame_recv wrote them there: committed again
+ * each pass (the decoder never writes into its buffer), every frame taken in batches. */
+static long inplace_pass(struct frame_decoder *dec, const struct source *s, int verify,
+                         const struct payload_check *pc, struct decode_result *out)
+{
+    size_t bytes = inplace_frames(s) * (FRAME_HDR_LEN + s->payload), room, seq = 0;
+    unsigned char *space = frame_decoder_space(dec, &room);
+
+    if (space == NULL || room < bytes) {
+        snprintf(out->err, sizeof out->err, "frame_decoder_space: %zu bytes", room);
+        return -1;
+    }
+    if (verify)
+        memcpy(space, s->buf, bytes); /* the first pass places the bytes, untimed */
+    if (frame_decoder_commit(dec, bytes, NULL, 0, 0) == -1) {
+        snprintf(out->err, sizeof out->err, "frame_decoder_commit: %s", strerror(errno));
+        return -1;
+    }
+    return take(dec, DECODE_INPLACE_BATCH_NEXT, s, &seq, verify, pc, out);
+}
+
+/* One pass of the mode: frames handled, or -1; *want is how many it must handle. */
+static long one_pass(enum decode_mode mode, struct frame_decoder *dec, unsigned char *dst,
+                     const struct source *s, size_t *seq, int verify,
+                     const struct payload_check *pc, struct decode_result *out, size_t *want)
+{
+    *want = mode == DECODE_INPLACE_BATCH_NEXT ? inplace_frames(s) : s->frames;
+    if (mode == DECODE_MEMCPY)
+        return verify ? (long)*want : memcpy_pass(dst, s);
+    if (mode == DECODE_INPLACE_BATCH_NEXT)
+        return inplace_pass(dec, s, verify, pc, out);
+    return decode_pass(dec, mode, s, seq, verify, pc, out);
+}
+
+static void run_passes(enum decode_mode mode, const struct source *s, double target_s,
                        struct decode_result *out)
 {
     struct frame_decoder dec;
     struct payload_check pc;
     unsigned char *dst = malloc(DECODE_CHUNK);
-    size_t seq = 0;
+    size_t seq = 0, want;
     double frames = 0, secs = 0;
     int64_t t0;
+    long n;
 
     if (dst == NULL || payload_check_init(&pc, s->payload) == -1 ||
         frame_decoder_init(&dec, FRAME_MAX_PAYLOAD_DEFAULT, 0, 0) == -1) {
@@ -114,28 +174,28 @@ static void run_passes(int use_decoder, const struct source *s, double target_s,
         return;
     }
     /* The first pass verifies every payload, untimed. */
-    if (use_decoder && decode_pass(&dec, s, &seq, 1, &pc, out) != (long)s->frames)
-        goto out;
+    if (one_pass(mode, &dec, dst, s, &seq, 1, &pc, out, &want) != (long)want)
+        goto short_pass;
     t0 = bench_now_ns();
     do {
-        long n = use_decoder ? decode_pass(&dec, s, &seq, 0, &pc, out) : memcpy_pass(dst, s);
-        if (n != (long)s->frames) {
-            if (out->err[0] == '\0')
-                snprintf(out->err, sizeof out->err, "pass decoded %ld of %zu frames", n, s->frames);
-            goto out;
-        }
+        if ((n = one_pass(mode, &dec, dst, s, &seq, 0, &pc, out, &want)) != (long)want)
+            goto short_pass;
         frames += (double)n;
         secs = (double)(bench_now_ns() - t0) / 1e9;
     } while (secs < target_s);
     out->ok = 1;
     out->frames_per_s = frames / secs;
     out->mb_per_s = frames * (double)s->payload / secs / 1e6;
+    goto out;
+short_pass:
+    if (out->err[0] == '\0')
+        snprintf(out->err, sizeof out->err, "a pass handled fewer than %zu frames", want);
 out:
     frame_decoder_fini(&dec);
     free(dst);
 }
 
-void decode_run(int use_decoder, size_t payload, double target_s, struct decode_result *out)
+void decode_run(enum decode_mode mode, size_t payload, double target_s, struct decode_result *out)
 {
     struct source s;
 
@@ -144,6 +204,13 @@ void decode_run(int use_decoder, size_t payload, double target_s, struct decode_
         snprintf(out->err, sizeof out->err, "malloc: %s", strerror(errno));
         return;
     }
-    run_passes(use_decoder, &s, target_s, out);
+    run_passes(mode, &s, target_s, out);
     free(s.buf);
 }
+
+const char *const decode_mode_name[DECODE_MODES] = {
+    [DECODE_MEMCPY] = "memcpy",
+    [DECODE_NEXT] = "frame-decoder",
+    [DECODE_BATCH_NEXT] = "frame-decoder-batch",
+    [DECODE_INPLACE_BATCH_NEXT] = "frame-decoder-inplace",
+};

@@ -27,8 +27,12 @@ static const struct target targets[] = {
      "raw-stream", 1048576, 0.9, 0},
     {"64 B round trip (median), frame-stream vs raw", "latency", "frame-stream", "rtt_p50_us",
      "raw-stream", 64, 1.2, 1},
-    {"64 B frames/s, decoder vs memcpy", "decode", "frame-decoder", "frames_per_s", "memcpy", 64,
-     0.5, 0},
+    {"64 B frames/s, decoder next vs memcpy", "decode", "frame-decoder", "frames_per_s", "memcpy",
+     64, 0.5, 0},
+    {"64 B frames/s, decoder next_batch vs memcpy", "decode", "frame-decoder-batch", "frames_per_s",
+     "memcpy", 64, 0.5, 0},
+    {"64 B frames/s, decoder next_batch in place vs memcpy", "decode", "frame-decoder-inplace",
+     "frames_per_s", "memcpy", 64, 0.5, 0},
 };
 
 static double median_of(const struct series *s)
