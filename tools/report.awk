@@ -1,7 +1,7 @@
 # Renders REPORT.md from the expectations table, the results files and the fuzz and bench
 # summaries; ci/report passes the files and writes the output.
 #   awk -f tools/report.awk conformance/expectations/*.tsv results/conformance-*.tsv \
-#       [results/fuzz-summary.tsv] [results/bench-summary.tsv]
+#       [results/fuzz-summary.tsv] [results/fuzz-planted.tsv] [results/bench-summary.tsv]
 # A file's role comes from its name. Output depends only on the input files: no clock, and every
 # listing is sorted (run under LC_ALL=C so that string order is byte order).
 BEGIN {
@@ -21,7 +21,7 @@ FNR == 1 {
 
 role == "expect" { read_expect(); next }
 role == "results" { read_result(); next }
-role == "fuzz" || role == "bench" { read_summary(role); next }
+role == "fuzz" || role == "planted" || role == "bench" { read_summary(role); next }
 
 END {
     sort_strings(chk, nchk)
@@ -33,6 +33,7 @@ END {
     print_failures()
     print_statements()
     print_summary("fuzz", "Fuzzing", "fuzz-summary.tsv")
+    print_summary("planted", "Fuzzing: time to find planted bugs", "fuzz-planted.tsv")
     print_summary("bench", "Benchmarks", "bench-summary.tsv")
     exit status
 }
@@ -41,6 +42,7 @@ function role_of(path) {
     if (path ~ /(^|\/)expectations\/[^\/]*\.tsv$/) return "expect"
     if (path ~ /(^|\/)conformance-[^\/]*\.tsv$/) return "results"
     if (path ~ /(^|\/)fuzz-summary\.tsv$/) return "fuzz"
+    if (path ~ /(^|\/)fuzz-planted\.tsv$/) return "planted"
     if (path ~ /(^|\/)bench-summary\.tsv$/) return "bench"
     printf "report.awk: %s: not an input this report knows\n", path > "/dev/stderr"
     status = 2
