@@ -95,6 +95,43 @@ Test(chan, round_trip_dgram, .timeout = TEST_TIMEOUT)
     util_end();
 }
 
+/* A stream read holding ten frames gives them in batches, in order; packets come one a call. */
+static void batch_round_trip(int type, unsigned want_first)
+{
+    struct duo d;
+    struct frame_msg m[8];
+    uint32_t next = 0;
+    duo_open(&d, type, NULL, NULL);
+    for (uint32_t id = 0; id < 10; id++)
+        send_ok(&d.a, id, id * 3, NULL, 0, FRAME_FDS_BORROW);
+    cr_assert(eq(int, frame_flush(&d.a), 0));
+    for (int calls = 0; next < 10; calls++) {
+        int r = frame_next_batch(&d.b, m, 8);
+        cr_assert(r >= 0, "next_batch: %s", strerror(errno));
+        if (calls == 1)
+            cr_expect(eq(int, r, (int)want_first));
+        for (int i = 0; i < r; i++, next++) {
+            cr_assert(eq(u32, m[i].id, next));
+            cr_assert(util_check(m[i].payload, m[i].len, next), "payload of %u", next);
+        }
+        if (r == 0)
+            cr_assert(frame_recv(&d.b) > 0, "recv: %s", strerror(errno));
+    }
+    duo_close(&d);
+}
+
+Test(chan, next_batch_stream, .timeout = TEST_TIMEOUT)
+{
+    batch_round_trip(SOCK_STREAM, 8);
+    util_end();
+}
+
+Test(chan, next_batch_seqpacket, .timeout = TEST_TIMEOUT)
+{
+    batch_round_trip(SOCK_SEQPACKET, 1);
+    util_end();
+}
+
 Test(chan, blocking_wait_helpers, .timeout = TEST_TIMEOUT)
 {
     int sv[2];
