@@ -50,7 +50,7 @@ struct frame_msg {
     const void *payload;
     uint32_t len;
     unsigned nfds;
-    int *fds; /* nfds entries; -1 once taken */
+    int *fds; /* nfds entries; -1 once taken; never NULL */
     void *owner_;
     unsigned long seq_;
 };

@@ -452,15 +452,17 @@ static int next_slow(struct frame_decoder *dec, struct frame_msg *msg)
     return deliver(dec, msg, p, total, k);
 }
 
-/* A message without descriptors: nothing to take or release, so it needs no owner. */
-static inline void fill(struct frame_msg *msg, const unsigned char *p, uint32_t len)
+/* A message without descriptors: nothing to take or release, so it needs no owner. Its fds
+ * still points at an array, so that copying its nfds (0) entries is defined. */
+static inline void fill(struct frame_msg *msg, struct frame_decoder *dec, const unsigned char *p,
+                        uint32_t len)
 {
     msg->type = wire_get32(p + 4);
     msg->id = wire_get32(p + 8);
     msg->len = len;
     msg->payload = p + FRAME_HDR_LEN;
     msg->nfds = 0;
-    msg->fds = NULL;
+    msg->fds = dec->msg_fds;
     msg->owner_ = NULL;
     msg->seq_ = 0;
 }
@@ -497,7 +499,7 @@ static inline int next_plain(struct frame_decoder *dec, struct frame_msg *msgs, 
         }
         if (step > (size_t)(end - p))
             break;
-        fill(&msgs[n++], p, guess);
+        fill(&msgs[n++], dec, p, guess);
         p += step;
     }
     dec->rpos = start;
@@ -569,7 +571,7 @@ int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg)
         return 0;
     dec->msg_consumed = total;
     dec->msg_seq++;
-    fill(msg, p, len);
+    fill(msg, dec, p, len);
     return 1;
 }
 
