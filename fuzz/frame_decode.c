@@ -10,6 +10,8 @@
  * (plain records cut into sub-chunks; the other input path). Records with descriptors or
  * flags are one chunk in both. Both runs must return the same messages and end in the
  * same error, unless the decoder itself split a chunk with descriptors (buffer full).
+ * The at-once run takes messages with frame_decoder_next_batch, the chunked run with
+ * frame_decoder_next.
  */
 #include "fuzz_common.h"
 #include "frame.h"
@@ -47,6 +49,7 @@ struct run {
     unsigned nmsgs;
     int err;       /* sticky errno seen, 0 while healthy */
     int split_fds; /* the decoder accepted only part of a chunk that carried descriptors */
+    int batch;     /* messages per frame_decoder_next_batch call; 0: frame_decoder_next */
 };
 
 static struct record recs[MAX_RECORDS];
@@ -122,25 +125,46 @@ static void log_msg(struct run *r, const struct frame_msg *msg)
     log_put(r, msg->payload, msg->len);
 }
 
+static void take_msg(struct run *r, struct frame_msg *msg)
+{
+    if (r->err)
+        fz_fail(T, "a message returned after error %s", fz_errno_name(r->err));
+    fz_trace("  message type=%u id=%u len=%u nfds=%u", msg->type, msg->id, msg->len, msg->nfds);
+    log_msg(r, msg);
+    take_fds(r, msg);
+    frame_msg_release(msg);
+    frame_msg_release(msg);
+    r->nmsgs++;
+}
+
+/* One frame_decoder_next or frame_decoder_next_batch call: messages, 0, or -1. */
+static int next_msgs(struct run *r, struct frame_msg *msgs)
+{
+    int rc;
+    if (r->batch == 0)
+        return frame_decoder_next(&r->dec, msgs);
+    rc = frame_decoder_next_batch(&r->dec, msgs, r->batch);
+    if (rc > r->batch)
+        fz_fail(T, "frame_decoder_next_batch returned %d messages for at most %d", rc, r->batch);
+    for (int i = 0; i + 1 < rc; i++)
+        if (msgs[i].nfds)
+            fz_fail(T, "message %d of a batch of %d carries descriptors", i, rc);
+    return rc;
+}
+
 /* Takes every complete message; returns how many. */
 static unsigned drain(struct run *r)
 {
-    struct frame_msg msg;
+    struct frame_msg msgs[8];
     unsigned n = 0;
     int rc;
-    while ((rc = frame_decoder_next(&r->dec, &msg)) == 1) {
-        if (r->err)
-            fz_fail(T, "a message returned after error %s", fz_errno_name(r->err));
-        fz_trace("  message type=%u id=%u len=%u nfds=%u", msg.type, msg.id, msg.len, msg.nfds);
-        log_msg(r, &msg);
-        take_fds(r, &msg);
-        frame_msg_release(&msg);
-        frame_msg_release(&msg);
-        r->nmsgs++;
-        n++;
+    while ((rc = next_msgs(r, msgs)) > 0) {
+        for (int i = 0; i < rc; i++)
+            take_msg(r, &msgs[i]);
+        n += (unsigned)rc;
     }
     if (rc < 0)
-        note_error(r, "frame_decoder_next");
+        note_error(r, r->batch ? "frame_decoder_next_batch" : "frame_decoder_next");
     else if (r->err)
         fz_fail(T, "frame_decoder_next returned 0 after error %s", fz_errno_name(r->err));
     check_cap(r);
@@ -307,6 +331,9 @@ static int run_one(struct run *r, int commit_path, uint8_t take_mask, int chunke
     r->split_fds = 0;
     r->commit_path = commit_path;
     r->take_mask = take_mask;
+    /* The at-once run takes messages in batches of 1-8 (from the take mask), the chunked run
+     * one at a time: both must see the same messages, so batches are checked against next. */
+    r->batch = chunked ? 0 : 1 + (take_mask >> 5);
     if (frame_decoder_init(&r->dec, max_payload, max_fds, packet) < 0)
         return -1;
     frame_decoder_set_close(&r->dec, fake_close, r);
