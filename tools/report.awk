@@ -408,6 +408,8 @@ function print_summary(r, title, name,    i, j, line, kv) {
         return
     }
     printf "From `%s`.\n\n", sfile[r]
+    if (r == "fuzz")
+        print "Columns: `execs_per_s` per wall-clock second of the run (per CPU second in `libfuzzer-bench` rows); `coverage` in edges (libFuzzer `cov:`, AFL++ `edges_found`); `corpus_files` the inputs the run added to `corpus/<target>` after minimising; `ratio` the bench row's exec/s over its baseline's, measured in the same run.\n"
     for (i = 1; i <= nsmeta[r]; i++) {
         split(smeta[r, i], kv, X)
         printf "- %s: %s\n", md(kv[1]), md(kv[2])
