@@ -80,10 +80,14 @@ static void log_put(struct run *r, const void *p, size_t n)
     r->loglen += n;
 }
 
+/* The decoder's memory bounds: its buffer, and the descriptors that wait (FORMAT.md). */
 static void check_cap(struct run *r)
 {
     if (r->dec.cap > FRAME_HDR_LEN + (size_t)max_payload)
         fz_fail(T, "decoder buffer %zu above header + max payload %u", r->dec.cap, max_payload);
+    if (r->dec.fdq_len > 24 * (size_t)max_fds + 64)
+        fz_fail(T, "%zu descriptors wait, above 24 * max_fds + 64 = %zu", r->dec.fdq_len,
+                24 * (size_t)max_fds + 64);
 }
 
 static void note_error(struct run *r, const char *call)

@@ -35,6 +35,7 @@ struct peer {
     uint32_t max_payload;
     unsigned max_fds, real_fds, nmsgs;
     int err, eof, close_on_fini;
+    int batch; /* messages per frame_next_batch call; 0: frame_next */
     struct expect exp[MAX_EXPECT];
     unsigned nexp, nchecked;
     int held[16]; /* the writer's own descriptors while a segment goes out */
@@ -171,21 +172,41 @@ static void note_error(const char *call)
     expect_only_sockets("after a protocol error");
 }
 
+static void take_msg(struct frame_msg *msg)
+{
+    if (P.err)
+        fz_fail(P.t, "a message after error %s", fz_errno_name(P.err));
+    fz_trace("  message type=%u len=%u nfds=%u", msg->type, msg->len, msg->nfds);
+    check_fds(msg);
+    check_expected(msg);
+    take_or_release(msg);
+    P.nmsgs++;
+}
+
+/* One frame_next or frame_next_batch call: messages, 0, or -1. */
+static int next_msgs(struct frame_msg *msgs)
+{
+    int rc;
+    if (P.batch == 0)
+        return frame_next(&P.chan, msgs);
+    rc = frame_next_batch(&P.chan, msgs, P.batch);
+    if (rc > P.batch)
+        fz_fail(P.t, "frame_next_batch returned %d messages for at most %d", rc, P.batch);
+    for (int i = 0; i + 1 < rc; i++)
+        if (msgs[i].nfds)
+            fz_fail(P.t, "message %d of a batch of %d carries descriptors", i, rc);
+    return rc;
+}
+
 static int drain(void)
 {
-    struct frame_msg msg;
+    struct frame_msg msgs[4];
     int rc;
-    while ((rc = frame_next(&P.chan, &msg)) == 1) {
-        if (P.err)
-            fz_fail(P.t, "a message after error %s", fz_errno_name(P.err));
-        fz_trace("  message type=%u len=%u nfds=%u", msg.type, msg.len, msg.nfds);
-        check_fds(&msg);
-        check_expected(&msg);
-        take_or_release(&msg);
-        P.nmsgs++;
-    }
+    while ((rc = next_msgs(msgs)) > 0)
+        for (int i = 0; i < rc; i++)
+            take_msg(&msgs[i]);
     if (rc < 0 && !P.err)
-        note_error("frame_next");
+        note_error(P.batch ? "frame_next_batch" : "frame_next");
     return rc;
 }
 
@@ -312,6 +333,7 @@ static int setup(uint8_t cfg)
     P.max_fds = fdmax[cfg & 3];
     P.max_payload = payloads[(cfg >> 2) & 7];
     P.close_on_fini = (cfg >> 5) & 1;
+    P.batch = !P.packet && (cfg >> 7) ? 4 : 0;
     P.real_fds = P.nmsgs = P.nexp = P.nchecked = P.nheld = 0;
     P.err = P.eof = 0;
     if (fz_socketpair(P.type, P.sv) < 0)
