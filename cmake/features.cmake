@@ -53,6 +53,13 @@ check_c_source_compiles([=[
 #include <sys/syscall.h>
 int main(void) { return (int)syscall(SYS_socketpair, 0, 0, 0, (int *)0); }
 ]=] SOCKSPEC_HAVE_SYS_SOCKETPAIR)
+# The fuzz harness probes its descriptor window with a raw ppoll, past ASan's interceptor.
+check_c_source_compiles([=[
+#include <poll.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) { return (int)syscall(SYS_ppoll, (struct pollfd *)0, 0, (void *)0, (void *)0, 0); }
+]=] SOCKSPEC_HAVE_SYS_PPOLL)
 set(CMAKE_REQUIRED_FLAGS "${_sockspec_saved_flags}")
 
 check_c_source_compiles([=[

@@ -1,11 +1,11 @@
+#include "sockspec_config.h" /* macros only: may decide the feature-test macros below */
+#if defined(SOCKSPEC_HAVE_SYS_PPOLL) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE /* syscall() */
+#endif
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
-#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
-#define _DEFAULT_SOURCE /* syscall() */
-#endif
 #include "fuzz_common.h"
-#include "sockspec_config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__linux__)
+#ifdef SOCKSPEC_HAVE_SYS_PPOLL
 #include <sys/syscall.h>
 #endif
 
@@ -50,11 +50,11 @@ const uint8_t *fz_bytes(struct fz_in *in, size_t want, size_t *got)
     return p;
 }
 
-/* poll(2) of the whole window; on Linux the raw system call, which skips the sanitizer's
- * per-entry checks of this harness-owned array (the kernel writes every revents). */
+/* poll(2) of the whole window; where it exists the raw ppoll system call, which skips the
+ * sanitizer's per-entry checks of this harness-owned array (the kernel writes every revents). */
 static int probe_poll(struct pollfd *pfd, nfds_t n)
 {
-#if defined(__linux__) && defined(SYS_ppoll)
+#ifdef SOCKSPEC_HAVE_SYS_PPOLL
     struct timespec zero = {0, 0};
     return (int)syscall(SYS_ppoll, pfd, n, &zero, NULL, 0);
 #else

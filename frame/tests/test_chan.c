@@ -103,7 +103,7 @@ static void batch_round_trip(int type, unsigned want_first)
     uint32_t next = 0;
     duo_open(&d, type, NULL, NULL);
     for (uint32_t id = 0; id < 10; id++)
-        send_ok(&d.a, id, id * 3, NULL, 0, FRAME_FDS_BORROW);
+        send_ok(&d.a, id, (size_t)id * 3, NULL, 0, FRAME_FDS_BORROW);
     cr_assert(eq(int, frame_flush(&d.a), 0));
     for (int calls = 0; next < 10; calls++) {
         int r = frame_next_batch(&d.b, m, 8);
