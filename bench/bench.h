@@ -76,6 +76,10 @@ struct run_result {
 /* clock.c */
 int64_t bench_now_ns(void);
 
+/* pin.c: the calling child onto its side's CPU (0 receiver, 1 sender): 0, or -1 if unpinned. */
+int bench_pin(int side);
+void bench_pin_describe(char *buf, size_t len);
+
 /* payload.c: message content is a pattern with the sequence number in the first and
  * (inverted) the last 8 bytes; receivers check both and a checksum of the rest. */
 #define BENCH_MIN_PAYLOAD 16

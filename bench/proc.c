@@ -64,6 +64,7 @@ static void child_main(const struct job *job, struct link *lk, int side, struct 
     memset(&res, 0, sizeof res);
     p->res[side][1] = p->ready[1] = p->done[0] = -1;
     close_pipes(p);
+    (void)bench_pin(side == SIDE_RX ? 0 : 1);
     link_keep_side(lk, side);
     if (job->t->open(lk, side, job, &ep) == -1) {
         snprintf(res.err, sizeof res.err, "open: %s", strerror(errno));

@@ -96,7 +96,7 @@ static void cpu_model(char *buf, size_t len)
 
 static void write_header(FILE *f, const struct meta *m, const char *skipped)
 {
-    char cpu[200], date[64];
+    char cpu[200], date[64], pin[120];
     struct utsname u;
     time_t now = time(NULL);
 
@@ -112,6 +112,8 @@ static void write_header(FILE *f, const struct meta *m, const char *skipped)
     fprintf(f, "# ratio_vs_raw\tmedian over repetitions of value / mean of the raw-stream runs "
                "just before and after it (decode: / memcpy's value in the same repetition)\n");
     fprintf(f, "# spread\t(max - min) / median over the repetitions\n");
+    bench_pin_describe(pin, sizeof pin);
+    fprintf(f, "# cpus\t%s\n", pin);
     for (int i = 0; i < m->nnotes; i++) {
         const char *eq = strchr(m->notes[i], '=');
         fprintf(f, "# %.*s\t%s\n", (int)(eq - m->notes[i]), m->notes[i], eq + 1);
