@@ -61,11 +61,11 @@ static long take(struct frame_decoder *dec, enum decode_mode mode, const struct 
                  size_t *seq, int verify, const struct payload_check *pc, struct decode_result *out)
 {
     struct frame_msg msgs[DECODE_BATCH];
-    int max = mode == DECODE_NEXT ? 1 : DECODE_BATCH;
     long got = 0;
     int r;
 
-    while ((r = frame_decoder_next_batch(dec, msgs, max)) > 0) {
+    while ((r = mode == DECODE_NEXT ? frame_decoder_next(dec, msgs)
+                                    : frame_decoder_next_batch(dec, msgs, DECODE_BATCH)) > 0) {
         for (int i = 0; i < r; i++)
             if (check_msg(&msgs[i], s, seq, verify, pc, out) == -1)
                 return -1;
