@@ -13,8 +13,9 @@
  * The at-once run takes messages with frame_decoder_next_batch, the chunked run with
  * frame_decoder_next.
  */
-#include "fuzz_common.h"
+#include "batch_check.h"
 #include "frame.h"
+#include "fuzz_common.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -83,11 +84,12 @@ static void log_put(struct run *r, const void *p, size_t n)
 /* The decoder's memory bounds: its buffer, and the descriptors that wait (FORMAT.md). */
 static void check_cap(struct run *r)
 {
+    size_t fdq_max = 24 * (size_t)max_fds + 64;
+
     if (r->dec.cap > FRAME_HDR_LEN + (size_t)max_payload)
         fz_fail(T, "decoder buffer %zu above header + max payload %u", r->dec.cap, max_payload);
-    if (r->dec.fdq_len > 24 * (size_t)max_fds + 64)
-        fz_fail(T, "%zu descriptors wait, above 24 * max_fds + 64 = %zu", r->dec.fdq_len,
-                24 * (size_t)max_fds + 64);
+    if (r->dec.fdq_len > fdq_max)
+        fz_fail(T, "%zu descriptors wait, above 24 * max_fds + 64 = %zu", r->dec.fdq_len, fdq_max);
 }
 
 static void note_error(struct run *r, const char *call)
@@ -144,16 +146,10 @@ static void take_msg(struct run *r, struct frame_msg *msg)
 /* One frame_decoder_next or frame_decoder_next_batch call: messages, 0, or -1. */
 static int next_msgs(struct run *r, struct frame_msg *msgs)
 {
-    int rc;
     if (r->batch == 0)
         return frame_decoder_next(&r->dec, msgs);
-    rc = frame_decoder_next_batch(&r->dec, msgs, r->batch);
-    if (rc > r->batch)
-        fz_fail(T, "frame_decoder_next_batch returned %d messages for at most %d", rc, r->batch);
-    for (int i = 0; i + 1 < rc; i++)
-        if (msgs[i].nfds)
-            fz_fail(T, "message %d of a batch of %d carries descriptors", i, rc);
-    return rc;
+    return fz_check_batch(T, "frame_decoder_next_batch", msgs,
+                          frame_decoder_next_batch(&r->dec, msgs, r->batch), r->batch);
 }
 
 /* Takes every complete message; returns how many. */

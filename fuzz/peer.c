@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "peer.h"
+#include "batch_check.h"
 #include "fuzz_common.h"
 #include "frame.h"
 
@@ -186,16 +187,10 @@ static void take_msg(struct frame_msg *msg)
 /* One frame_next or frame_next_batch call: messages, 0, or -1. */
 static int next_msgs(struct frame_msg *msgs)
 {
-    int rc;
     if (P.batch == 0)
         return frame_next(&P.chan, msgs);
-    rc = frame_next_batch(&P.chan, msgs, P.batch);
-    if (rc > P.batch)
-        fz_fail(P.t, "frame_next_batch returned %d messages for at most %d", rc, P.batch);
-    for (int i = 0; i + 1 < rc; i++)
-        if (msgs[i].nfds)
-            fz_fail(P.t, "message %d of a batch of %d carries descriptors", i, rc);
-    return rc;
+    return fz_check_batch(P.t, "frame_next_batch", msgs, frame_next_batch(&P.chan, msgs, P.batch),
+                          P.batch);
 }
 
 static int drain(void)
