@@ -19,18 +19,17 @@ mkdir -p "$OUT" "$obj"
 # Only for sockspec_config.h (cmake/features.cmake): no compiler flags of ours leak in.
 cmake -S "$ROOT" -B "$cfg" -G Ninja -DSOCKSPEC_CONFORMANCE=OFF -DSOCKSPEC_FRAME_TESTS=OFF \
     -DSOCKSPEC_BENCH=OFF -DSOCKSPEC_FUZZ_REPLAY=OFF >"$WORK/sockspec-cmake.log"
-inc=(-I"$ROOT/frame/include" -I"$ROOT/frame/src" -I"$ROOT/fuzz" -I"$cfg/include")
+inc=(-I"$ROOT/frame/include" -I"$ROOT/frame/src" -I"$ROOT/fuzz" -I"$ROOT/testsupport" -I"$cfg/include")
 
 common=()
-for src in "$ROOT"/frame/src/*.c "$ROOT/fuzz/fuzz_common.c" "$ROOT/fuzz/peer.c"; do
+for src in "$ROOT"/frame/src/*.c "$ROOT"/testsupport/*.c "$ROOT/fuzz/fuzz_common.c" "$ROOT/fuzz/peer.c"; do
     o=$obj/$(basename "$src" .c).o
     $CC $CFLAGS -std=c11 "${inc[@]}" -c "$src" -o "$o"
     common+=("$o")
 done
 
-for src in "$ROOT"/fuzz/*.c; do
-    t=$(basename "$src" .c)
-    case $t in fuzz_common | peer | replay | gen_seeds | bench_*) continue ;; esac
+for t in $(awk -F'\t' '/^[a-z]/ { print $1 }' "$ROOT/fuzz/targets.tsv"); do
+    src=$ROOT/fuzz/$t.c
     $CC $CFLAGS -std=c11 "${inc[@]}" -c "$src" -o "$obj/$t.o"
     $CXX $CXXFLAGS "$obj/$t.o" "${common[@]}" $LIB_FUZZING_ENGINE -o "$OUT/$t"
     if [ -d "$ROOT/corpus/$t" ]; then

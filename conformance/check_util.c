@@ -259,7 +259,7 @@ void child_start(struct child *ch, const char *(*fn)(void *arg, char *out, size_
     int st[2];
     xpipe(st);
     ch->pid = fork();
-    cr_assert(ch->pid >= 0, "fork: %s", errno_name(errno));
+    cr_assert(ch->pid >= 0, "fork: %s", sockspec_errno_name(errno));
     if (ch->pid == 0) {
         char buf[64];
         close(st[0]);
@@ -291,7 +291,7 @@ int child_reap(pid_t pid)
     pid_t r;
     while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
         ;
-    cr_assert(r == pid, "waitpid: %s", errno_name(errno));
+    cr_assert(r == pid, "waitpid: %s", sockspec_errno_name(errno));
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -301,7 +301,7 @@ struct ret_str ret_str(ssize_t r)
 {
     struct ret_str o;
     if (r < 0)
-        snprintf(o.s, sizeof o.s, "%s", errno_name(errno));
+        snprintf(o.s, sizeof o.s, "%s", sockspec_errno_name(errno));
     else
         snprintf(o.s, sizeof o.s, "%zd", r);
     return o;
@@ -309,7 +309,7 @@ struct ret_str ret_str(ssize_t r)
 
 void outcome_ok(struct chan *c, int r)
 {
-    outcome(c, "%s", r == 0 ? "ok" : errno_name(errno));
+    outcome(c, "%s", r == 0 ? "ok" : sockspec_errno_name(errno));
 }
 
 struct bit_name {
@@ -393,7 +393,7 @@ int sockopt_int(int fd, int level, int opt, int *val)
 int xsockopt_int(int fd, int level, int opt)
 {
     int v;
-    cr_assert(sockopt_int(fd, level, opt, &v) == 0, "getsockopt(%d): %s", opt, errno_name(errno));
+    cr_assert(sockopt_int(fd, level, opt, &v) == 0, "getsockopt(%d): %s", opt, sockspec_errno_name(errno));
     return v;
 }
 
@@ -406,7 +406,7 @@ void xset_timeo(int fd, int opt, long sec, long usec)
 {
     struct timeval tv = {.tv_sec = sec, .tv_usec = (suseconds_t)usec};
     cr_assert(setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv) == 0, "set timeout: %s",
-              errno_name(errno));
+              sockspec_errno_name(errno));
 }
 
 /* ---- descriptors ---- */
@@ -419,7 +419,7 @@ int fd_is_open(int fd)
 int closed_fd(void)
 {
     int fd = dup(0);
-    cr_assert(fd >= 0, "dup: %s", errno_name(errno));
+    cr_assert(fd >= 0, "dup: %s", sockspec_errno_name(errno));
     close(fd);
     return fd;
 }
@@ -427,7 +427,7 @@ int closed_fd(void)
 int lowest_free_fd(void)
 {
     int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    cr_assert(fd >= 0, "open /dev/null: %s", errno_name(errno));
+    cr_assert(fd >= 0, "open /dev/null: %s", sockspec_errno_name(errno));
     close(fd);
     return fd;
 }
@@ -451,7 +451,7 @@ int scratch_file(void)
     char path[256];
     snprintf(path, sizeof path, "%s/sockspec-file.XXXXXX", tmp_base());
     int fd = mkstemp(path);
-    cr_assert(fd >= 0, "mkstemp: %s", errno_name(errno));
+    cr_assert(fd >= 0, "mkstemp: %s", sockspec_errno_name(errno));
     unlink(path);
     return fd;
 }
@@ -461,7 +461,7 @@ int scratch_file(void)
 void scratch_dir_make(struct scratch_dir *d)
 {
     snprintf(d->path, sizeof d->path, "%s/sockspec.XXXXXX", tmp_base());
-    cr_assert(mkdtemp(d->path) != NULL, "mkdtemp: %s", errno_name(errno));
+    cr_assert(mkdtemp(d->path) != NULL, "mkdtemp: %s", sockspec_errno_name(errno));
 }
 
 void scratch_dir_remove(struct scratch_dir *d, const char *const *names, size_t n)
@@ -471,7 +471,7 @@ void scratch_dir_remove(struct scratch_dir *d, const char *const *names, size_t 
         snprintf(p, sizeof p, "%s/%s", d->path, names[i]);
         (void)unlink(p);
     }
-    cr_expect(rmdir(d->path) == 0, "rmdir %s: %s", d->path, errno_name(errno));
+    cr_expect(rmdir(d->path) == 0, "rmdir %s: %s", d->path, sockspec_errno_name(errno));
 }
 
 socklen_t scratch_path_addr(const struct scratch_dir *d, const char *name, struct sockaddr_un *sun)

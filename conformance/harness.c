@@ -35,7 +35,7 @@ void outcome(struct chan *c, const char *fmt, ...)
 void outcome_ret(struct chan *c, ssize_t r)
 {
     if (r < 0)
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     else
         outcome(c, "%zd", r);
 }
@@ -85,7 +85,7 @@ static void judge(const char *check_id, const char *instance, struct chan *c, in
     snprintf(kind_id, sizeof kind_id, "kind.%s", c->kind->name);
     expect_lookup(kind_id, &cell);
     if (create_err != 0)
-        outcome(c, "unsupported: %s", errno_name(create_err));
+        outcome(c, "unsupported: %s", sockspec_errno_name(create_err));
     else if (expect_cell_unsupported(&cell))
         outcome(c, "ok");
     else
@@ -113,7 +113,7 @@ void harness_run(const char *check_id, void (*body)(struct chan *), const struct
 
     snprintf(instance, sizeof instance, "%s/%s", check_id, k->name);
     block_sigpipe();
-    cr_assert(fdset_probe(&before) == 0, "fd probe: %s", errno_name(errno));
+    cr_assert(fdset_probe(&before) == 0, "fd probe: %s", sockspec_errno_name(errno));
     struct memcheck mem = memcheck_begin(), delta;
     memset(&c, 0, sizeof c);
     c.kind = k;
@@ -127,7 +127,7 @@ void harness_run(const char *check_id, void (*body)(struct chan *), const struct
         cr_assert_fail("%s: the body recorded no outcome", instance);
     judge(check_id, instance, &c, err);
 
-    cr_assert(fdset_probe(&after) == 0, "fd probe: %s", errno_name(errno));
+    cr_assert(fdset_probe(&after) == 0, "fd probe: %s", sockspec_errno_name(errno));
     char leaked[256];
     cr_expect(!fdset_diff(&before, &after, leaked, sizeof leaked), "%s: descriptors leaked: %s",
               instance, leaked);
@@ -136,40 +136,6 @@ void harness_run(const char *check_id, void (*body)(struct chan *), const struct
     cr_expect(!sigismember(&pending, SIGPIPE), "%s: unexpected SIGPIPE", instance);
     cr_expect(!memcheck_end(mem, &delta), "%s: %lu memory errors, %lu bytes leaked", instance,
               delta.errors, delta.leaked);
-}
-
-const char *errno_name(int e)
-{
-    static const struct {
-        int e;
-        const char *name;
-    } names[] = {
-#define E(x) {x, #x},
-        E(EPERM) E(ENOENT) E(EINTR) E(EIO) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT)
-            E(EEXIST) E(ENOTDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOSPC) E(EPIPE) E(EDOM) E(ERANGE)
-                E(ENOTSOCK) E(EDESTADDRREQ) E(EMSGSIZE) E(EPROTOTYPE) E(ENOPROTOOPT)
-                    E(EPROTONOSUPPORT) E(EOPNOTSUPP) E(EAFNOSUPPORT) E(EADDRINUSE) E(EADDRNOTAVAIL)
-                        E(ENETDOWN) E(ENETUNREACH) E(ECONNABORTED) E(ECONNRESET) E(ENOBUFS)
-                            E(EISCONN) E(ENOTCONN) E(ETIMEDOUT) E(ECONNREFUSED) E(EALREADY)
-                                E(EINPROGRESS) E(ENXIO) E(ENOSYS) E(ENOTTY) E(ESPIPE)
-                                    E(ENAMETOOLONG)
-#ifdef SOCKSPEC_HAVE_ESOCKTNOSUPPORT
-                                        E(ESOCKTNOSUPPORT)
-#endif
-#if defined(ENOTSUP) && ENOTSUP != EOPNOTSUPP
-                                            E(ENOTSUP)
-#endif
-#if defined(EWOULDBLOCK) && EWOULDBLOCK != EAGAIN
-                                                E(EWOULDBLOCK)
-#endif
-#undef E
-    };
-    static char unknown[32];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].e == e)
-            return names[i].name;
-    snprintf(unknown, sizeof unknown, "errno%d", e);
-    return unknown;
 }
 
 ssize_t send_or_write(int fd, const void *buf, size_t n, int flags)
@@ -191,7 +157,7 @@ void xsend_all(int fd, const void *buf, size_t n)
         }
         if (r < 0 && errno == EINTR)
             continue;
-        cr_assert(r >= 0, "send(%d, %zu): %s", fd, n, errno_name(errno));
+        cr_assert(r >= 0, "send(%d, %zu): %s", fd, n, sockspec_errno_name(errno));
         p += r;
         n -= (size_t)r;
     }
@@ -209,7 +175,7 @@ void xrecv_exact(int fd, void *buf, size_t n)
         }
         if (r < 0 && errno == EINTR)
             continue;
-        cr_assert(r > 0, "read(%d, %zu): %s", fd, n, r == 0 ? "EOF" : errno_name(errno));
+        cr_assert(r > 0, "read(%d, %zu): %s", fd, n, r == 0 ? "EOF" : sockspec_errno_name(errno));
         p += r;
         n -= (size_t)r;
     }
@@ -218,28 +184,28 @@ void xrecv_exact(int fd, void *buf, size_t n)
 void xset_nonblock(int fd, int on)
 {
     int fl = fcntl(fd, F_GETFL);
-    cr_assert(fl >= 0, "F_GETFL: %s", errno_name(errno));
+    cr_assert(fl >= 0, "F_GETFL: %s", sockspec_errno_name(errno));
     fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-    cr_assert(fcntl(fd, F_SETFL, fl) == 0, "F_SETFL: %s", errno_name(errno));
+    cr_assert(fcntl(fd, F_SETFL, fl) == 0, "F_SETFL: %s", sockspec_errno_name(errno));
 }
 
 int is_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
-    cr_assert(fl >= 0, "F_GETFL(%d): %s", fd, errno_name(errno));
+    cr_assert(fl >= 0, "F_GETFL(%d): %s", fd, sockspec_errno_name(errno));
     return (fl & O_NONBLOCK) != 0;
 }
 
 int is_cloexec(int fd)
 {
     int fl = fcntl(fd, F_GETFD);
-    cr_assert(fl >= 0, "F_GETFD(%d): %s", fd, errno_name(errno));
+    cr_assert(fl >= 0, "F_GETFD(%d): %s", fd, sockspec_errno_name(errno));
     return (fl & FD_CLOEXEC) != 0;
 }
 
 void xpipe(int fds[2])
 {
-    cr_assert(pipe(fds) == 0, "pipe: %s", errno_name(errno));
+    cr_assert(pipe(fds) == 0, "pipe: %s", sockspec_errno_name(errno));
 }
 
 void xclose(int *fd)
@@ -257,7 +223,7 @@ again:
     r = poll(&p, 1, timeout_ms);
     if (r < 0 && errno == EINTR)
         goto again;
-    cr_assert(r >= 0, "poll: %s", errno_name(errno));
+    cr_assert(r >= 0, "poll: %s", sockspec_errno_name(errno));
     return r == 0 ? 0 : p.revents;
 }
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "errname.h"
 #include "kinds.h"
 #include "quirks.h"
 
@@ -58,7 +59,6 @@ void outcome(struct chan *c, const char *fmt, ...) __attribute__((format(printf,
 void outcome_ret(struct chan *c, ssize_t r);
 /* "unsupported: <reason>" for features the OS documents as missing. */
 #define UNSUPPORTED(c, quirk) outcome((c), "unsupported: %s", (quirk))
-const char *errno_name(int e);
 
 /* send() with the no-SIGPIPE flag; write() on a non-socket when flags is 0. */
 ssize_t send_or_write(int fd, const void *buf, size_t n, int flags);

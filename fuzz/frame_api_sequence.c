@@ -129,7 +129,7 @@ static int record(int e, uint32_t id, uint32_t len, const int *fds, unsigned nfd
     for (unsigned i = 0; i < nfds; i++) {
         struct stat st;
         if (fstat(fds[i], &st) < 0)
-            fz_fail(T, "fstat of a descriptor to send: %s", fz_errno_name(errno));
+            fz_fail(T, "fstat of a descriptor to send: %s", sockspec_errno_name(errno));
         m->dev[i] = st.st_dev;
         m->ino[i] = st.st_ino;
     }
@@ -171,9 +171,9 @@ static void op_send(int e, uint8_t op, uint8_t b, int wait)
     int err = rc < 0 ? errno : 0, queued = rc == 0 || (wait && err == ETIMEDOUT);
     fz_trace("#%u end%d send%s id=%u len=%u nfds=%u %s -> %d %s pending=%zu", opno, e,
              wait ? "_wait(0)" : "", id, len, nfds, take ? "take" : "borrow", rc,
-             fz_errno_name(err), frame_pending(&S[e].chan));
+             sockspec_errno_name(err), frame_pending(&S[e].chan));
     if (!queued && !send_errno_ok(e, err, len, nfds, before))
-        fz_fail(T, "frame_send%s failed with %s", wait ? "_wait" : "", fz_errno_name(err));
+        fz_fail(T, "frame_send%s failed with %s", wait ? "_wait" : "", sockspec_errno_name(err));
     if (wait && rc == 0 && frame_pending(&S[e].chan) != 0)
         fz_fail(T, "frame_send_wait returned 0 with %zu bytes pending", frame_pending(&S[e].chan));
     if (queued && !nfds)
@@ -195,14 +195,14 @@ static void op_flush(int e)
     int rc = frame_flush(&S[e].chan);
     int err = rc < 0 ? errno : 0;
     size_t pending = frame_pending(&S[e].chan);
-    fz_trace("#%u end%d flush -> %d %s pending=%zu", opno, e, rc, fz_errno_name(err), pending);
+    fz_trace("#%u end%d flush -> %d %s pending=%zu", opno, e, rc, sockspec_errno_name(err), pending);
     if (rc == 0 && pending != 0)
         fz_fail(T, "frame_flush returned 0 with %zu bytes pending", pending);
     if (rc < 0 && (err == EAGAIN || err == EWOULDBLOCK) && pending == 0)
         fz_fail(T, "frame_flush said EAGAIN with an empty queue");
     if (rc < 0 && err != EAGAIN && err != EWOULDBLOCK) {
         if (!peer_gone(e))
-            fz_fail(T, "frame_flush failed with %s", fz_errno_name(err));
+            fz_fail(T, "frame_flush failed with %s", sockspec_errno_name(err));
         S[1 - e].broken = 1;
     }
 }
@@ -239,7 +239,7 @@ static void take_msg(int e, struct frame_msg *msg)
     for (unsigned i = msg->id & 1; i < msg->nfds; i += 2) {
         int fd = frame_msg_take_fd(msg, i);
         if (fd < 0)
-            fz_fail(T, "frame_msg_take_fd failed: %s", fz_errno_name(errno));
+            fz_fail(T, "frame_msg_take_fd failed: %s", sockspec_errno_name(errno));
         fz_close(fd);
     }
     frame_msg_release(msg);
@@ -247,9 +247,9 @@ static void take_msg(int e, struct frame_msg *msg)
 
 static void recv_failed(int e, const char *call, int err)
 {
-    fz_trace("  end%d %s -> %s", e, call, fz_errno_name(err));
+    fz_trace("  end%d %s -> %s", e, call, sockspec_errno_name(err));
     if (!S[e].broken && !S[e].shut_rd)
-        fz_fail(T, "end%d %s failed with %s on an intact stream", e, call, fz_errno_name(err));
+        fz_fail(T, "end%d %s failed with %s on an intact stream", e, call, sockspec_errno_name(err));
 }
 
 /* Receives until EAGAIN, end of file or an error; returns messages taken. */
@@ -284,7 +284,7 @@ static void op_recv_wait(int e)
     struct frame_msg msg;
     int rc = frame_recv_wait(&S[e].chan, &msg, 0);
     int err = rc < 0 ? errno : 0;
-    fz_trace("#%u end%d recv_wait(0) -> %d %s", opno, e, rc, fz_errno_name(err));
+    fz_trace("#%u end%d recv_wait(0) -> %d %s", opno, e, rc, sockspec_errno_name(err));
     if (rc == 1)
         take_msg(e, &msg);
     else if (rc < 0 && err != ETIMEDOUT && err != EAGAIN)
@@ -399,7 +399,7 @@ static int setup(uint8_t c1, uint8_t c2)
         if (sndbufs[(c1 >> 2) & 3])
             (void)setsockopt(sv[e], SOL_SOCKET, SO_SNDBUF, &sndbufs[(c1 >> 2) & 3], sizeof(int));
         if (frame_chan_init(&S[e].chan, sv[e], &opts) < 0)
-            fz_fail(T, "frame_chan_init: %s", fz_errno_name(errno));
+            fz_fail(T, "frame_chan_init: %s", sockspec_errno_name(errno));
         S[e].open = 1;
     }
     real_fds = 0;
@@ -409,7 +409,7 @@ static int setup(uint8_t c1, uint8_t c2)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fz_fdset before;
+    struct fdset before;
     struct fz_in in = {data, size};
     fz_fdset_probe(&before);
     fz_trace_reset(0);

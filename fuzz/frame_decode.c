@@ -98,9 +98,9 @@ static void note_error(struct run *r, const char *call)
     if (e == 0)
         fz_fail(T, "%s returned -1 without errno", call);
     if (r->err && r->err != e)
-        fz_fail(T, "%s: errno %s after sticky %s", call, fz_errno_name(e), fz_errno_name(r->err));
+        fz_fail(T, "%s: errno %s after sticky %s", call, sockspec_errno_name(e), sockspec_errno_name(r->err));
     r->err = e;
-    fz_trace("  %s -> -1 %s", call, fz_errno_name(e));
+    fz_trace("  %s -> -1 %s", call, sockspec_errno_name(e));
 }
 
 static void take_fds(struct run *r, struct frame_msg *msg)
@@ -134,7 +134,7 @@ static void log_msg(struct run *r, const struct frame_msg *msg)
 static void take_msg(struct run *r, struct frame_msg *msg)
 {
     if (r->err)
-        fz_fail(T, "a message returned after error %s", fz_errno_name(r->err));
+        fz_fail(T, "a message returned after error %s", sockspec_errno_name(r->err));
     fz_trace("  message type=%u id=%u len=%u nfds=%u", msg->type, msg->id, msg->len, msg->nfds);
     log_msg(r, msg);
     take_fds(r, msg);
@@ -166,7 +166,7 @@ static unsigned drain(struct run *r)
     if (rc < 0)
         note_error(r, r->batch ? "frame_decoder_next_batch" : "frame_decoder_next");
     else if (r->err)
-        fz_fail(T, "frame_decoder_next returned 0 after error %s", fz_errno_name(r->err));
+        fz_fail(T, "frame_decoder_next returned 0 after error %s", sockspec_errno_name(r->err));
     check_cap(r);
     return n;
 }
@@ -197,7 +197,7 @@ static ssize_t feed_once(struct run *r, const uint8_t *p, size_t n, int *fds, un
         return -1;
     }
     if (r->err)
-        fz_fail(T, "frame_decoder_feed accepted bytes after error %s", fz_errno_name(r->err));
+        fz_fail(T, "frame_decoder_feed accepted bytes after error %s", sockspec_errno_name(r->err));
     if (got == 0 && n > 0)
         take_back_fds(r, fds, nfds);
     return got;
@@ -227,7 +227,7 @@ static ssize_t commit_once(struct run *r, const uint8_t *p, size_t n, int *fds, 
         return -1;
     }
     if (r->err)
-        fz_fail(T, "frame_decoder_commit accepted bytes after error %s", fz_errno_name(r->err));
+        fz_fail(T, "frame_decoder_commit accepted bytes after error %s", sockspec_errno_name(r->err));
     return (ssize_t)(packet ? n : m);
 }
 
@@ -310,7 +310,7 @@ static void finish(struct run *r)
     if (rc < 0)
         note_error(r, "frame_decoder_eof");
     else if (r->err)
-        fz_fail(T, "frame_decoder_eof returned 0 after error %s", fz_errno_name(r->err));
+        fz_fail(T, "frame_decoder_eof returned 0 after error %s", sockspec_errno_name(r->err));
     if (frame_decoder_next(&r->dec, &(struct frame_msg){0}) == 1)
         fz_fail(T, "a message after end of input");
     frame_decoder_fini(&r->dec);
@@ -369,10 +369,10 @@ static void compare(void)
         return;
     if (a->nmsgs != b->nmsgs || a->loglen != b->loglen || memcmp(a->log, b->log, a->loglen) != 0)
         fz_fail(T, "at once: %u messages then %s; chunked: %u messages then %s", a->nmsgs,
-                fz_errno_name(a->err), b->nmsgs, fz_errno_name(b->err));
+                sockspec_errno_name(a->err), b->nmsgs, sockspec_errno_name(b->err));
     if (a->err != b->err)
         fz_fail(T, "at once ends in %s, chunked in %s after the same %u messages",
-                fz_errno_name(a->err), fz_errno_name(b->err), a->nmsgs);
+                sockspec_errno_name(a->err), sockspec_errno_name(b->err), a->nmsgs);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -60,7 +60,7 @@ static void encode(struct msg *m, const uint8_t *payload)
     unsigned char hdr[FRAME_HDR_LEN];
     if (frame_encode_header(hdr, m->type, m->id, m->len, m->nfds) < 0)
         fz_fail(T, "frame_encode_header rejected len %u nfds %u: %s", m->len, m->nfds,
-                fz_errno_name(errno));
+                sockspec_errno_name(errno));
     m->off = wire_len;
     memcpy(wire + wire_len, hdr, sizeof hdr);
     memcpy(wire + wire_len + FRAME_HDR_LEN, payload, m->len);
@@ -125,7 +125,7 @@ static void drain(void)
     }
     if (rc < 0)
         fz_fail(T, "decoding valid frames failed after %u messages: %s", ndecoded,
-                fz_errno_name(errno));
+                sockspec_errno_name(errno));
 }
 
 static size_t put(const uint8_t *p, size_t n, const int *fds, unsigned nfds, int flags)
@@ -133,19 +133,19 @@ static size_t put(const uint8_t *p, size_t n, const int *fds, unsigned nfds, int
     if (!commit_path) {
         ssize_t got = frame_decoder_feed(&dec, p, n, fds, nfds, flags);
         if (got < 0)
-            fz_fail(T, "frame_decoder_feed: %s", fz_errno_name(errno));
+            fz_fail(T, "frame_decoder_feed: %s", sockspec_errno_name(errno));
         return (size_t)got;
     }
     size_t room;
     unsigned char *space = frame_decoder_space(&dec, &room);
     if (space == NULL)
-        fz_fail(T, "frame_decoder_space: %s", fz_errno_name(errno));
+        fz_fail(T, "frame_decoder_space: %s", sockspec_errno_name(errno));
     size_t m = n < room ? n : room;
     if (m == 0 && n > 0)
         return 0;
     memcpy(space, p, m);
     if (frame_decoder_commit(&dec, m, fds, nfds, flags) < 0)
-        fz_fail(T, "frame_decoder_commit: %s", fz_errno_name(errno));
+        fz_fail(T, "frame_decoder_commit: %s", sockspec_errno_name(errno));
     return m;
 }
 
@@ -200,12 +200,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wire_len = 0;
     parse(&in);
     if (frame_decoder_init(&dec, max_payload, max_fds, packet) < 0)
-        fz_fail(T, "frame_decoder_init(%u, %u): %s", max_payload, max_fds, fz_errno_name(errno));
+        fz_fail(T, "frame_decoder_init(%u, %u): %s", max_payload, max_fds, sockspec_errno_name(errno));
     frame_decoder_set_close(&dec, fake_close, NULL);
     for (unsigned i = 0; i < nmsgs; i++)
         feed_msg(&msgs[i]);
     if (frame_decoder_eof(&dec) < 0)
-        fz_fail(T, "end of input after whole frames: %s", fz_errno_name(errno));
+        fz_fail(T, "end of input after whole frames: %s", sockspec_errno_name(errno));
     frame_decoder_fini(&dec);
     if (ndecoded != nmsgs)
         fz_fail(T, "%u messages encoded, %u decoded", nmsgs, ndecoded);

@@ -1,7 +1,3 @@
-#include "sockspec_config.h" /* macros only: may decide the feature-test macros below */
-#if defined(SOCKSPEC_HAVE_SYS_PPOLL) && !defined(_DEFAULT_SOURCE)
-#define _DEFAULT_SOURCE /* syscall() */
-#endif
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -17,9 +13,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef SOCKSPEC_HAVE_SYS_PPOLL
-#include <sys/syscall.h>
-#endif
 
 uint8_t fz_u8(struct fz_in *in)
 {
@@ -48,54 +41,6 @@ const uint8_t *fz_bytes(struct fz_in *in, size_t want, size_t *got)
     in->p += *got;
     in->n -= *got;
     return p;
-}
-
-/* poll(2) of the whole window; where it exists the raw ppoll system call, which skips the
- * sanitizer's per-entry checks of this harness-owned array (the kernel writes every revents). */
-static int probe_poll(struct pollfd *pfd, nfds_t n)
-{
-#ifdef SOCKSPEC_HAVE_SYS_PPOLL
-    struct timespec zero = {0, 0};
-    return (int)syscall(SYS_ppoll, pfd, n, &zero, NULL, 0);
-#else
-    return poll(pfd, n, 0);
-#endif
-}
-
-FZ_NO_COVERAGE void fz_fdset_probe(struct fz_fdset *set)
-{
-    struct pollfd pfd[FZ_FD_WINDOW];
-    for (int i = 0; i < FZ_FD_WINDOW; i++) {
-        pfd[i].fd = i;
-        pfd[i].events = 0;
-        pfd[i].revents = 0;
-    }
-    while (probe_poll(pfd, FZ_FD_WINDOW) < 0) {
-        if (errno != EINTR && errno != EAGAIN)
-            fz_fail("fdset", "poll failed: %s", strerror(errno));
-    }
-    for (int i = 0; i < FZ_FD_WINDOW; i++)
-        set->open[i] = (pfd[i].revents & POLLNVAL) == 0;
-}
-
-FZ_NO_COVERAGE int fz_fdset_diff(const struct fz_fdset *a, const struct fz_fdset *b)
-{
-    if (memcmp(a->open, b->open, sizeof a->open) == 0)
-        return -1;
-    int i = 0;
-    while (a->open[i] == b->open[i])
-        i++;
-    return i;
-}
-
-void fz_fdset_expect(const struct fz_fdset *before, const char *target)
-{
-    struct fz_fdset now;
-    fz_fdset_probe(&now);
-    int i = fz_fdset_diff(&now, before);
-    if (i >= 0)
-        fz_fail(target, "descriptor %d is %s after the input but was %s before", i,
-                now.open[i] ? "open" : "closed", before->open[i] ? "open" : "closed");
 }
 
 FZ_NO_COVERAGE int fz_all_bytes(const void *p, size_t n, unsigned char c)
@@ -177,7 +122,7 @@ int fz_close(int fd)
 {
     int r = close(fd);
     if (r < 0 && errno != EINTR)
-        fz_fail("close", "close(%d): %s", fd, strerror(errno));
+        fz_fail("close", "close(%d): %s", fd, sockspec_errno_name(errno));
     return 0;
 }
 
@@ -227,36 +172,18 @@ int fz_nosignal_flag(void)
 #endif
 }
 
-const char *fz_errno_name(int err)
+void fz_fdset_probe(struct fdset *set)
 {
-    static const struct {
-        int num;
-        const char *name;
-    } names[] = {
-        {0, "0"},
-        {EAGAIN, "EAGAIN"},
-        {EPIPE, "EPIPE"},
-        {ECONNRESET, "ECONNRESET"},
-        {ECONNREFUSED, "ECONNREFUSED"},
-        {ENOTCONN, "ENOTCONN"},
-        {EMSGSIZE, "EMSGSIZE"},
-        {ENOBUFS, "ENOBUFS"},
-        {EINVAL, "EINVAL"},
-        {EBADF, "EBADF"},
-        {EBADMSG, "EBADMSG"},
-        {E2BIG, "E2BIG"},
-        {EPROTO, "EPROTO"},
-        {EMFILE, "EMFILE"},
-        {ENOMEM, "ENOMEM"},
-        {EINTR, "EINTR"},
-        {ETIMEDOUT, "ETIMEDOUT"},
-        {ENOTSOCK, "ENOTSOCK"},
-        {EPROTOTYPE, "EPROTOTYPE"},
-        {EOPNOTSUPP, "EOPNOTSUPP"},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (names[i].num == err)
-            return names[i].name;
-    }
-    return "E?";
+    if (fdset_probe_window(set, FZ_FD_WINDOW) < 0)
+        fz_fail("fdset", "poll failed: %s", sockspec_errno_name(errno));
+}
+
+void fz_fdset_expect(const struct fdset *before, const char *target)
+{
+    struct fdset now;
+    fz_fdset_probe(&now);
+    int i = fdset_first_change(&now, before);
+    if (i >= 0)
+        fz_fail(target, "descriptor %d is %s after the input but was %s before", i,
+                now.open[i] ? "open" : "closed", before->open[i] ? "open" : "closed");
 }

@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errname.h"
+#include "fdset.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct fz_in {
@@ -28,17 +31,11 @@ const uint8_t *fz_bytes(struct fz_in *in, size_t want, size_t *got);
 #define FZ_NO_COVERAGE
 #endif
 
-/* Descriptor probe: which of 0..FZ_FD_WINDOW-1 are open (poll reports POLLNVAL otherwise),
- * one poll(2) call per probe. */
+/* Descriptor probe over 0..FZ_FD_WINDOW-1 (testsupport/fdset.h), one poll(2) per probe. */
 #define FZ_FD_WINDOW 256
-struct fz_fdset {
-    unsigned char open[FZ_FD_WINDOW];
-};
-void fz_fdset_probe(struct fz_fdset *set);
-/* Aborts with the differing descriptors when now differs from before. */
-void fz_fdset_expect(const struct fz_fdset *before, const char *target);
-/* The first descriptor whose state differs between a and b, or -1. */
-int fz_fdset_diff(const struct fz_fdset *a, const struct fz_fdset *b);
+void fz_fdset_probe(struct fdset *set);
+/* Aborts with the first differing descriptor when now differs from before. */
+void fz_fdset_expect(const struct fdset *before, const char *target);
 
 /* 1 when p[0..n-1] are all byte c (n == 0 too). */
 int fz_all_bytes(const void *p, size_t n, unsigned char c);
@@ -70,8 +67,5 @@ int fz_close(int fd);
 
 /* send flags that suppress SIGPIPE where the platform has them. */
 int fz_nosignal_flag(void);
-
-/* "EAGAIN", "EPIPE", ...: errno values by name. */
-const char *fz_errno_name(int err);
 
 #endif

@@ -32,7 +32,7 @@ struct peer {
     int packet, type;
     int sv[2]; /* sv[0] the evil writer, sv[1] the receiver */
     struct frame_chan chan;
-    struct fz_fdset before;
+    struct fdset before;
     uint32_t max_payload;
     unsigned max_fds, real_fds, nmsgs;
     int err, eof, close_on_fini;
@@ -138,13 +138,13 @@ static void take_or_release(struct frame_msg *msg)
     for (unsigned i = 0; i < msg->nfds; i += 1 + (P.nmsgs & 1)) {
         int fd = frame_msg_take_fd(msg, i);
         if (fd < 0)
-            fz_fail(P.t, "frame_msg_take_fd(%u) failed: %s", i, fz_errno_name(errno));
+            fz_fail(P.t, "frame_msg_take_fd(%u) failed: %s", i, sockspec_errno_name(errno));
         fz_close(fd);
     }
     frame_msg_release(msg);
 }
 
-static void mark_open(struct fz_fdset *set, int fd)
+static void mark_open(struct fdset *set, int fd)
 {
     if (fd >= 0 && fd < FZ_FD_WINDOW)
         set->open[fd] = 1;
@@ -153,13 +153,13 @@ static void mark_open(struct fz_fdset *set, int fd)
 /* After an error, or a packet pass, the process holds only what it held plus the pair. */
 static void expect_only_sockets(const char *when)
 {
-    struct fz_fdset now, want = P.before;
+    struct fdset now, want = P.before;
     fz_fdset_probe(&now);
     mark_open(&want, P.sv[0]);
     mark_open(&want, P.sv[1]);
     for (unsigned k = 0; k < P.nheld; k++)
         mark_open(&want, P.held[k]);
-    int i = fz_fdset_diff(&now, &want);
+    int i = fdset_first_change(&now, &want);
     if (i >= 0)
         fz_fail(P.t, "%s: descriptor %d is %s", when, i, now.open[i] ? "open" : "closed");
 }
@@ -167,16 +167,16 @@ static void expect_only_sockets(const char *when)
 static void note_error(const char *call)
 {
     P.err = errno;
-    fz_trace("  %s -> %s", call, fz_errno_name(P.err));
+    fz_trace("  %s -> %s", call, sockspec_errno_name(P.err));
     if (P.err == EBADF || P.err == EFAULT || P.err == EINVAL)
-        fz_fail(P.t, "%s failed with %s", call, fz_errno_name(P.err));
+        fz_fail(P.t, "%s failed with %s", call, sockspec_errno_name(P.err));
     expect_only_sockets("after a protocol error");
 }
 
 static void take_msg(struct frame_msg *msg)
 {
     if (P.err)
-        fz_fail(P.t, "a message after error %s", fz_errno_name(P.err));
+        fz_fail(P.t, "a message after error %s", sockspec_errno_name(P.err));
     fz_trace("  message type=%u len=%u nfds=%u", msg->type, msg->len, msg->nfds);
     check_fds(msg);
     check_expected(msg);
@@ -257,7 +257,7 @@ static int write_segment(const uint8_t *p, size_t n, int *fds, unsigned nfds)
     for (int stalls = 0;;) {
         ssize_t r = send_with_fds(p + done, n - done, fds, nfds);
         fz_trace("writer: %zu bytes %u fds -> %zd %s", n - done, nfds, r,
-                 fz_errno_name(r < 0 ? errno : 0));
+                 sockspec_errno_name(r < 0 ? errno : 0));
         if (r >= 0) {
             if (P.packet && P.nexp < MAX_EXPECT)
                 classify(p, n, nfds);
@@ -271,7 +271,7 @@ static int write_segment(const uint8_t *p, size_t n, int *fds, unsigned nfds)
             return 0;
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
             if (errno == EBADF || errno == EFAULT || errno == EINVAL)
-                fz_fail(P.t, "writer sendmsg: %s", fz_errno_name(errno));
+                fz_fail(P.t, "writer sendmsg: %s", sockspec_errno_name(errno));
             return -1;
         }
         unsigned before = P.nmsgs;
@@ -338,7 +338,7 @@ static int setup(uint8_t cfg)
     o.max_payload = P.max_payload;
     o.close_fd_on_fini = P.close_on_fini;
     if (frame_chan_init(&P.chan, P.sv[1], &o) < 0)
-        fz_fail(P.t, "frame_chan_init: %s", fz_errno_name(errno));
+        fz_fail(P.t, "frame_chan_init: %s", sockspec_errno_name(errno));
     fz_trace("%s max_fds=%u max_payload=%u",
              P.packet ? (P.type == SOCK_DGRAM ? "dgram" : "seqpacket") : "stream", P.max_fds,
              P.max_payload);

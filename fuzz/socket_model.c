@@ -116,7 +116,7 @@ static void expect(int ok, const char *what, ssize_t r, int err)
 {
     if (!ok)
         fz_fail(T, "op #%u on %s: expected %s, got %zd (%s)", opno, type_name(), what, r,
-                r < 0 ? fz_errno_name(err) : "no error");
+                r < 0 ? sockspec_errno_name(err) : "no error");
 }
 
 static int is_again(int err)
@@ -173,7 +173,7 @@ static void op_send(int e, size_t len)
         return;
     ssize_t r = send(m.fd[e], q->bytes + q->tail, len, fz_nosignal_flag());
     int err = r < 0 ? errno : 0;
-    fz_trace("#%u end%d send len=%zu -> %zd %s", opno, e, len, r, fz_errno_name(err));
+    fz_trace("#%u end%d send len=%zu -> %zd %s", opno, e, len, r, sockspec_errno_name(err));
     if (r < 0 && err == EMSGSIZE && is_msgs() && len > BIG_DGRAM)
         return;
     if (m.type == SOCK_DGRAM && !m.open[p]) {
@@ -262,7 +262,7 @@ static void op_recv(int e, size_t len, int flags)
     int err = r < 0 ? errno : 0;
     fz_trace("#%u end%d recv len=%zu%s%s -> %zd %s flags=%#x", opno, e, len,
              (flags & MSG_PEEK) ? " PEEK" : "", (flags & MSG_TRUNC) ? " TRUNC" : "", r,
-             fz_errno_name(err), (unsigned)mflags);
+             sockspec_errno_name(err), (unsigned)mflags);
     if (r < 0 && err == ECONNRESET && m.reset[e]) {
         m.reset[e] = 0;
         return;
@@ -294,7 +294,7 @@ static void op_shutdown(int e, int how)
              how == 0   ? "RD"
              : how == 1 ? "WR"
                         : "RDWR",
-             r, fz_errno_name(err));
+             r, sockspec_errno_name(err));
     if (r < 0) {
         expect(err == ENOTCONN && !m.open[1 - e], "0", r, err);
         return;
@@ -322,7 +322,7 @@ static void op_poll(int e)
     int r = poll(&pfd, 1, 0);
     fz_trace("#%u end%d poll -> %d revents=%#x", opno, e, r, (unsigned)pfd.revents);
     if (r < 0)
-        fz_fail(T, "op #%u: poll failed: %s", opno, fz_errno_name(errno));
+        fz_fail(T, "op #%u: poll failed: %s", opno, sockspec_errno_name(errno));
     int in_expected = queued(e) || at_eof(e);
     if (at_eof(e) != EOF_OPEN && !m.lossy[e] && ((pfd.revents & POLLIN) != 0) != in_expected)
         fz_fail(T, "op #%u: POLLIN is %d, expected %d", opno, (pfd.revents & POLLIN) != 0,
@@ -404,7 +404,7 @@ static int setup(uint8_t tsel, uint8_t bufsel)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fz_fdset before;
+    struct fdset before;
     struct fz_in in = {data, size};
     fz_fdset_probe(&before);
     fz_trace_reset(0);

@@ -87,7 +87,7 @@ static ssize_t send_fds(int fd, const int *fds, int n, const void *data, size_t 
 /* Sends "x" with descriptor fd from a; fatal unless the byte went. */
 static void send_one_fd(struct chan *c, int fd)
 {
-    cr_assert(send_fds(c->a, &fd, 1, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    cr_assert(send_fds(c->a, &fd, 1, "x", 1) == 1, "sendmsg: %s", sockspec_errno_name(errno));
 }
 
 struct rcvd {
@@ -158,7 +158,7 @@ static void close_all(struct rcvd *r, int p[2])
 static void bytes_fds_outcome(struct chan *c, const struct rcvd *r)
 {
     if (r->r < 0)
-        outcome(c, "%s", errno_name(r->err));
+        outcome(c, "%s", sockspec_errno_name(r->err));
     else
         outcome(c, "%zd bytes+%d fds", r->r, r->nfds);
 }
@@ -167,7 +167,7 @@ static void bytes_fds_outcome(struct chan *c, const struct rcvd *r)
 static void rcvd_outcome(struct chan *c, const struct rcvd *r)
 {
     if (r->r < 0)
-        outcome(c, "%s", errno_name(r->err));
+        outcome(c, "%s", sockspec_errno_name(r->err));
     else
         outcome(c, "%d%s", r->nfds, (r->flags & MSG_CTRUNC) ? "+MSG_CTRUNC" : "");
 }
@@ -175,7 +175,7 @@ static void rcvd_outcome(struct chan *c, const struct rcvd *r)
 static int same_file(int x, int y)
 {
     struct stat sx, sy;
-    cr_assert(fstat(x, &sx) == 0 && fstat(y, &sy) == 0, "fstat: %s", errno_name(errno));
+    cr_assert(fstat(x, &sx) == 0 && fstat(y, &sy) == 0, "fstat: %s", sockspec_errno_name(errno));
     return sx.st_dev == sy.st_dev && sx.st_ino == sy.st_ino;
 }
 
@@ -190,7 +190,7 @@ static void pass_n(struct chan *c, int n)
         fds[i] = p[i % 2];
     ssize_t s = send_fds(c->a, fds, n, "x", 1);
     if (s < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         close_all(NULL, p);
         return;
     }
@@ -345,7 +345,7 @@ static void send_three_fds(struct chan *c, int p[2])
 {
     xpipe(p);
     int fds[3] = {p[0], p[1], p[0]};
-    cr_assert(send_fds(c->a, fds, 3, "x", 1) == 1, "sendmsg: %s", errno_name(errno));
+    cr_assert(send_fds(c->a, fds, 3, "x", 1) == 1, "sendmsg: %s", sockspec_errno_name(errno));
 }
 
 /* A fresh pipe p whose read end goes from a with "x", received on b with ctllen bytes of
@@ -426,9 +426,9 @@ CHECK(rights_beyond_rlimit_nofile)
     cr_assert(getrlimit(RLIMIT_NOFILE, &old) == 0);
     lim = old;
     lim.rlim_cur = (rlim_t)limit;
-    cr_assert(setrlimit(RLIMIT_NOFILE, &lim) == 0, "setrlimit: %s", errno_name(errno));
+    cr_assert(setrlimit(RLIMIT_NOFILE, &lim) == 0, "setrlimit: %s", sockspec_errno_name(errno));
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(3 * sizeof(int)), 0, &r);
-    cr_assert(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit: %s", errno_name(errno));
+    cr_assert(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit: %s", sockspec_errno_name(errno));
     rcvd_outcome(c, &r);
     close_all(&r, p);
 }
@@ -473,7 +473,7 @@ static void rights_over_ip(struct chan *c)
     xpipe(p);
     ssize_t s = send_fds(c->a, &p[0], 1, "x", 1);
     if (s < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     } else {
         recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
         outcome(c, "%zd;%d", s, r.nfds);
@@ -510,11 +510,11 @@ CHECK(rights_two_cmsgs_one_send)
     cmsg_put(CMSG_NXTHDR(&m, CMSG_FIRSTHDR(&m)), SCM_RIGHTS, &p[1], sizeof(int));
     ssize_t s = sendmsg(c->a, &m, ss_nosignal);
     if (s < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     } else {
         recv_fds(c->b, buf, sizeof buf, 2 * CMSG_SPACE(sizeof(int)), 0, &r);
         if (r.r < 0)
-            outcome(c, "%s", errno_name(r.err));
+            outcome(c, "%s", sockspec_errno_name(r.err));
         else
             outcome(c, "%d fds in %d cmsg%s", r.nfds, r.ncmsg,
                     (r.flags & MSG_CTRUNC) ? " CTRUNC" : "");
@@ -537,7 +537,7 @@ CHECK(rights_control_longer_than_cmsg)
     msg_with_cmsg(&m, &iov, &ctl, CMSG_SPACE(sizeof(int)) + sizeof(int), SCM_RIGHTS, &p[0],
                   sizeof(int));
     if (sendmsg(c->a, &m, ss_nosignal) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     } else {
         recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
         rcvd_outcome(c, &r);
@@ -558,7 +558,7 @@ __attribute__((unused)) static void received_cloexec_outcome(struct chan *c, int
     struct rcvd r;
     xpipe(p);
     if (sent_cloexec)
-        cr_assert(fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0, "F_SETFD: %s", errno_name(errno));
+        cr_assert(fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0, "F_SETFD: %s", sockspec_errno_name(errno));
     send_one_fd(c, p[0]);
     recv_one_fd(c, flags, &r);
     outcome(c, "%s", is_cloexec(r.fds[0]) ? "cloexec" : "not-cloexec");
@@ -594,8 +594,8 @@ CHECK(rights_not_merged_stream)
     char buf[64];
     struct rcvd r1, r2;
     xpipe(p);
-    cr_assert(send_fds(c->a, &p[0], 1, "aaa", 3) == 3, "sendmsg: %s", errno_name(errno));
-    cr_assert(send_fds(c->a, &p[1], 1, "bbb", 3) == 3, "sendmsg: %s", errno_name(errno));
+    cr_assert(send_fds(c->a, &p[0], 1, "aaa", 3) == 3, "sendmsg: %s", sockspec_errno_name(errno));
+    cr_assert(send_fds(c->a, &p[1], 1, "bbb", 3) == 3, "sendmsg: %s", sockspec_errno_name(errno));
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r1);
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r2);
     bytes_fds_outcome(c, &r1);
@@ -612,7 +612,7 @@ CHECK(rights_after_plain_data_stream)
     struct rcvd r1, r2;
     xpipe(p);
     xsend_all(c->a, "aaa", 3);
-    cr_assert(send_fds(c->a, &p[0], 1, "bbb", 3) == 3, "sendmsg: %s", errno_name(errno));
+    cr_assert(send_fds(c->a, &p[0], 1, "bbb", 3) == 3, "sendmsg: %s", sockspec_errno_name(errno));
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r1);
     memset(&r2, 0, sizeof r2);
     if (r1.r >= 0 && r1.r < 6)
@@ -638,7 +638,7 @@ CHECK(rights_peek_installs_copy)
         cr_expect(same_file(pk.fds[0], p[0]) && same_file(r.fds[0], p[0]), "another file");
     }
     if (pk.r < 0 || r.r < 0)
-        outcome(c, "%s", errno_name(pk.r < 0 ? pk.err : r.err));
+        outcome(c, "%s", sockspec_errno_name(pk.r < 0 ? pk.err : r.err));
     else
         outcome(c, "%d,%d", pk.nfds, r.nfds);
     close_rcvd(&pk);
@@ -673,7 +673,7 @@ CHECK(rights_zero_length_message)
     char buf[8];
     struct rcvd r;
     xpipe(p);
-    cr_assert(send_fds(c->a, &p[0], 1, "", 0) == 0, "sendmsg: %s", errno_name(errno));
+    cr_assert(send_fds(c->a, &p[0], 1, "", 0) == 0, "sendmsg: %s", sockspec_errno_name(errno));
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
     bytes_fds_outcome(c, &r);
     close_all(&r, p);
@@ -704,7 +704,7 @@ static void so_peercred_outcome(struct chan *c, int check_len)
     socklen_t l = sizeof cr;
     memset(&cr, 0, sizeof cr);
     if (getsockopt(c->b, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     if (check_len)
@@ -743,7 +743,7 @@ CHECK(peercred_local_peercred)
     socklen_t l = sizeof xu;
     memset(&xu, 0, sizeof xu);
     if (getsockopt(c->b, SOL_LOCAL, LOCAL_PEERCRED, &xu, &l) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     cr_expect(xu.cr_version == XUCRED_VERSION, "xucred version %u", (unsigned)xu.cr_version);
@@ -761,7 +761,7 @@ CHECK(peercred_getpeereid)
     uid_t u;
     gid_t g;
     if (getpeereid(c->b, &u, &g) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     cred_outcome(c, -1, (long)u, (long)g);
@@ -783,11 +783,11 @@ static void scm_credentials_outcome(struct chan *c, int passcred, int explicit_c
     int one = 1;
     if (passcred)
         cr_assert(setsockopt(c->b, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0,
-                  "SO_PASSCRED: %s", errno_name(errno));
+                  "SO_PASSCRED: %s", sockspec_errno_name(errno));
     if (explicit_creds) {
         struct ucred me = {getpid(), geteuid(), getegid()};
         msg_with_cmsg(&m, &iov, &ctl, CMSG_SPACE(sizeof me), SCM_CREDENTIALS, &me, sizeof me);
-        cr_assert(sendmsg(c->a, &m, ss_nosignal) == 1, "sendmsg: %s", errno_name(errno));
+        cr_assert(sendmsg(c->a, &m, ss_nosignal) == 1, "sendmsg: %s", sockspec_errno_name(errno));
     } else {
         xsend_all(c->a, "x", 1);
     }
@@ -796,7 +796,7 @@ static void scm_credentials_outcome(struct chan *c, int passcred, int explicit_c
     (void)poll_events(c->b, POLLIN, 2000);
     ssize_t r = recvmsg(c->b, &m, MSG_DONTWAIT);
     if (r < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     outcome(c, "none");
@@ -857,7 +857,7 @@ static const char *foreign_pid_send(void *arg, char *out, size_t n)
         return "cannot-drop-root";
     struct ucred other = {getppid() == 1 ? 2 : 1, geteuid(), getegid()};
     msg_with_cmsg(&m, &iov, &ctl, CMSG_SPACE(sizeof other), SCM_CREDENTIALS, &other, sizeof other);
-    return sendmsg(c->a, &m, ss_nosignal | MSG_DONTWAIT) < 0 ? errno_name(errno) : "sent";
+    return sendmsg(c->a, &m, ss_nosignal | MSG_DONTWAIT) < 0 ? sockspec_errno_name(errno) : "sent";
 }
 #endif
 
@@ -888,13 +888,13 @@ CHECK(scm_creds_local_creds)
     char buf[4];
     int one = 1;
     cr_assert(setsockopt(c->b, SOL_LOCAL, LOCAL_CREDS, &one, sizeof one) == 0, "LOCAL_CREDS: %s",
-              errno_name(errno));
+              sockspec_errno_name(errno));
     xsend_all(c->a, "x", 1);
     memset(&ctl, 0, sizeof ctl);
     msg_init(&m, &iov, buf, sizeof buf, ctl.buf, sizeof ctl.buf);
     (void)poll_events(c->b, POLLIN, 2000);
     if (recvmsg(c->b, &m, MSG_DONTWAIT) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     outcome(c, "none");

@@ -39,7 +39,7 @@ INSTANTIATE(reverse_delivers, KINDS_SOCKETS)
 CHECK(pipe_write_read_end)
 {
     ssize_t r = write(c->b, "x", 1);
-    outcome(c, "%s", r == 1 ? "ok" : errno_name(errno));
+    outcome(c, "%s", r == 1 ? "ok" : sockspec_errno_name(errno));
 }
 INSTANTIATE(pipe_write_read_end, KINDS_PIPE)
 
@@ -50,7 +50,7 @@ CHECK(pipe_read_write_end)
     char ch;
     xset_nonblock(c->a, 1);
     ssize_t r = read(c->a, &ch, 1);
-    outcome(c, "%s", r >= 0 ? "ok" : errno_name(errno));
+    outcome(c, "%s", r >= 0 ? "ok" : sockspec_errno_name(errno));
 }
 INSTANTIATE(pipe_read_write_end, KINDS_PIPE)
 
@@ -59,7 +59,7 @@ static void send_outcome(struct chan *c, int fd, const void *buf, size_t n)
 {
     ssize_t r = send(fd, buf, n, ss_nosignal | MSG_DONTWAIT);
     if (r < 0)
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     else
         outcome(c, "%s", (size_t)r == n ? "ok" : "short");
 }
@@ -70,7 +70,7 @@ static void recv_outcome(struct chan *c, int fd, const char *want)
     char buf[64];
     ssize_t r = read_wait(c, fd, buf, sizeof buf, 0, 1000);
     if (r < 0)
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     else if (r == 0)
         outcome(c, "EOF");
     else if (want && (size_t)r == strlen(want) && memcmp(buf, want, (size_t)r) == 0)
@@ -82,7 +82,7 @@ static void recv_outcome(struct chan *c, int fd, const char *want)
 /* shutdown(a, how), then a send of one byte from fd without SIGPIPE: "ok" or the errno. */
 static void shut_then_send(struct chan *c, int how, int fd)
 {
-    cr_assert(shutdown(c->a, how) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, how) == 0, "shutdown: %s", sockspec_errno_name(errno));
     send_outcome(c, fd, "x", 1);
     cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
 }
@@ -91,10 +91,10 @@ static void shut_then_send(struct chan *c, int how, int fd)
  * without waiting: "EOF", "data" or the errno name. */
 static void recv_after_shut(struct chan *c, int how, int fd)
 {
-    cr_assert(shutdown(c->a, how) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, how) == 0, "shutdown: %s", sockspec_errno_name(errno));
     char ch;
     ssize_t r = recv(fd, &ch, 1, MSG_DONTWAIT);
-    outcome(c, "%s", r < 0 ? errno_name(errno) : r == 0 ? "EOF" : "data");
+    outcome(c, "%s", r < 0 ? sockspec_errno_name(errno) : r == 0 ? "EOF" : "data");
 }
 
 /* After a's SHUT_WR, a's own send fails with EPIPE. */
@@ -108,7 +108,7 @@ INSTANTIATE(shut_wr_own_send, KINDS_TCP)
 /* After a's SHUT_WR the other direction still works: b sends, a reads it. */
 CHECK(shut_wr_reverse_works)
 {
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     send_outcome(c, c->b, "back", 4);
     if (strcmp(c->outcome, "ok") == 0)
         recv_outcome(c, c->a, "back");
@@ -119,7 +119,7 @@ INSTANTIATE(shut_wr_reverse_works, KINDS_TCP)
 /* a's SHUT_WR, then b's receive (waiting up to 1 s): "EOF", data or errno. */
 static void peer_after_shut_wr(struct chan *c)
 {
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     recv_outcome(c, c->b, NULL);
 }
 
@@ -148,7 +148,7 @@ INSTANTIATE(shut_wr_peer_dgram, KINDS_SP_DGRAM)
 /* After a's SHUT_RD the forward direction still works: a sends, b reads it. */
 CHECK(shut_rd_forward_works)
 {
-    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
     send_outcome(c, c->a, "fwd", 3);
     if (strcmp(c->outcome, "ok") == 0)
         recv_outcome(c, c->b, "fwd");
@@ -190,7 +190,7 @@ CHECK(shut_rd_queued_data)
 {
     xsend_all(c->b, "abc", 3);
     cr_assert(poll_events(c->a, POLLIN, 1000) & POLLIN, "data never arrived");
-    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
     recv_outcome(c, c->a, "abc");
 }
 INSTANTIATE(shut_rd_queued_data, KINDS_SP_BLOCKING)
@@ -200,8 +200,8 @@ CHECK(shut_rdwr_both_queued_data)
 {
     xsend_all(c->a, "abc", 3);
     cr_assert(poll_events(c->b, POLLIN, 1000) & POLLIN, "data never arrived");
-    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown a: %s", errno_name(errno));
-    cr_assert(shutdown(c->b, SHUT_RDWR) == 0, "shutdown b: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown a: %s", sockspec_errno_name(errno));
+    cr_assert(shutdown(c->b, SHUT_RDWR) == 0, "shutdown b: %s", sockspec_errno_name(errno));
     recv_outcome(c, c->b, "abc");
 }
 INSTANTIATE(shut_rdwr_both_queued_data, KINDS_SP_BLOCKING)
@@ -276,7 +276,7 @@ CHECK(concurrent_full_duplex)
         }
     }
     int e0 = writer_join(&w[0]), e1 = writer_join(&w[1]);
-    cr_expect(e0 == 0 && e1 == 0, "writers: %s, %s", errno_name(e0), errno_name(e1));
+    cr_expect(e0 == 0 && e1 == 0, "writers: %s, %s", sockspec_errno_name(e0), sockspec_errno_name(e1));
     if (got[0] != DUPLEX_BYTES || got[1] != DUPLEX_BYTES)
         outcome(c, "short: %zu and %zu bytes", got[0], got[1]);
     else if (hash[0] != fnv1a(data[0], DUPLEX_BYTES, 0) ||

@@ -33,7 +33,7 @@
 static void tx(struct chan *c, const void *buf, size_t n)
 {
     ssize_t r = send(c->a, buf, n, ss_nosignal);
-    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r, r < 0 ? errno_name(errno) : "short");
+    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r, r < 0 ? sockspec_errno_name(errno) : "short");
 }
 
 /* Sends n bytes of ch as one message from a. */
@@ -119,7 +119,7 @@ CHECK(order_many_messages)
         size_t want = 1 + ((size_t)i * 37) % sizeof out;
         ssize_t r = rx(c, in, sizeof in, 0);
         if (r < 0)
-            res = errno_name(errno);
+            res = sockspec_errno_name(errno);
         else if ((size_t)r != want)
             res = "merged or split";
         else if (memcmp(in, out, want) != 0)
@@ -138,7 +138,7 @@ CHECK(gather_is_one_message)
     memset(&m, 0, sizeof m);
     m.msg_iov = iov;
     m.msg_iovlen = 3;
-    cr_assert(sendmsg(c->a, &m, ss_nosignal) == 12, "sendmsg: %s", errno_name(errno));
+    cr_assert(sendmsg(c->a, &m, ss_nosignal) == 12, "sendmsg: %s", sockspec_errno_name(errno));
     ssize_t r = rx(c, in, sizeof in, 0);
     cr_expect(r != 12 || memcmp(in, "abcdefghijkl", 12) == 0, "bytes out of order");
     outcome_ret(c, r);
@@ -235,7 +235,7 @@ CHECK(recv_trunc_consumes)
     memset(buf, 't', sizeof buf);
     tx(c, buf, sizeof buf);
     if (rx(c, buf, 10, MSG_TRUNC) < 0) {
-        outcome(c, "recv %s", errno_name(errno));
+        outcome(c, "recv %s", sockspec_errno_name(errno));
         return;
     }
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
@@ -306,11 +306,11 @@ static void zero_then_five(struct chan *c)
 {
     char buf[64] = {0};
     ssize_t s = send(c->a, buf, 0, ss_nosignal);
-    cr_assert(s == 0, "zero-length send: %s", s < 0 ? errno_name(errno) : "not 0");
+    cr_assert(s == 0, "zero-length send: %s", s < 0 ? sockspec_errno_name(errno) : "not 0");
     tx(c, "12345", 5);
     ssize_t r1 = rx(c, buf, sizeof buf, 0);
     if (r1 < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     outcome(c, "%zd,%s", r1, ret_str(rx(c, buf, sizeof buf, 0)).s);
@@ -334,7 +334,7 @@ INSTANTIATE(zero_length_seqpacket, BD_SEQPACKET)
 CHECK(zero_length_readable)
 {
     char buf[1] = {0};
-    cr_assert(send(c->a, buf, 0, ss_nosignal) == 0, "zero-length send: %s", errno_name(errno));
+    cr_assert(send(c->a, buf, 0, ss_nosignal) == 0, "zero-length send: %s", sockspec_errno_name(errno));
     int ev = poll_events(c->b, POLLIN, 1000);
     outcome(c, "%s", ev & POLLIN ? "POLLIN" : ev ? "other" : "none");
 }
@@ -350,7 +350,7 @@ CHECK(zero_iov_sets_trunc)
     int fl = 0;
     ssize_t r = recvmsg_flags(c->b, buf, 0, MSG_DONTWAIT, &fl);
     if (r < 0)
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     else
         outcome(c, "%zd,%s", r, msg_flags_str(fl, fs, sizeof fs));
 }
@@ -399,7 +399,7 @@ static size_t largest_message(struct chan *c)
             hi = mid;
             continue;
         }
-        cr_assert(r == (ssize_t)mid, "send(%zu): %s", mid, r < 0 ? errno_name(errno) : "short");
+        cr_assert(r == (ssize_t)mid, "send(%zu): %s", mid, r < 0 ? sockspec_errno_name(errno) : "short");
         ssize_t got = rx(c, buf, hi, 0);
         cr_assert(got == (ssize_t)mid, "drain %zu: %zd", mid, got);
         lo = mid;
@@ -546,7 +546,7 @@ CHECK(sendto_addr_connected_seqpacket)
     char buf[16];
     ssize_t r = sendto(c->a, "hello", 5, ss_nosignal, (struct sockaddr *)&sun, len);
     if (r < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     outcome_ret(c, rx(c, buf, sizeof buf, 0));

@@ -74,7 +74,7 @@ static void kept_after_close(struct chan *c)
     xclose(&c->a);
     ssize_t n = read_nb(c, c->b, in, sizeof in, 0);
     if (n < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     cr_expect(n != (ssize_t)sizeof out || memcmp(in, out, sizeof out) == 0, "data corrupted");
@@ -168,7 +168,7 @@ static void set_readback(struct chan *c, int opt, int v)
 {
     int e = set_sockopt_int(c->a, SOL_SOCKET, opt, v);
     if (e != 0) {
-        outcome(c, "%s", errno_name(e));
+        outcome(c, "%s", sockspec_errno_name(e));
         return;
     }
     int got = xsockopt_int(c->a, SOL_SOCKET, opt);
@@ -186,7 +186,7 @@ INSTANTIATE(sndbuf_set_readback, B_SP_ONE)
 /* SO_SNDBUF on a pipe end: not a socket, ENOTSOCK. */
 CHECK(sndbuf_on_pipe)
 {
-    outcome(c, "%s", errno_name(set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, 65536)));
+    outcome(c, "%s", sockspec_errno_name(set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, 65536)));
 }
 INSTANTIATE(sndbuf_on_pipe, B_PIPE_BL)
 
@@ -209,7 +209,7 @@ static void zero_is_min(struct chan *c, int opt)
 {
     int e = set_sockopt_int(c->a, SOL_SOCKET, opt, 0);
     if (e != 0) {
-        outcome(c, "%s", errno_name(e));
+        outcome(c, "%s", sockspec_errno_name(e));
         return;
     }
     int got = xsockopt_int(c->a, SOL_SOCKET, opt);
@@ -240,7 +240,7 @@ static int set_sndbuf(struct chan *c, int v, int *got)
 {
     int e = set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, v);
     if (e != 0) {
-        outcome(c, "%s", errno_name(e));
+        outcome(c, "%s", sockspec_errno_name(e));
         return -1;
     }
     *got = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
@@ -298,7 +298,7 @@ static void fill_count(struct chan *c, size_t chunk, int messages)
     int err;
     size_t n = fill_nb(c->a, chunk, &err);
     cr_expect(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "fill stopped by %s",
-              err ? errno_name(err) : "the limit");
+              err ? sockspec_errno_name(err) : "the limit");
     cr_expect(n > 0, "nothing fitted");
     size_t got = drain_nb(c, c->b, 0, NULL);
     cr_expect(got == n, "wrote %zu, read back %zu", n, got);
@@ -367,7 +367,7 @@ static void full_errno(struct chan *c)
     int err;
     size_t n = fill_nb(c->a, 512, &err);
     cr_expect(n > 0, "nothing fitted");
-    outcome(c, "%s", err ? errno_name(err) : "never full");
+    outcome(c, "%s", err ? sockspec_errno_name(err) : "never full");
 }
 
 /* STREAM: a non-blocking send on a full buffer fails with EAGAIN. */
@@ -406,15 +406,15 @@ static void raise_unblocks(struct chan *c)
     memset(buf, 'r', sizeof buf);
     fill_nb(c->a, sizeof buf, &err);
     cr_assert(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "fill stopped by %s",
-              errno_name(err));
+              sockspec_errno_name(err));
     int cur = xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
     int e = set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, cur * 4);
     if (e != 0) {
-        outcome(c, "setsockopt %s", errno_name(e));
+        outcome(c, "setsockopt %s", sockspec_errno_name(e));
         return;
     }
     ssize_t r = send(c->a, buf, sizeof buf, MSG_DONTWAIT | ss_nosignal);
-    outcome(c, "%s", r == (ssize_t)sizeof buf ? "ok" : r < 0 ? errno_name(errno) : "short");
+    outcome(c, "%s", r == (ssize_t)sizeof buf ? "ok" : r < 0 ? sockspec_errno_name(errno) : "short");
 }
 
 /* STREAM: raising SO_SNDBUF on a full non-blocking sender lets the next send succeed. */
@@ -444,7 +444,7 @@ CHECK(shrink_sndbuf_below_queued)
     char buf[16384];
     memset(buf, 's', sizeof buf);
     ssize_t r = send(c->a, buf, sizeof buf, MSG_DONTWAIT | ss_nosignal);
-    cr_assert(r == (ssize_t)sizeof buf, "first send: %zd (%s)", r, errno_name(errno));
+    cr_assert(r == (ssize_t)sizeof buf, "first send: %zd (%s)", r, sockspec_errno_name(errno));
     cr_assert(set_sockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, 1) == 0);
     r = send(c->a, buf, 1, MSG_DONTWAIT | ss_nosignal);
     outcome_ret(c, r);
@@ -464,7 +464,7 @@ static void blocking_resumes(struct chan *c)
     memset(buf, 'b', sizeof buf);
     size_t filled = fill_nb(c->a, sizeof buf, &err);
     cr_assert(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "fill stopped by %s",
-              errno_name(err));
+              sockspec_errno_name(err));
     struct reader d;
     reader_start(&d, c->b, filled + sizeof buf);
     ssize_t r = send_or_write(c->a, buf, sizeof buf, 0);
@@ -511,7 +511,7 @@ static void sndtimeo_full(struct chan *c)
     memset(buf, 't', sizeof buf);
     fill_nb(c->a, sizeof buf, &err);
     cr_assert(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "fill stopped by %s",
-              errno_name(err));
+              sockspec_errno_name(err));
     xset_timeo(c->a, SO_SNDTIMEO, 0, 20000);
     /* Should the timeout never expire, a watchdog reads b after 3 s so the send returns. */
     outcome_ret(c, send_guarded(c->a, buf, sizeof buf, ss_nosignal, c->b, 3000,
@@ -574,7 +574,7 @@ CHECK(rcvtimeo_negative_sec)
     char buf[16];
     struct timeval tv = {.tv_sec = -1, .tv_usec = 0};
     if (setsockopt(c->b, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
-        outcome(c, "setsockopt %s", errno_name(errno));
+        outcome(c, "setsockopt %s", sockspec_errno_name(errno));
         return;
     }
     outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, 0, c->a, 3000, NULL));
@@ -656,7 +656,7 @@ static void fionread_after(struct chan *c, size_t n1, size_t n2, int wait)
         cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN, "data never arrived");
     int n = -1;
     if (ioctl(c->b, FIONREAD, &n) != 0)
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     else
         outcome(c, "%d", n);
 #endif
@@ -700,7 +700,7 @@ CHECK(pipe_size_fcntl)
 #else
     int r = fcntl(c->a, F_GETPIPE_SZ);
     if (r < 0)
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     else
         outcome(c, "%d", r);
 #endif
@@ -714,7 +714,7 @@ CHECK(pipe_size_matches_capacity)
     UNSUPPORTED(c, "F_GETPIPE_SZ");
 #else
     int sz = fcntl(c->a, F_GETPIPE_SZ);
-    cr_assert(sz > 0, "F_GETPIPE_SZ: %s", errno_name(errno));
+    cr_assert(sz > 0, "F_GETPIPE_SZ: %s", sockspec_errno_name(errno));
     int err;
     size_t n = fill_nb(c->a, 4096, &err);
     cr_expect(drain_nb(c, c->b, 0, NULL) == n);

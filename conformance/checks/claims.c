@@ -33,14 +33,14 @@ static const char *carry(int from, int to, const char *msg)
         r = write(from, msg, n);
     }
     if (r < 0) {
-        snprintf(why, sizeof why, "%s gives %s", op, errno_name(errno));
+        snprintf(why, sizeof why, "%s gives %s", op, sockspec_errno_name(errno));
         return why;
     }
     if (!(poll_events(to, POLLIN, 1000) & POLLIN))
         return "nothing arrives";
     r = read(to, buf, sizeof buf);
     if (r < 0) {
-        snprintf(why, sizeof why, "read gives %s", errno_name(errno));
+        snprintf(why, sizeof why, "read gives %s", sockspec_errno_name(errno));
         return why;
     }
     if ((size_t)r != n || memcmp(buf, msg, n) != 0)
@@ -96,7 +96,7 @@ static void buffered_outcome(struct chan *c, int w, int r)
         }
         if (k != (ssize_t)n) {
             outcome(c, "fails: unread write %d gives %s", i + 1,
-                    k < 0 ? errno_name(errno) : "a short count");
+                    k < 0 ? sockspec_errno_name(errno) : "a short count");
             return;
         }
         want += n;
@@ -135,7 +135,7 @@ static ssize_t first_read_after_two_sends(int w, int r)
     char buf[64];
     ssize_t k1 = send_or_write(w, "abc", 3, 0);
     ssize_t k2 = send_or_write(w, "defgh", 5, 0);
-    cr_assert(k1 == 3 && k2 == 5, "sends: %s", errno_name(errno));
+    cr_assert(k1 == 3 && k2 == 5, "sends: %s", sockspec_errno_name(errno));
     cr_assert(poll_events(r, POLLIN, 1000) & POLLIN, "nothing arrived");
     return read(r, buf, sizeof buf);
 }
@@ -186,7 +186,7 @@ CHECK(pipe_stream_only)
 #if defined(SOCKSPEC_HAVE_PIPE2) && defined(SOCKSPEC_HAVE_O_DIRECT)
     int p[2];
     if (pipe2(p, O_DIRECT) < 0) {
-        outcome(c, "holds: pipe2(O_DIRECT) gives %s", errno_name(errno));
+        outcome(c, "holds: pipe2(O_DIRECT) gives %s", sockspec_errno_name(errno));
         return;
     }
     ssize_t n = first_read_after_two_sends(p[1], p[0]);
@@ -217,7 +217,7 @@ CHECK(socketpair_local_only)
     } else
         e6 = errno;
     if (e4 && e6)
-        outcome(c, "holds: AF_INET %s, AF_INET6 %s", errno_name(e4), errno_name(e6));
+        outcome(c, "holds: AF_INET %s, AF_INET6 %s", sockspec_errno_name(e4), sockspec_errno_name(e6));
     else
         outcome(c, "fails: socketpair(%s) succeeds", e4 ? "AF_INET6" : "AF_INET");
 }
@@ -263,7 +263,7 @@ static void fresh_send_claim(struct chan *c, int type)
     cr_assert(fd >= 0);
     ssize_t r = send(fd, "x", 1, ss_nosignal | MSG_DONTWAIT);
     if (r < 0)
-        outcome(c, "holds: send gives %s", errno_name(errno));
+        outcome(c, "holds: send gives %s", sockspec_errno_name(errno));
     else
         outcome(c, "fails: send succeeds");
     cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
@@ -322,7 +322,7 @@ CHECK(pipe_ipc_across_fork)
     int p[2];
     xpipe(p);
     pid_t pid = fork();
-    cr_assert(pid >= 0, "fork: %s", errno_name(errno));
+    cr_assert(pid >= 0, "fork: %s", sockspec_errno_name(errno));
     if (pid == 0) {
         close(p[0]);
         _exit(write(p[1], "child", 5) == 5 ? 0 : 1);
@@ -346,9 +346,9 @@ INSTANTIATE(pipe_ipc_across_fork, KINDS_NONE)
 CHECK(socketpair_ipc_across_fork)
 {
     int sv[2];
-    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s", errno_name(errno));
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s", sockspec_errno_name(errno));
     pid_t pid = fork();
-    cr_assert(pid >= 0, "fork: %s", errno_name(errno));
+    cr_assert(pid >= 0, "fork: %s", sockspec_errno_name(errno));
     if (pid == 0) {
         char b[4];
         struct pollfd p = {.fd = sv[1], .events = POLLIN};
@@ -394,7 +394,7 @@ CHECK(stream_ordered_reliable)
     }
     int werr = writer_join(&w);
     if (werr)
-        outcome(c, "fails: sender got %s", errno_name(werr));
+        outcome(c, "fails: sender got %s", sockspec_errno_name(werr));
     else if (n != sizeof got)
         outcome(c, "fails: %zu of %zu bytes arrived", n, sizeof got);
     else
@@ -410,10 +410,10 @@ CHECK(protocol_zero_picks_default)
     UNSUPPORTED(c, QUIRK_NO_SO_PROTOCOL);
 #else
     int s = socket(AF_INET, SOCK_STREAM, 0), d = socket(AF_INET, SOCK_DGRAM, 0), ps, pd;
-    cr_assert(s >= 0 && d >= 0, "socket: %s", errno_name(errno));
+    cr_assert(s >= 0 && d >= 0, "socket: %s", sockspec_errno_name(errno));
     if (sockopt_int(s, SOL_SOCKET, SO_PROTOCOL, &ps) < 0 ||
         sockopt_int(d, SOL_SOCKET, SO_PROTOCOL, &pd) < 0)
-        outcome(c, "fails: SO_PROTOCOL gives %s", errno_name(errno));
+        outcome(c, "fails: SO_PROTOCOL gives %s", sockspec_errno_name(errno));
     else if (ps == IPPROTO_TCP && pd == IPPROTO_UDP)
         outcome(c, "holds");
     else
@@ -438,7 +438,7 @@ CHECK(pipe_has_no_address)
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     if (getsockname(c->b, (struct sockaddr *)&ss, &len) < 0)
-        outcome(c, "holds: getsockname gives %s", errno_name(errno));
+        outcome(c, "holds: getsockname gives %s", sockspec_errno_name(errno));
     else
         outcome(c, "fails: getsockname succeeds");
 }

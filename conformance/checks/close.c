@@ -28,7 +28,7 @@ static void allow_sigpipe(int fd)
 #ifdef SOCKSPEC_HAVE_SO_NOSIGPIPE
     int zero = 0;
     cr_assert(setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &zero, sizeof zero) == 0,
-              "SO_NOSIGPIPE=0: %s", errno_name(errno));
+              "SO_NOSIGPIPE=0: %s", sockspec_errno_name(errno));
 #else
     (void)fd;
 #endif
@@ -56,7 +56,7 @@ static void two_reads_outcome(struct chan *c, int fd, int wait)
 static void ret_signal_outcome(struct chan *c, ssize_t r)
 {
     int e = errno;
-    outcome(c, "%s+%s", r < 0 ? errno_name(e) : "sent", sigpipe_take(c) ? "SIGPIPE" : "none");
+    outcome(c, "%s+%s", r < 0 ? sockspec_errno_name(e) : "sent", sigpipe_take(c) ? "SIGPIPE" : "none");
 }
 
 /* "SIGPIPE" when the failed call (r) raised one, "none" otherwise; the call must fail. */
@@ -72,7 +72,7 @@ static void send_after_peer_gone(struct chan *c, int how)
     if (how < 0)
         xclose(&c->b);
     else
-        cr_assert(shutdown(c->b, how) == 0, "shutdown: %s", errno_name(errno));
+        cr_assert(shutdown(c->b, how) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
 }
 
@@ -80,7 +80,7 @@ static void send_after_peer_gone(struct chan *c, int how)
 static void shutdown_unconnected(struct chan *c, int type)
 {
     int fd = socket(AF_UNIX, type, 0);
-    cr_assert(fd >= 0, "socket: %s", errno_name(errno));
+    cr_assert(fd >= 0, "socket: %s", sockspec_errno_name(errno));
     int r = shutdown(fd, SHUT_RDWR);
     int e = errno;
     close(fd);
@@ -258,7 +258,7 @@ INSTANTIATE(sigpipe_pipe_write, KINDS_PIPE)
 CHECK(sigpipe_after_own_shut_wr_stream)
 {
     allow_sigpipe(c->a);
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     ret_signal_outcome(c, send(c->a, "x", 1, MSG_DONTWAIT));
 }
 INSTANTIATE(sigpipe_after_own_shut_wr_stream, KINDS_SP_STREAM)
@@ -271,7 +271,7 @@ CHECK(so_nosigpipe_stream_write)
 #else
     int one = 1;
     cr_assert(setsockopt(c->a, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one) == 0, "SO_NOSIGPIPE: %s",
-              errno_name(errno));
+              sockspec_errno_name(errno));
     xclose(&c->b);
     ret_signal_outcome(c, write(c->a, "x", 1));
 #endif
@@ -316,7 +316,7 @@ INSTANTIATE(reset_unread_data_tcp, KINDS_TCP)
 CHECK(peer_shut_wr_reads_eof)
 {
     char buf[8];
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     wait_readable(c->b);
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
@@ -326,7 +326,7 @@ INSTANTIATE(peer_shut_wr_reads_eof, KINDS_REP_CONN)
 CHECK(peer_shut_wr_dgram_no_eof)
 {
     char buf[8];
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
 INSTANTIATE(peer_shut_wr_dgram_no_eof, KINDS_SP_DGRAM)
@@ -335,7 +335,7 @@ INSTANTIATE(peer_shut_wr_dgram_no_eof, KINDS_SP_DGRAM)
 CHECK(queued_data_after_shut_wr)
 {
     xsend_all(c->a, "abc", 3);
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     two_reads_outcome(c, c->b, 1);
 }
 INSTANTIATE(queued_data_after_shut_wr, KINDS_REP_CONN)
@@ -344,7 +344,7 @@ INSTANTIATE(queued_data_after_shut_wr, KINDS_REP_CONN)
 CHECK(queued_data_after_shut_wr_dgram)
 {
     xsend_all(c->a, "abc", 3);
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     two_reads_outcome(c, c->b, 0);
 }
 INSTANTIATE(queued_data_after_shut_wr_dgram, KINDS_SP_DGRAM)
@@ -352,7 +352,7 @@ INSTANTIATE(queued_data_after_shut_wr_dgram, KINDS_SP_DGRAM)
 /* Own SHUT_WR: a later send fails with EPIPE (every socket type). */
 CHECK(own_shut_wr_send_epipe)
 {
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));
 }
 INSTANTIATE(own_shut_wr_send_epipe, KINDS_REP_UNIX)
@@ -362,7 +362,7 @@ INSTANTIATE(own_shut_wr_send_epipe, KINDS_TCP)
 CHECK(own_shut_wr_keeps_reading)
 {
     char buf[4];
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     xsend_all(c->b, "abc", 3);
     wait_readable(c->a);
     outcome_ret(c, recv(c->a, buf, sizeof buf, MSG_DONTWAIT));
@@ -374,7 +374,7 @@ INSTANTIATE(own_shut_wr_keeps_reading, X_TCP4)
 CHECK(own_shut_rd_recv_zero)
 {
     char buf[8];
-    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
 INSTANTIATE(own_shut_rd_recv_zero, KINDS_REP_CONN)
@@ -384,7 +384,7 @@ CHECK(own_shut_rd_recv_zero_dgram)
 {
     char buf[8];
     xset_timeo(c->b, SO_RCVTIMEO, 0, 20000);
-    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome_ret(c, recv(c->b, buf, sizeof buf, 0));
 }
 INSTANTIATE(own_shut_rd_recv_zero_dgram, KINDS_CL_DGRAM_BLOCKING)
@@ -393,7 +393,7 @@ INSTANTIATE(own_shut_rd_recv_zero_dgram, KINDS_CL_DGRAM_BLOCKING)
 CHECK(own_shut_rd_recv_dgram_nonblocking)
 {
     char buf[8];
-    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
 INSTANTIATE(own_shut_rd_recv_dgram_nonblocking, KINDS_SP_DGRAM)
@@ -416,10 +416,10 @@ INSTANTIATE(own_shut_rd_peer_send_seqpacket, KINDS_REP_SEQPACKET)
 CHECK(own_shut_rdwr_both)
 {
     char buf[8];
-    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     struct ret_str r = ret_str(recv(c->a, buf, sizeof buf, MSG_DONTWAIT));
     ssize_t w = send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT);
-    outcome(c, "%s,%s", r.s, w < 0 ? errno_name(errno) : "sent");
+    outcome(c, "%s,%s", r.s, w < 0 ? sockspec_errno_name(errno) : "sent");
 }
 INSTANTIATE(own_shut_rdwr_both, KINDS_REP_CONN)
 
@@ -428,8 +428,8 @@ CHECK(shut_rdwr_both_ends_keeps_queued)
 {
     char buf[8];
     xsend_all(c->a, "abc", 3);
-    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown a: %s", errno_name(errno));
-    cr_assert(shutdown(c->b, SHUT_RDWR) == 0, "shutdown b: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown a: %s", sockspec_errno_name(errno));
+    cr_assert(shutdown(c->b, SHUT_RDWR) == 0, "shutdown b: %s", sockspec_errno_name(errno));
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
 INSTANTIATE(shut_rdwr_both_ends_keeps_queued, KINDS_SP_PLAIN)
@@ -437,7 +437,7 @@ INSTANTIATE(shut_rdwr_both_ends_keeps_queued, KINDS_SP_PLAIN)
 /* shutdown() twice on the same end succeeds both times. */
 CHECK(shutdown_twice)
 {
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome_ret(c, shutdown(c->a, SHUT_WR));
 }
 INSTANTIATE(shutdown_twice, KINDS_SP_PLAIN)
@@ -558,7 +558,7 @@ static pid_t fork_holder(int ctl[2])
 {
     xpipe(ctl);
     pid_t pid = fork();
-    cr_assert(pid >= 0, "fork: %s", errno_name(errno));
+    cr_assert(pid >= 0, "fork: %s", sockspec_errno_name(errno));
     if (pid == 0) {
         char x;
         close(ctl[1]);
@@ -597,7 +597,7 @@ CHECK(shutdown_acts_for_every_copy)
     int ctl[2];
     char buf[8];
     pid_t pid = fork_holder(ctl);
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     wait_readable(c->b);
     ssize_t r = recv(c->b, buf, sizeof buf, MSG_DONTWAIT);
     int e = errno;

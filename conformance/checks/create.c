@@ -54,16 +54,16 @@ static int limit_free_slots(int free_slots, struct rlimit *old)
     for (int i = 1; i < free_slots; i++)
         cr_assert(!fd_is_open(low + i), "slot %d in use; cannot leave %d free", low + i,
                   free_slots);
-    cr_assert(getrlimit(RLIMIT_NOFILE, old) == 0, "getrlimit: %s", errno_name(errno));
+    cr_assert(getrlimit(RLIMIT_NOFILE, old) == 0, "getrlimit: %s", sockspec_errno_name(errno));
     struct rlimit rl = *old;
     rl.rlim_cur = (rlim_t)low + (rlim_t)free_slots;
-    cr_assert(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit: %s", errno_name(errno));
+    cr_assert(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit: %s", sockspec_errno_name(errno));
     return low;
 }
 
 static void limit_restore(const struct rlimit *old)
 {
-    cr_assert(setrlimit(RLIMIT_NOFILE, old) == 0, "restoring RLIMIT_NOFILE: %s", errno_name(errno));
+    cr_assert(setrlimit(RLIMIT_NOFILE, old) == 0, "restoring RLIMIT_NOFILE: %s", sockspec_errno_name(errno));
 }
 
 /* Number of open slots in [from, from + n). */
@@ -87,7 +87,7 @@ static void socketpair_outcome(struct chan *c, int domain, int type, int protoco
         xclose(&sv[1]);
         return;
     }
-    outcome(c, "%s", errno_name(errno));
+    outcome(c, "%s", sockspec_errno_name(errno));
     cr_expect(sv[0] == -1 || !fd_is_open(sv[0]), "failed socketpair left sv[0]=%d open", sv[0]);
 }
 
@@ -100,7 +100,7 @@ static void socket_outcome(struct chan *c, int domain, int type, int protocol)
         xclose(&fd);
         return;
     }
-    outcome(c, "%s", errno_name(errno));
+    outcome(c, "%s", sockspec_errno_name(errno));
 }
 
 /* socketpair(AF_UNIX, <type>, 0) succeeds for SOCK_STREAM, SOCK_DGRAM and SOCK_SEQPACKET. */
@@ -129,7 +129,7 @@ static void so_type_outcome(struct chan *c, int fd)
 {
     int t;
     if (sockopt_int(fd, SOL_SOCKET, SO_TYPE, &t) < 0)
-        outcome(c, "SO_TYPE %s", errno_name(errno));
+        outcome(c, "SO_TYPE %s", sockspec_errno_name(errno));
     else
         outcome(c, "%s", type_name(t));
 }
@@ -139,7 +139,7 @@ CHECK(socketpair_raw)
 {
     int sv[2] = {-1, -1};
     if (socketpair(AF_UNIX, SOCK_RAW, 0, sv) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     so_type_outcome(c, sv[0]);
@@ -153,7 +153,7 @@ CHECK(socket_raw)
 {
     int fd = socket(AF_UNIX, SOCK_RAW, 0);
     if (fd < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     so_type_outcome(c, fd);
@@ -274,9 +274,9 @@ static void raw_socketpair_outcome(struct chan *c, int *sv)
     int e = errno;
     /* The reserved descriptors must be released again. */
     if (lowest_free_fd() != low)
-        outcome(c, "%s, leaked fd %d", errno_name(e), low);
+        outcome(c, "%s, leaked fd %d", sockspec_errno_name(e), low);
     else
-        outcome(c, "%s", errno_name(e));
+        outcome(c, "%s", sockspec_errno_name(e));
 }
 #endif
 
@@ -339,9 +339,9 @@ static void exhaustion_outcome(struct chan *c, int free_slots, int which)
     }
     int left = count_open(low, free_slots + 1);
     if (left)
-        outcome(c, "%s, left %d open", errno_name(e), left);
+        outcome(c, "%s, left %d open", sockspec_errno_name(e), left);
     else
-        outcome(c, "%s", errno_name(e));
+        outcome(c, "%s", sockspec_errno_name(e));
 }
 
 /* No free descriptor slot: socketpair fails with EMFILE. */
@@ -394,7 +394,7 @@ static void creation_flag_outcome(struct chan *c, int flag, int (*has)(int), int
 {
     int sv[2];
     if (socketpair(AF_UNIX, c->kind->type | flag, 0, sv) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     outcome(c, "%s", both_or_none(has(sv[0]), has(sv[1])));
@@ -433,7 +433,7 @@ CHECK(socketpair_no_flags_neither)
 {
     int sv[2];
     if (socketpair(AF_UNIX, c->kind->type, 0, sv) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     int nb = is_nonblock(sv[0]) || is_nonblock(sv[1]);
@@ -454,7 +454,7 @@ CHECK(socket_type_flags)
 #else
     int with = socket(AF_UNIX, c->kind->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int without = socket(AF_UNIX, c->kind->type, 0);
-    cr_assert(with >= 0 && without >= 0, "socket: %s", errno_name(errno));
+    cr_assert(with >= 0 && without >= 0, "socket: %s", sockspec_errno_name(errno));
     outcome(c, "with: %s%s; without: %s%s", is_nonblock(with) ? "nonblock" : "-",
             is_cloexec(with) ? "+cloexec" : "", is_nonblock(without) ? "nonblock" : "-",
             is_cloexec(without) ? "+cloexec" : "");
@@ -470,7 +470,7 @@ static void both_ends_int(struct chan *c, int opt, const char *name)
     int va, vb;
     cr_assert(sockopt_int(c->a, SOL_SOCKET, opt, &va) == 0 &&
                   sockopt_int(c->b, SOL_SOCKET, opt, &vb) == 0,
-              "%s: %s", name, errno_name(errno));
+              "%s: %s", name, sockspec_errno_name(errno));
     outcome(c, "%d,%d", va, vb);
 }
 
@@ -480,7 +480,7 @@ __attribute__((unused)) static void both_ends_int_or_errno(struct chan *c, int o
     int va, vb;
     if (sockopt_int(c->a, SOL_SOCKET, opt, &va) < 0 ||
         sockopt_int(c->b, SOL_SOCKET, opt, &vb) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     outcome(c, "%d,%d", va, vb);
@@ -495,9 +495,9 @@ static int bound_path_socket(const struct scratch_dir *d, const char *name, int 
     *len = scratch_path_addr(d, name, sun);
     if (listening)
         cr_assert(bind(fd, (struct sockaddr *)sun, *len) == 0 && listen(fd, 1) == 0,
-                  "bind/listen: %s", errno_name(errno));
+                  "bind/listen: %s", sockspec_errno_name(errno));
     else
-        cr_assert(bind(fd, (struct sockaddr *)sun, *len) == 0, "bind: %s", errno_name(errno));
+        cr_assert(bind(fd, (struct sockaddr *)sun, *len) == 0, "bind: %s", sockspec_errno_name(errno));
     return fd;
 }
 
@@ -505,8 +505,8 @@ static int bound_path_socket(const struct scratch_dir *d, const char *name, int 
 CHECK(so_type_both_ends)
 {
     int ta, tb;
-    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_TYPE, &ta) == 0, "SO_TYPE: %s", errno_name(errno));
-    cr_assert(sockopt_int(c->b, SOL_SOCKET, SO_TYPE, &tb) == 0, "SO_TYPE: %s", errno_name(errno));
+    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_TYPE, &ta) == 0, "SO_TYPE: %s", sockspec_errno_name(errno));
+    cr_assert(sockopt_int(c->b, SOL_SOCKET, SO_TYPE, &tb) == 0, "SO_TYPE: %s", sockspec_errno_name(errno));
     if (ta == c->kind->type && tb == c->kind->type)
         outcome(c, "ok");
     else
@@ -523,7 +523,7 @@ CHECK(so_domain_both_ends)
     int da, db;
     if (sockopt_int(c->a, SOL_SOCKET, SO_DOMAIN, &da) < 0 ||
         sockopt_int(c->b, SOL_SOCKET, SO_DOMAIN, &db) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     if (da == c->kind->domain && db == c->kind->domain)
@@ -549,7 +549,7 @@ INSTANTIATE(so_protocol_unix_both_ends, KINDS_UNIX)
 CHECK(fstat_socket_is_sock)
 {
     struct stat sa, sb;
-    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s", errno_name(errno));
+    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s", sockspec_errno_name(errno));
     outcome(c, "%s", S_ISSOCK(sa.st_mode) && S_ISSOCK(sb.st_mode) ? "socket" : "not a socket");
 }
 INSTANTIATE(fstat_socket_is_sock, P1_REPRESENTATIVES)
@@ -558,7 +558,7 @@ INSTANTIATE(fstat_socket_is_sock, P1_REPRESENTATIVES)
 CHECK(fstat_pipe_is_fifo)
 {
     struct stat sa, sb;
-    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s", errno_name(errno));
+    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s", sockspec_errno_name(errno));
     outcome(c, "%s", S_ISFIFO(sa.st_mode) && S_ISFIFO(sb.st_mode) ? "fifo" : "not a fifo");
 }
 INSTANTIATE(fstat_pipe_is_fifo, KINDS_PIPE)
@@ -568,7 +568,7 @@ INSTANTIATE(fstat_pipe_is_fifo, KINDS_PIPE)
 CHECK(pipe_access_modes)
 {
     int fa = fcntl(c->a, F_GETFL), fb = fcntl(c->b, F_GETFL);
-    cr_assert(fa >= 0 && fb >= 0, "F_GETFL: %s", errno_name(errno));
+    cr_assert(fa >= 0 && fb >= 0, "F_GETFL: %s", sockspec_errno_name(errno));
     static const char *const mode[] = {"rdonly", "wronly", "rdwr", "?"};
     outcome(c, "read end %s, write end %s", mode[fb & O_ACCMODE], mode[fa & O_ACCMODE]);
 }
@@ -599,7 +599,7 @@ CHECK(so_acceptconn_listener)
     scratch_dir_make(&d);
     int fd = bound_path_socket(&d, "l", SOCK_STREAM, 1, &sun, &len);
     if (sockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &v) < 0)
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     else
         outcome(c, "%s", v ? "listening" : "0");
     xclose(&fd);
@@ -632,15 +632,15 @@ static void accepted_flag_outcome(struct chan *c, int l, int domain, const struc
                                   socklen_t len)
 {
     int cl = socket(domain, SOCK_STREAM, 0);
-    cr_assert(cl >= 0, "socket: %s", errno_name(errno));
+    cr_assert(cl >= 0, "socket: %s", sockspec_errno_name(errno));
     xset_nonblock(l, 1);
     xset_nonblock(cl, 1); /* never left waiting in connect */
     if (connect(cl, addr, len) < 0 && errno != EINPROGRESS) {
-        outcome(c, "connect %s", errno_name(errno));
+        outcome(c, "connect %s", sockspec_errno_name(errno));
     } else {
         int fd = accept_pending(l);
         if (fd < 0) {
-            outcome(c, "accept %s", errno_name(errno));
+            outcome(c, "accept %s", sockspec_errno_name(errno));
         } else {
             outcome(c, "%s", is_nonblock(fd) ? "nonblock" : "blocking");
             xclose(&fd);
@@ -675,10 +675,10 @@ CHECK(accept_nonblock_inherited_tcp)
     in.sin_family = AF_INET;
     in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int l = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(l >= 0, "socket: %s", errno_name(errno));
+    cr_assert(l >= 0, "socket: %s", sockspec_errno_name(errno));
     cr_assert(bind(l, (struct sockaddr *)&in, len) == 0 && listen(l, 1) == 0 &&
                   getsockname(l, (struct sockaddr *)&in, &len) == 0,
-              "bind/listen: %s", errno_name(errno));
+              "bind/listen: %s", sockspec_errno_name(errno));
     accepted_flag_outcome(c, l, AF_INET, (struct sockaddr *)&in, len);
     xclose(&l);
 }
@@ -698,7 +698,7 @@ CHECK(default_so_linger)
     socklen_t na = sizeof la, nb = sizeof lb;
     cr_assert(getsockopt(c->a, SOL_SOCKET, SO_LINGER, &la, &na) == 0 &&
                   getsockopt(c->b, SOL_SOCKET, SO_LINGER, &lb, &nb) == 0,
-              "SO_LINGER: %s", errno_name(errno));
+              "SO_LINGER: %s", sockspec_errno_name(errno));
     if (!la.l_onoff && !lb.l_onoff)
         outcome(c, "off");
     else
@@ -737,7 +737,7 @@ INSTANTIATE(getsockopt_unknown_level, KINDS_SP_PLAIN)
 static void name_outcome(struct chan *c, int r, const struct sockaddr_un *sun, socklen_t len)
 {
     if (r < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     size_t off = offsetof(struct sockaddr_un, sun_path);
@@ -850,9 +850,9 @@ CHECK(bind_abstract_in_use)
     cr_assert(f1 >= 0 && f2 >= 0);
     socklen_t len = abstract_addr("inuse", &sun);
     if (bind(f1, (struct sockaddr *)&sun, len) < 0)
-        outcome(c, "first bind %s", errno_name(errno));
+        outcome(c, "first bind %s", sockspec_errno_name(errno));
     else
-        outcome(c, "%s", bind(f2, (struct sockaddr *)&sun, len) == 0 ? "ok" : errno_name(errno));
+        outcome(c, "%s", bind(f2, (struct sockaddr *)&sun, len) == 0 ? "ok" : sockspec_errno_name(errno));
     xclose(&f1);
     xclose(&f2);
 }
@@ -906,7 +906,7 @@ CHECK(connect_without_bind)
     int srv = bound_path_socket(&d, "l", SOCK_STREAM, 1, &sun, &len);
     xset_nonblock(cl, 1);
     if (connect(cl, (struct sockaddr *)&sun, len) < 0) {
-        outcome(c, "connect %s", errno_name(errno));
+        outcome(c, "connect %s", sockspec_errno_name(errno));
     } else {
         socklen_t ml = sizeof me;
         memset(&me, 0x55, sizeof me);
@@ -994,7 +994,7 @@ CHECK(abstract_getsockname)
     cr_assert(fd >= 0);
     socklen_t len = abstract_addr("name", &sun), gl = sizeof got;
     if (bind(fd, (struct sockaddr *)&sun, len) < 0) {
-        outcome(c, "bind %s", errno_name(errno));
+        outcome(c, "bind %s", sockspec_errno_name(errno));
     } else {
         memset(&got, 0x55, sizeof got);
         int r = getsockname(fd, (struct sockaddr *)&got, &gl);
@@ -1014,11 +1014,11 @@ CHECK(autobind_family_only)
     cr_assert(fd >= 0);
     socklen_t gl = sizeof got;
     if (bind(fd, (struct sockaddr *)&sun, (socklen_t)offsetof(struct sockaddr_un, sun_path)) < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     } else {
         memset(&got, 0, sizeof got);
         int r = getsockname(fd, (struct sockaddr *)&got, &gl);
-        cr_assert(r == 0, "getsockname: %s", errno_name(errno));
+        cr_assert(r == 0, "getsockname: %s", sockspec_errno_name(errno));
         size_t nl = gl - offsetof(struct sockaddr_un, sun_path);
         if (got.sun_path[0] == '\0' && nl > 1)
             outcome(c, "abstract, %zu bytes", nl - 1);

@@ -45,11 +45,11 @@ static socklen_t loopback(int domain, unsigned short port_n, struct sockaddr_sto
 static int bound_inet(int domain, int type, struct sockaddr_storage *ss, socklen_t *len)
 {
     int fd = socket(domain, type, 0);
-    cr_assert(fd >= 0, "socket: %s", errno_name(errno));
+    cr_assert(fd >= 0, "socket: %s", sockspec_errno_name(errno));
     *len = loopback(domain, 0, ss);
-    cr_assert(bind(fd, (struct sockaddr *)ss, *len) == 0, "bind: %s", errno_name(errno));
+    cr_assert(bind(fd, (struct sockaddr *)ss, *len) == 0, "bind: %s", sockspec_errno_name(errno));
     cr_assert(getsockname(fd, (struct sockaddr *)ss, len) == 0, "getsockname: %s",
-              errno_name(errno));
+              sockspec_errno_name(errno));
     return fd;
 }
 
@@ -57,7 +57,7 @@ static int bound_inet(int domain, int type, struct sockaddr_storage *ss, socklen
 static const char *send_result(ssize_t r, char *buf, size_t len)
 {
     if (r < 0)
-        snprintf(buf, len, "%s", errno_name(errno));
+        snprintf(buf, len, "%s", sockspec_errno_name(errno));
     else
         snprintf(buf, len, "%zd", r);
     return buf;
@@ -70,7 +70,7 @@ CHECK(tcp_coalesces_two_sends)
     int low = 8;
     char buf[64];
     cr_assert(setsockopt(c->b, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low) == 0, "SO_RCVLOWAT: %s",
-              errno_name(errno));
+              sockspec_errno_name(errno));
     xsend_all(c->a, "abc", 3);
     xsend_all(c->a, "defgh", 5);
     cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN, "8 bytes never queued");
@@ -147,7 +147,7 @@ CHECK(udp_connected_dead_port)
     int gone = bound_inet(c->kind->domain, SOCK_DGRAM, &dead, &dl);
     xclose(&gone); /* the port is free again: nobody listens there */
     int s = bound_inet(c->kind->domain, SOCK_DGRAM, &me, &ml);
-    cr_assert(connect(s, (struct sockaddr *)&dead, dl) == 0, "connect: %s", errno_name(errno));
+    cr_assert(connect(s, (struct sockaddr *)&dead, dl) == 0, "connect: %s", sockspec_errno_name(errno));
     char r1[32], r2[32];
     send_result(send(s, "x", 1, MSG_DONTWAIT), r1, sizeof r1);
     (void)poll_events(s, POLLERR, 1000); /* the error arrives asynchronously */
@@ -175,7 +175,7 @@ CHECK(tcp_connect_refused)
         errno = err;
         r = err ? -1 : 0;
     }
-    outcome(c, "%s", r == 0 ? "connected" : errno_name(errno));
+    outcome(c, "%s", r == 0 ? "connected" : sockspec_errno_name(errno));
     xclose(&s);
     xclose(&bound);
 }
@@ -189,7 +189,7 @@ CHECK(seqpacket_socket)
         outcome(c, "ok");
         xclose(&fd);
     } else
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
 }
 INSTANTIATE(seqpacket_socket, KINDS_TCP)
 
@@ -243,7 +243,7 @@ static void bind_in_use(struct chan *c, int type)
     socklen_t len;
     int first = bound_inet(c->kind->domain, type, &ss, &len);
     if (type == SOCK_STREAM)
-        cr_assert(listen(first, 1) == 0, "listen: %s", errno_name(errno));
+        cr_assert(listen(first, 1) == 0, "listen: %s", sockspec_errno_name(errno));
     int second = socket(c->kind->domain, type, 0);
     cr_assert(second >= 0);
     int r = bind(second, (struct sockaddr *)&ss, len);
@@ -274,7 +274,7 @@ CHECK(udp_sendto_other_on_connected)
     int o = bound_inet(c->kind->domain, SOCK_DGRAM, &other, &ol);
     ssize_t r = sendto(c->a, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&other, ol);
     if (r < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     } else {
         char ch;
         ssize_t n = read_wait(c, o, &ch, 1, 0, 1000);
@@ -293,7 +293,7 @@ CHECK(udp_connect_unspec_disconnects)
     socklen_t ul = c->kind->domain == AF_INET ? (socklen_t)sizeof(struct sockaddr_in)
                                               : (socklen_t)sizeof(struct sockaddr_in6);
     if (connect(c->a, (struct sockaddr *)&un, ul) < 0) {
-        outcome(c, "connect(AF_UNSPEC) %s", errno_name(errno));
+        outcome(c, "connect(AF_UNSPEC) %s", sockspec_errno_name(errno));
         return;
     }
     outcome_ret(c, send(c->a, "x", 1, MSG_DONTWAIT));
@@ -318,7 +318,7 @@ CHECK(tcp_zero_length_send)
     send_result(send(c->a, buf, 0, ss_nosignal), res, sizeof res);
     (void)poll_events(c->b, POLLIN, 10); /* loopback delivery is synchronous; be lenient */
     ssize_t r = recv(c->b, buf, sizeof buf, MSG_DONTWAIT);
-    outcome(c, "%s, peer %s", res, r < 0 ? errno_name(errno) : r == 0 ? "EOF" : "got data");
+    outcome(c, "%s, peer %s", res, r < 0 ? sockspec_errno_name(errno) : r == 0 ? "EOF" : "got data");
 }
 INSTANTIATE(tcp_zero_length_send, KINDS_TCP)
 
@@ -329,7 +329,7 @@ CHECK(udp_truncates_datagram)
     xsend_all(c->a, "12345678", 8);
     ssize_t n = read_wait(c, c->b, buf, 4, 0, 1000);
     ssize_t m = recv(c->b, buf, sizeof buf, MSG_DONTWAIT);
-    outcome(c, "%zd, then %s", n, m < 0 ? errno_name(errno) : "more data");
+    outcome(c, "%zd, then %s", n, m < 0 ? sockspec_errno_name(errno) : "more data");
 }
 INSTANTIATE(udp_truncates_datagram, KINDS_UDP)
 
@@ -342,7 +342,7 @@ CHECK(so_protocol_both_ends)
     int pa, pb, want = c->kind->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
     if (sockopt_int(c->a, SOL_SOCKET, SO_PROTOCOL, &pa) < 0 ||
         sockopt_int(c->b, SOL_SOCKET, SO_PROTOCOL, &pb) < 0)
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     else if (pa == want && pb == want)
         outcome(c, "ok");
     else
@@ -356,7 +356,7 @@ INSTANTIATE(so_protocol_both_ends, KINDS_UDP)
 CHECK(udp_shut_wr_send)
 {
     if (shutdown(c->a, SHUT_WR) < 0) {
-        outcome(c, "shutdown %s", errno_name(errno));
+        outcome(c, "shutdown %s", sockspec_errno_name(errno));
         return;
     }
     outcome_ret(c, send(c->a, "x", 1, ss_nosignal | MSG_DONTWAIT));

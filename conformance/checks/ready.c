@@ -51,7 +51,7 @@ static size_t fill(int fd)
     int err;
     size_t total = fill_nb(fd, 4096, &err);
     cr_assert(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "filling: %s after %zu bytes",
-              err ? errno_name(err) : "never full", total);
+              err ? sockspec_errno_name(err) : "never full", total);
     return total;
 }
 
@@ -60,7 +60,7 @@ static void drain(struct chan *c, int fd)
 {
     int end;
     drain_nb(c, fd, 0, &end);
-    cr_assert(end == EAGAIN || end == EWOULDBLOCK, "drain: %s", end == 0 ? "EOF" : errno_name(end));
+    cr_assert(end == EAGAIN || end == EWOULDBLOCK, "drain: %s", end == 0 ? "EOF" : sockspec_errno_name(end));
 }
 
 /* Records the zero-timeout revents of fd for events. */
@@ -80,7 +80,7 @@ static void pollout_when_full(struct chan *c)
 /* A zero-length send from a, then b's POLLIN revents. */
 static void pollin_after_empty_send(struct chan *c)
 {
-    cr_assert(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", errno_name(errno));
+    cr_assert(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", sockspec_errno_name(errno));
     revents_outcome(c, c->b, POLLIN);
 }
 
@@ -236,7 +236,7 @@ INSTANTIATE(zero_events_dgram_after_peer_close, KINDS_SP_DGRAM)
 CHECK(revents_after_own_shut_rdwr)
 {
     char s[64];
-    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome(c, "%s", revents_now(c->a, POLLIN | POLLOUT, s, sizeof s));
 }
 INSTANTIATE(revents_after_own_shut_rdwr, KINDS_SP_PLAIN)
@@ -245,7 +245,7 @@ INSTANTIATE(revents_after_own_shut_rdwr, KINDS_SP_PLAIN)
 CHECK(pollin_after_own_shut_rd)
 {
     char s[64];
-    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
 INSTANTIATE(pollin_after_own_shut_rd, KINDS_REP_CONN)
@@ -254,7 +254,7 @@ INSTANTIATE(pollin_after_own_shut_rd, KINDS_REP_CONN)
 CHECK(pollin_after_peer_shut_wr)
 {
     char s[64];
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     settle(c->b);
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
@@ -267,7 +267,7 @@ CHECK(pollrdhup_after_peer_shut_wr)
     UNSUPPORTED(c, "POLLRDHUP");
 #else
     char s[64];
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome(c, "%s", revents_str(poll_events(c->b, POLLRDHUP, 2000), s, sizeof s));
 #endif
 }
@@ -280,7 +280,7 @@ CHECK(pollrdhup_dgram_peer_shut_wr)
     UNSUPPORTED(c, "POLLRDHUP");
 #else
     char s[64];
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome(c, "%s", revents_now(c->b, POLLRDHUP, s, sizeof s));
 #endif
 }
@@ -321,7 +321,7 @@ static const char *select_now(int fd, int want_r, int want_w, char *buf, size_t 
     if (want_w)
         FD_SET(fd, &ws);
     int r = select(fd + 1, &rs, &ws, NULL, &tv);
-    cr_assert(r >= 0, "select: %s", errno_name(errno));
+    cr_assert(r >= 0, "select: %s", sockspec_errno_name(errno));
     snprintf(buf, n, "%s%s", FD_ISSET(fd, &rs) ? "r" : "", FD_ISSET(fd, &ws) ? "w" : "");
     if (!buf[0])
         snprintf(buf, n, "none");
@@ -383,7 +383,7 @@ CHECK(select_agrees_with_poll)
         if (state == 2)
             drain(c, c->b);
         if (state == 3)
-            cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+            cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
         if (c->kind->origin == ORIGIN_INET && (state == 1 || state == 3))
             settle(c->b);
         int re = poll_events(c->b, POLLIN | POLLOUT, 0);
@@ -410,7 +410,7 @@ INSTANTIATE(select_agrees_with_poll, X_RD_TCP4)
 static int fionread(int fd)
 {
     int n = -1;
-    cr_assert(ioctl(fd, FIONREAD, &n) == 0, "FIONREAD: %s", errno_name(errno));
+    cr_assert(ioctl(fd, FIONREAD, &n) == 0, "FIONREAD: %s", sockspec_errno_name(errno));
     return n;
 }
 
@@ -469,7 +469,7 @@ INSTANTIATE(fionread_after_partial_read, KINDS_RD_STREAMISH)
 /* A zero-length datagram: POLLIN, yet FIONREAD is 0. */
 CHECK(fionread_zero_length_message)
 {
-    cr_assert(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", errno_name(errno));
+    cr_assert(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", sockspec_errno_name(errno));
     cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN, "empty message not readable");
     outcome(c, "%d", fionread(c->b));
 }

@@ -46,7 +46,7 @@ static ssize_t rx(struct chan *c, void *buf, size_t n, int flags)
 static void tx(struct chan *c, const void *buf, size_t n)
 {
     ssize_t r = send_or_write(c->a, buf, n, 0);
-    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r, r < 0 ? errno_name(errno) : "short");
+    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r, r < 0 ? sockspec_errno_name(errno) : "short");
 }
 
 /* ---- order and integrity ------------------------------------------------------------------- */
@@ -79,13 +79,13 @@ CHECK(large_transfer_integrity)
             continue;
         }
         if (r <= 0) {
-            res = r == 0 ? "early EOF" : errno_name(errno);
+            res = r == 0 ? "early EOF" : sockspec_errno_name(errno);
             break;
         }
         got += (size_t)r;
     }
     int werr = writer_join(&w);
-    cr_expect(werr == 0, "writer: %s", errno_name(werr));
+    cr_expect(werr == 0, "writer: %s", sockspec_errno_name(werr));
     if (got == BIG && fnv1a(in, BIG, 0) != fnv1a(out, BIG, 0))
         res = "corrupted";
     free(out);
@@ -109,7 +109,7 @@ CHECK(small_writes_in_order)
         got += (size_t)r;
     }
     int werr = writer_join(&w);
-    cr_expect(werr == 0, "writer: %s", errno_name(werr));
+    cr_expect(werr == 0, "writer: %s", sockspec_errno_name(werr));
     outcome(c, "%s",
             got != sizeof in                  ? "short"
             : memcmp(in, out, sizeof in) == 0 ? "ok"
@@ -149,7 +149,7 @@ CHECK(writev_readv_order)
 {
     char p1[] = "ab", p2[] = "cdef", p3[] = "ghi";
     struct iovec wv[3] = {{p1, 2}, {p2, 4}, {p3, 3}};
-    cr_assert(writev(c->a, wv, 3) == 9, "writev: %s", errno_name(errno));
+    cr_assert(writev(c->a, wv, 3) == 9, "writev: %s", sockspec_errno_name(errno));
     char r1[4] = {0}, r2[16] = {0};
     struct iovec rv[2] = {{r1, sizeof r1}, {r2, sizeof r2}};
     (void)poll_events(c->b, POLLIN, 2000);
@@ -263,7 +263,7 @@ CHECK(waitall_waits_full)
     ssize_t r = recv(c->b, buf, sizeof buf, MSG_WAITALL);
     int e = errno;
     helper_join(&h);
-    cr_expect(t.err == 0, "helper: %s", errno_name(t.err));
+    cr_expect(t.err == 0, "helper: %s", sockspec_errno_name(t.err));
     cr_expect(r != 6 || memcmp(buf, "abcdef", 6) == 0, "bytes out of order");
     errno = e;
     outcome_ret(c, r);
@@ -296,7 +296,7 @@ CHECK(waitall_after_peer_close)
     xset_timeo(c->b, SO_RCVTIMEO, 3, 0);
     ssize_t r1 = recv(c->b, buf, sizeof buf, MSG_WAITALL);
     if (r1 < 0) {
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
     outcome(c, "%zd,%s", r1, ret_str(recv(c->b, buf, sizeof buf, MSG_WAITALL)).s);
@@ -331,7 +331,7 @@ static void trunc_stream(struct chan *c)
     tx(c, "0123456789", 10);
     ssize_t r = rx(c, buf, sizeof buf, MSG_TRUNC);
     if (r < 0)
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     else
         outcome(c, "%zd,%s", r, memcmp(buf, "0123", 4) == 0 ? "copied" : "not copied");
 }
@@ -356,7 +356,7 @@ CHECK(msg_trunc_rest_kept)
     char buf[16];
     tx(c, "0123456789", 10);
     ssize_t r = rx(c, buf, 4, MSG_TRUNC);
-    cr_assert(r >= 0, "recv(MSG_TRUNC): %s", errno_name(errno));
+    cr_assert(r >= 0, "recv(MSG_TRUNC): %s", sockspec_errno_name(errno));
     outcome_ret(c, rx(c, buf, sizeof buf, 0));
 }
 INSTANTIATE(msg_trunc_rest_kept, ST_ALL)
@@ -377,7 +377,7 @@ CHECK(zero_send_queues_nothing)
     char buf[16] = {0};
     ssize_t s = send_or_write(c->a, buf, 0, 0);
     if (s != 0) {
-        outcome(c, "%s", s < 0 ? errno_name(errno) : "nonzero");
+        outcome(c, "%s", s < 0 ? sockspec_errno_name(errno) : "nonzero");
         return;
     }
     (void)poll_events(c->b, POLLIN, 20);
@@ -408,7 +408,7 @@ INSTANTIATE(zero_recv_empty_dontwait, ST_ALL)
 CHECK(zero_recv_after_peer_shutdown)
 {
     char buf[1] = {0};
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", errno_name(errno));
+    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     (void)poll_events(c->b, POLLIN, 2000);
     outcome_ret(c, recv(c->b, buf, 0, MSG_DONTWAIT));
 }
@@ -424,7 +424,7 @@ CHECK(nonblocking_large_write_partial)
     ssize_t r = send_or_write(c->a, buf, BIG, 0);
     free(buf);
     if (r < 0)
-        outcome(c, "%s", errno_name(errno));
+        outcome(c, "%s", sockspec_errno_name(errno));
     else
         outcome(c, "%s", r == (ssize_t)BIG ? "full" : r > 0 ? "short" : "0");
 }
