@@ -393,7 +393,8 @@ int sockopt_int(int fd, int level, int opt, int *val)
 int xsockopt_int(int fd, int level, int opt)
 {
     int v;
-    cr_assert(sockopt_int(fd, level, opt, &v) == 0, "getsockopt(%d): %s", opt, sockspec_errno_name(errno));
+    cr_assert(sockopt_int(fd, level, opt, &v) == 0, "getsockopt(%d): %s", opt,
+              sockspec_errno_name(errno));
     return v;
 }
 

@@ -195,7 +195,8 @@ static void op_flush(int e)
     int rc = frame_flush(&S[e].chan);
     int err = rc < 0 ? errno : 0;
     size_t pending = frame_pending(&S[e].chan);
-    fz_trace("#%u end%d flush -> %d %s pending=%zu", opno, e, rc, sockspec_errno_name(err), pending);
+    fz_trace("#%u end%d flush -> %d %s pending=%zu", opno, e, rc, sockspec_errno_name(err),
+             pending);
     if (rc == 0 && pending != 0)
         fz_fail(T, "frame_flush returned 0 with %zu bytes pending", pending);
     if (rc < 0 && (err == EAGAIN || err == EWOULDBLOCK) && pending == 0)
@@ -249,7 +250,8 @@ static void recv_failed(int e, const char *call, int err)
 {
     fz_trace("  end%d %s -> %s", e, call, sockspec_errno_name(err));
     if (!S[e].broken && !S[e].shut_rd)
-        fz_fail(T, "end%d %s failed with %s on an intact stream", e, call, sockspec_errno_name(err));
+        fz_fail(T, "end%d %s failed with %s on an intact stream", e, call,
+                sockspec_errno_name(err));
 }
 
 /* Receives until EAGAIN, end of file or an error; returns messages taken. */

@@ -98,7 +98,8 @@ static void note_error(struct run *r, const char *call)
     if (e == 0)
         fz_fail(T, "%s returned -1 without errno", call);
     if (r->err && r->err != e)
-        fz_fail(T, "%s: errno %s after sticky %s", call, sockspec_errno_name(e), sockspec_errno_name(r->err));
+        fz_fail(T, "%s: errno %s after sticky %s", call, sockspec_errno_name(e),
+                sockspec_errno_name(r->err));
     r->err = e;
     fz_trace("  %s -> -1 %s", call, sockspec_errno_name(e));
 }
@@ -227,7 +228,8 @@ static ssize_t commit_once(struct run *r, const uint8_t *p, size_t n, int *fds, 
         return -1;
     }
     if (r->err)
-        fz_fail(T, "frame_decoder_commit accepted bytes after error %s", sockspec_errno_name(r->err));
+        fz_fail(T, "frame_decoder_commit accepted bytes after error %s",
+                sockspec_errno_name(r->err));
     return (ssize_t)(packet ? n : m);
 }
 

@@ -200,7 +200,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wire_len = 0;
     parse(&in);
     if (frame_decoder_init(&dec, max_payload, max_fds, packet) < 0)
-        fz_fail(T, "frame_decoder_init(%u, %u): %s", max_payload, max_fds, sockspec_errno_name(errno));
+        fz_fail(T, "frame_decoder_init(%u, %u): %s", max_payload, max_fds,
+                sockspec_errno_name(errno));
     frame_decoder_set_close(&dec, fake_close, NULL);
     for (unsigned i = 0; i < nmsgs; i++)
         feed_msg(&msgs[i]);

@@ -1,3 +1,5 @@
+#include "sockspec_config.h"
+
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif

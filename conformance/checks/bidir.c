@@ -276,7 +276,8 @@ CHECK(concurrent_full_duplex)
         }
     }
     int e0 = writer_join(&w[0]), e1 = writer_join(&w[1]);
-    cr_expect(e0 == 0 && e1 == 0, "writers: %s, %s", sockspec_errno_name(e0), sockspec_errno_name(e1));
+    cr_expect(e0 == 0 && e1 == 0, "writers: %s, %s", sockspec_errno_name(e0),
+              sockspec_errno_name(e1));
     if (got[0] != DUPLEX_BYTES || got[1] != DUPLEX_BYTES)
         outcome(c, "short: %zu and %zu bytes", got[0], got[1]);
     else if (hash[0] != fnv1a(data[0], DUPLEX_BYTES, 0) ||

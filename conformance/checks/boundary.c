@@ -33,7 +33,8 @@
 static void tx(struct chan *c, const void *buf, size_t n)
 {
     ssize_t r = send(c->a, buf, n, ss_nosignal);
-    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r, r < 0 ? sockspec_errno_name(errno) : "short");
+    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r,
+              r < 0 ? sockspec_errno_name(errno) : "short");
 }
 
 /* Sends n bytes of ch as one message from a. */
@@ -334,7 +335,8 @@ INSTANTIATE(zero_length_seqpacket, BD_SEQPACKET)
 CHECK(zero_length_readable)
 {
     char buf[1] = {0};
-    cr_assert(send(c->a, buf, 0, ss_nosignal) == 0, "zero-length send: %s", sockspec_errno_name(errno));
+    cr_assert(send(c->a, buf, 0, ss_nosignal) == 0, "zero-length send: %s",
+              sockspec_errno_name(errno));
     int ev = poll_events(c->b, POLLIN, 1000);
     outcome(c, "%s", ev & POLLIN ? "POLLIN" : ev ? "other" : "none");
 }
@@ -399,7 +401,8 @@ static size_t largest_message(struct chan *c)
             hi = mid;
             continue;
         }
-        cr_assert(r == (ssize_t)mid, "send(%zu): %s", mid, r < 0 ? sockspec_errno_name(errno) : "short");
+        cr_assert(r == (ssize_t)mid, "send(%zu): %s", mid,
+                  r < 0 ? sockspec_errno_name(errno) : "short");
         ssize_t got = rx(c, buf, hi, 0);
         cr_assert(got == (ssize_t)mid, "drain %zu: %zd", mid, got);
         lo = mid;

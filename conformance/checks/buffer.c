@@ -414,7 +414,10 @@ static void raise_unblocks(struct chan *c)
         return;
     }
     ssize_t r = send(c->a, buf, sizeof buf, MSG_DONTWAIT | ss_nosignal);
-    outcome(c, "%s", r == (ssize_t)sizeof buf ? "ok" : r < 0 ? sockspec_errno_name(errno) : "short");
+    outcome(c, "%s",
+            r == (ssize_t)sizeof buf ? "ok"
+            : r < 0                  ? sockspec_errno_name(errno)
+                                     : "short");
 }
 
 /* STREAM: raising SO_SNDBUF on a full non-blocking sender lets the next send succeed. */

@@ -217,7 +217,8 @@ CHECK(socketpair_local_only)
     } else
         e6 = errno;
     if (e4 && e6)
-        outcome(c, "holds: AF_INET %s, AF_INET6 %s", sockspec_errno_name(e4), sockspec_errno_name(e6));
+        outcome(c, "holds: AF_INET %s, AF_INET6 %s", sockspec_errno_name(e4),
+                sockspec_errno_name(e6));
     else
         outcome(c, "fails: socketpair(%s) succeeds", e4 ? "AF_INET6" : "AF_INET");
 }
@@ -346,7 +347,8 @@ INSTANTIATE(pipe_ipc_across_fork, KINDS_NONE)
 CHECK(socketpair_ipc_across_fork)
 {
     int sv[2];
-    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s", sockspec_errno_name(errno));
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s",
+              sockspec_errno_name(errno));
     pid_t pid = fork();
     cr_assert(pid >= 0, "fork: %s", sockspec_errno_name(errno));
     if (pid == 0) {

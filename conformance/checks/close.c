@@ -56,7 +56,8 @@ static void two_reads_outcome(struct chan *c, int fd, int wait)
 static void ret_signal_outcome(struct chan *c, ssize_t r)
 {
     int e = errno;
-    outcome(c, "%s+%s", r < 0 ? sockspec_errno_name(e) : "sent", sigpipe_take(c) ? "SIGPIPE" : "none");
+    outcome(c, "%s+%s", r < 0 ? sockspec_errno_name(e) : "sent",
+            sigpipe_take(c) ? "SIGPIPE" : "none");
 }
 
 /* "SIGPIPE" when the failed call (r) raised one, "none" otherwise; the call must fail. */

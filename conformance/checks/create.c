@@ -63,7 +63,8 @@ static int limit_free_slots(int free_slots, struct rlimit *old)
 
 static void limit_restore(const struct rlimit *old)
 {
-    cr_assert(setrlimit(RLIMIT_NOFILE, old) == 0, "restoring RLIMIT_NOFILE: %s", sockspec_errno_name(errno));
+    cr_assert(setrlimit(RLIMIT_NOFILE, old) == 0, "restoring RLIMIT_NOFILE: %s",
+              sockspec_errno_name(errno));
 }
 
 /* Number of open slots in [from, from + n). */
@@ -497,7 +498,8 @@ static int bound_path_socket(const struct scratch_dir *d, const char *name, int 
         cr_assert(bind(fd, (struct sockaddr *)sun, *len) == 0 && listen(fd, 1) == 0,
                   "bind/listen: %s", sockspec_errno_name(errno));
     else
-        cr_assert(bind(fd, (struct sockaddr *)sun, *len) == 0, "bind: %s", sockspec_errno_name(errno));
+        cr_assert(bind(fd, (struct sockaddr *)sun, *len) == 0, "bind: %s",
+                  sockspec_errno_name(errno));
     return fd;
 }
 
@@ -505,8 +507,10 @@ static int bound_path_socket(const struct scratch_dir *d, const char *name, int 
 CHECK(so_type_both_ends)
 {
     int ta, tb;
-    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_TYPE, &ta) == 0, "SO_TYPE: %s", sockspec_errno_name(errno));
-    cr_assert(sockopt_int(c->b, SOL_SOCKET, SO_TYPE, &tb) == 0, "SO_TYPE: %s", sockspec_errno_name(errno));
+    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_TYPE, &ta) == 0, "SO_TYPE: %s",
+              sockspec_errno_name(errno));
+    cr_assert(sockopt_int(c->b, SOL_SOCKET, SO_TYPE, &tb) == 0, "SO_TYPE: %s",
+              sockspec_errno_name(errno));
     if (ta == c->kind->type && tb == c->kind->type)
         outcome(c, "ok");
     else
@@ -549,7 +553,8 @@ INSTANTIATE(so_protocol_unix_both_ends, KINDS_UNIX)
 CHECK(fstat_socket_is_sock)
 {
     struct stat sa, sb;
-    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s", sockspec_errno_name(errno));
+    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s",
+              sockspec_errno_name(errno));
     outcome(c, "%s", S_ISSOCK(sa.st_mode) && S_ISSOCK(sb.st_mode) ? "socket" : "not a socket");
 }
 INSTANTIATE(fstat_socket_is_sock, P1_REPRESENTATIVES)
@@ -558,7 +563,8 @@ INSTANTIATE(fstat_socket_is_sock, P1_REPRESENTATIVES)
 CHECK(fstat_pipe_is_fifo)
 {
     struct stat sa, sb;
-    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s", sockspec_errno_name(errno));
+    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s",
+              sockspec_errno_name(errno));
     outcome(c, "%s", S_ISFIFO(sa.st_mode) && S_ISFIFO(sb.st_mode) ? "fifo" : "not a fifo");
 }
 INSTANTIATE(fstat_pipe_is_fifo, KINDS_PIPE)
@@ -852,7 +858,8 @@ CHECK(bind_abstract_in_use)
     if (bind(f1, (struct sockaddr *)&sun, len) < 0)
         outcome(c, "first bind %s", sockspec_errno_name(errno));
     else
-        outcome(c, "%s", bind(f2, (struct sockaddr *)&sun, len) == 0 ? "ok" : sockspec_errno_name(errno));
+        outcome(c, "%s",
+                bind(f2, (struct sockaddr *)&sun, len) == 0 ? "ok" : sockspec_errno_name(errno));
     xclose(&f1);
     xclose(&f2);
 }

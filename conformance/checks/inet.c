@@ -147,7 +147,8 @@ CHECK(udp_connected_dead_port)
     int gone = bound_inet(c->kind->domain, SOCK_DGRAM, &dead, &dl);
     xclose(&gone); /* the port is free again: nobody listens there */
     int s = bound_inet(c->kind->domain, SOCK_DGRAM, &me, &ml);
-    cr_assert(connect(s, (struct sockaddr *)&dead, dl) == 0, "connect: %s", sockspec_errno_name(errno));
+    cr_assert(connect(s, (struct sockaddr *)&dead, dl) == 0, "connect: %s",
+              sockspec_errno_name(errno));
     char r1[32], r2[32];
     send_result(send(s, "x", 1, MSG_DONTWAIT), r1, sizeof r1);
     (void)poll_events(s, POLLERR, 1000); /* the error arrives asynchronously */
@@ -318,7 +319,10 @@ CHECK(tcp_zero_length_send)
     send_result(send(c->a, buf, 0, ss_nosignal), res, sizeof res);
     (void)poll_events(c->b, POLLIN, 10); /* loopback delivery is synchronous; be lenient */
     ssize_t r = recv(c->b, buf, sizeof buf, MSG_DONTWAIT);
-    outcome(c, "%s, peer %s", res, r < 0 ? sockspec_errno_name(errno) : r == 0 ? "EOF" : "got data");
+    outcome(c, "%s, peer %s", res,
+            r < 0    ? sockspec_errno_name(errno)
+            : r == 0 ? "EOF"
+                     : "got data");
 }
 INSTANTIATE(tcp_zero_length_send, KINDS_TCP)
 

@@ -60,7 +60,8 @@ static void drain(struct chan *c, int fd)
 {
     int end;
     drain_nb(c, fd, 0, &end);
-    cr_assert(end == EAGAIN || end == EWOULDBLOCK, "drain: %s", end == 0 ? "EOF" : sockspec_errno_name(end));
+    cr_assert(end == EAGAIN || end == EWOULDBLOCK, "drain: %s",
+              end == 0 ? "EOF" : sockspec_errno_name(end));
 }
 
 /* Records the zero-timeout revents of fd for events. */

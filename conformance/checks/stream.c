@@ -46,7 +46,8 @@ static ssize_t rx(struct chan *c, void *buf, size_t n, int flags)
 static void tx(struct chan *c, const void *buf, size_t n)
 {
     ssize_t r = send_or_write(c->a, buf, n, 0);
-    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r, r < 0 ? sockspec_errno_name(errno) : "short");
+    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r,
+              r < 0 ? sockspec_errno_name(errno) : "short");
 }
 
 /* ---- order and integrity ------------------------------------------------------------------- */
