@@ -18,6 +18,11 @@ int is_pipe(const struct chan *c)
     return c->kind->origin == ORIGIN_PIPE;
 }
 
+int is_message_kind(const struct chan *c)
+{
+    return c->kind->type == SOCK_DGRAM || c->kind->type == SOCK_SEQPACKET;
+}
+
 ssize_t recv_or_read(int fd, void *buf, size_t n, int flags)
 {
     ssize_t r = recv(fd, buf, n, flags);
@@ -50,7 +55,7 @@ ssize_t read_wait(const struct chan *c, int fd, void *buf, size_t n, int flags, 
 size_t fill_nb(int fd, size_t chunk, int *err)
 {
     static const char zeros[65536];
-    cr_assert(chunk <= sizeof zeros);
+    REQUIRE(chunk <= sizeof zeros);
     int was = is_nonblock(fd);
     size_t total = 0;
     xset_nonblock(fd, 1);
@@ -90,7 +95,7 @@ size_t drain_nb(const struct chan *c, int fd, int idle_ms, int *end)
     }
 }
 
-/* ---- helper threads (no Criterion assertions off the main thread) ---- */
+/* ---- helper threads (no REQUIRE or EXPECT off the check's thread) ---- */
 
 /* Waits up to ms for fd to report one of events: 1 if it did. */
 static int wait_for(int fd, short events, int ms)
@@ -190,7 +195,7 @@ static void *watchdog_main(void *arg)
     struct watchdog *w = arg;
     struct pollfd p = {.fd = w->ctl[0], .events = POLLIN};
     int r;
-again: /* raw poll: a failed Criterion assertion must not happen off the test's thread */
+again: /* raw poll: poll_events REQUIREs, which only the check's thread may do */
     r = poll(&p, 1, w->ms);
     if (r < 0 && errno == EINTR)
         goto again;
@@ -219,7 +224,7 @@ static void watchdog_start(struct watchdog *w, int fd, int ms, int drain)
 /* Cancels the watchdog; 1 if it had to fire. */
 static int watchdog_stop(struct watchdog *w)
 {
-    cr_assert(write(w->ctl[1], "x", 1) == 1);
+    REQUIRE(write(w->ctl[1], "x", 1) == 1);
     helper_join(&w->h);
     xclose(&w->ctl[0]);
     xclose(&w->ctl[1]);
@@ -231,7 +236,7 @@ static ssize_t guarded_end(struct watchdog *w, ssize_t r, const char *fired_msg)
     int e = errno;
     int fired = watchdog_stop(w);
     if (fired_msg)
-        cr_expect(!fired, "%s", fired_msg);
+        EXPECT(!fired, "%s", fired_msg);
     errno = e;
     return r;
 }
@@ -259,7 +264,7 @@ void child_start(struct child *ch, const char *(*fn)(void *arg, char *out, size_
     int st[2];
     xpipe(st);
     ch->pid = fork();
-    cr_assert(ch->pid >= 0, "fork: %s", sockspec_errno_name(errno));
+    REQUIRE(ch->pid >= 0, "fork: %s", sockspec_errno_name(errno));
     if (ch->pid == 0) {
         char buf[64];
         close(st[0]);
@@ -291,7 +296,7 @@ int child_reap(pid_t pid)
     pid_t r;
     while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
         ;
-    cr_assert(r == pid, "waitpid: %s", sockspec_errno_name(errno));
+    REQUIRE(r == pid, "waitpid: %s", sockspec_errno_name(errno));
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -373,11 +378,11 @@ ssize_t recvmsg_flags(int fd, void *buf, size_t n, int flags, int *flags_io)
 void outcome_msg_flags(struct chan *c, int fd, size_t n, int flags, int fl_in, ssize_t want)
 {
     char buf[256], fs[64];
-    cr_assert(n <= sizeof buf);
+    REQUIRE(n <= sizeof buf);
     (void)poll_events(fd, POLLIN, 2000);
     int fl = fl_in;
     ssize_t r = recvmsg_flags(fd, buf, n, flags | MSG_DONTWAIT, &fl);
-    cr_assert(r == want, "recvmsg: %zd", r);
+    REQUIRE(r == want, "recvmsg: %zd", r);
     outcome(c, "%s", msg_flags_str(fl, fs, sizeof fs));
 }
 
@@ -393,21 +398,21 @@ int sockopt_int(int fd, int level, int opt, int *val)
 int xsockopt_int(int fd, int level, int opt)
 {
     int v;
-    cr_assert(sockopt_int(fd, level, opt, &v) == 0, "getsockopt(%d): %s", opt,
-              sockspec_errno_name(errno));
+    REQUIRE(sockopt_int(fd, level, opt, &v) == 0, "getsockopt(%d): %s", opt,
+            sockspec_errno_name(errno));
     return v;
 }
 
-int set_sockopt_int(int fd, int level, int opt, int v)
+int setsockopt_int(int fd, int level, int opt, int v)
 {
-    return setsockopt(fd, level, opt, &v, sizeof v) == 0 ? 0 : errno;
+    return setsockopt(fd, level, opt, &v, sizeof v);
 }
 
 void xset_timeo(int fd, int opt, long sec, long usec)
 {
     struct timeval tv = {.tv_sec = sec, .tv_usec = (suseconds_t)usec};
-    cr_assert(setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv) == 0, "set timeout: %s",
-              sockspec_errno_name(errno));
+    REQUIRE(setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv) == 0, "set timeout: %s",
+            sockspec_errno_name(errno));
 }
 
 /* ---- descriptors ---- */
@@ -420,7 +425,7 @@ int fd_is_open(int fd)
 int closed_fd(void)
 {
     int fd = dup(0);
-    cr_assert(fd >= 0, "dup: %s", sockspec_errno_name(errno));
+    REQUIRE(fd >= 0, "dup: %s", sockspec_errno_name(errno));
     close(fd);
     return fd;
 }
@@ -428,7 +433,7 @@ int closed_fd(void)
 int lowest_free_fd(void)
 {
     int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    cr_assert(fd >= 0, "open /dev/null: %s", sockspec_errno_name(errno));
+    REQUIRE(fd >= 0, "open /dev/null: %s", sockspec_errno_name(errno));
     close(fd);
     return fd;
 }
@@ -441,59 +446,42 @@ int count_open_fds(void)
     return n;
 }
 
-static const char *tmp_base(void)
-{
-    const char *tmp = getenv("TMPDIR");
-    return tmp && *tmp ? tmp : "/tmp";
-}
-
 int scratch_file(void)
 {
     char path[256];
-    snprintf(path, sizeof path, "%s/sockspec-file.XXXXXX", tmp_base());
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/sockspec-file.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     int fd = mkstemp(path);
-    cr_assert(fd >= 0, "mkstemp: %s", sockspec_errno_name(errno));
+    REQUIRE(fd >= 0, "mkstemp: %s", sockspec_errno_name(errno));
     unlink(path);
     return fd;
 }
 
 /* ---- AF_UNIX names ---- */
 
-void scratch_dir_make(struct scratch_dir *d)
+void xscratch_dir(struct scratch_dir *d)
 {
-    snprintf(d->path, sizeof d->path, "%s/sockspec.XXXXXX", tmp_base());
-    cr_assert(mkdtemp(d->path) != NULL, "mkdtemp: %s", sockspec_errno_name(errno));
+    REQUIRE(scratch_dir_make(d) == 0, "scratch directory: %s", sockspec_errno_name(errno));
 }
 
-void scratch_dir_remove(struct scratch_dir *d, const char *const *names, size_t n)
+void xscratch_dir_remove(struct scratch_dir *d, const char *const *names, size_t n)
 {
-    char p[sizeof d->path + 160];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(p, sizeof p, "%s/%s", d->path, names[i]);
-        (void)unlink(p);
-    }
-    cr_expect(rmdir(d->path) == 0, "rmdir %s: %s", d->path, sockspec_errno_name(errno));
+    EXPECT(scratch_dir_remove(d, names, n) == 0, "rmdir %s: %s", d->path,
+           sockspec_errno_name(errno));
 }
 
-socklen_t scratch_path_addr(const struct scratch_dir *d, const char *name, struct sockaddr_un *sun)
+socklen_t xscratch_addr(const struct scratch_dir *d, const char *name, struct sockaddr_un *sun)
 {
-    memset(sun, 0, sizeof *sun);
-    sun->sun_family = AF_UNIX;
-    int n = snprintf(sun->sun_path, sizeof sun->sun_path, "%s/%s", d->path, name);
-    cr_assert(n > 0 && (size_t)n < sizeof sun->sun_path, "scratch path too long");
-#ifdef SOCKSPEC_HAVE_SUN_LEN
-    sun->sun_len = (unsigned char)SUN_LEN(sun);
-#endif
-    return (socklen_t)sizeof *sun;
+    socklen_t len = scratch_unix_addr(d, name, sun);
+    REQUIRE(len > 0, "scratch path too long");
+    return len;
 }
 
-socklen_t abstract_addr(const char *name, struct sockaddr_un *sun)
+socklen_t xabstract_addr(const char *name, struct sockaddr_un *sun)
 {
-    memset(sun, 0, sizeof *sun);
-    sun->sun_family = AF_UNIX;
-    int n = snprintf(sun->sun_path + 1, sizeof sun->sun_path - 1, "sockspec.chk.%ld.%s",
-                     (long)getpid(), name);
-    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+    socklen_t len = scratch_abstract_addr(name, sun);
+    REQUIRE(len > 0, "abstract name too long");
+    return len;
 }
 
 socklen_t nowhere_addr(struct sockaddr_un *sun)

@@ -3,7 +3,7 @@
  * I/O on sockets and pipes alike (socket calls fall back to read()/write() on ENOTSOCK),
  * filling and draining, watchdogs and helper threads, child processes, outcome formatting
  * (call results, msg_flags, revents), socket options, descriptor probes and scratch names.
- * Setup helpers (x*) fail the test loudly, as in harness.h.
+ * Setup helpers (x*) REQUIRE success, as in harness.h.
  */
 #ifndef SOCKSPEC_CHECK_UTIL_H
 #define SOCKSPEC_CHECK_UTIL_H
@@ -15,20 +15,11 @@
 
 #include "harness.h"
 
-/* Representative kind subsets: each type once per origin, mixing plain, _nb and _sw. */
-#define KINDS_REP_STREAM(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, fs_stream)
-#define KINDS_REP_SEQPACKET(X, c) X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_seqpacket)
-#define KINDS_REP_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram)
-#define KINDS_REP_CONN(X, c)                                                                       \
-    X(c, sp_stream)                                                                                \
-    X(c, sp_stream_nb_sw) X(c, fs_stream) X(c, sp_seqpacket_nb_sw) X(c, abs_seqpacket) X(c, tcp4)
-#define KINDS_REP_UNIX(X, c)                                                                       \
-    X(c, sp_stream)                                                                                \
-    X(c, sp_dgram_nb) X(c, sp_seqpacket_sw) X(c, fs_stream_sw) X(c, fs_dgram) X(c, abs_seqpacket)
-
 /* ---- I/O on sockets and pipes ---- */
 
 int is_pipe(const struct chan *c);
+/* 1 for kinds that keep message boundaries (SOCK_DGRAM, SOCK_SEQPACKET). */
+int is_message_kind(const struct chan *c);
 /* recv(), or read() on a non-socket when flags is 0. */
 ssize_t recv_or_read(int fd, void *buf, size_t n, int flags);
 /* One read that does not block: recv(flags | MSG_DONTWAIT) on sockets; on pipes read() with
@@ -79,7 +70,7 @@ size_t reader_join(struct reader *r);
  * by a watchdog: unless the call returns within ms, the watchdog sends 32 bytes on peer
  * (recv_guarded) or reads peer dry (send_guarded, to unblock a full sender), so that the call
  * returns instead of hanging. If the watchdog had to act and fired_msg is not NULL, that is
- * reported with cr_expect. The call's result and errno are returned.
+ * reported with EXPECT. The call's result and errno are returned.
  */
 ssize_t recv_guarded(int fd, void *buf, size_t n, int flags, int peer, int ms,
                      const char *fired_msg);
@@ -127,8 +118,8 @@ void outcome_msg_flags(struct chan *c, int fd, size_t n, int flags, int fl_in, s
 int sockopt_int(int fd, int level, int opt, int *val);
 /* getsockopt of an int, fatal on failure. */
 int xsockopt_int(int fd, int level, int opt);
-/* setsockopt of an int: 0 or the errno value. */
-int set_sockopt_int(int fd, int level, int opt, int v);
+/* setsockopt of an int: 0, or -1 with errno. */
+int setsockopt_int(int fd, int level, int opt, int v);
 /* setsockopt of a struct timeval (SO_RCVTIMEO, SO_SNDTIMEO), fatal on failure. */
 void xset_timeo(int fd, int opt, long sec, long usec);
 
@@ -145,18 +136,13 @@ int count_open_fds(void);
 /* A scratch regular file, already unlinked. */
 int scratch_file(void);
 
-/* ---- AF_UNIX names ---- */
+/* ---- AF_UNIX names (testsupport/scratch.h, REQUIRE on failure) ---- */
 
-/* A scratch directory for filesystem socket names; scratch_dir_remove() unlinks names and dir. */
-struct scratch_dir {
-    char path[96];
-};
-void scratch_dir_make(struct scratch_dir *d);
-void scratch_dir_remove(struct scratch_dir *d, const char *const *names, size_t n);
-/* Builds a NUL-terminated filesystem address "<dir>/<name>"; returns its length for bind(). */
-socklen_t scratch_path_addr(const struct scratch_dir *d, const char *name, struct sockaddr_un *sun);
-/* An abstract-namespace address unique to this process (Linux unix.7); its length. */
-socklen_t abstract_addr(const char *name, struct sockaddr_un *sun);
+void xscratch_dir(struct scratch_dir *d);
+/* Unlinks names inside d and removes it; EXPECTs the removal to succeed. */
+void xscratch_dir_remove(struct scratch_dir *d, const char *const *names, size_t n);
+socklen_t xscratch_addr(const struct scratch_dir *d, const char *name, struct sockaddr_un *sun);
+socklen_t xabstract_addr(const char *name, struct sockaddr_un *sun);
 /* A filesystem address that names nothing, for sendto() on a connected socket; its length. */
 socklen_t nowhere_addr(struct sockaddr_un *sun);
 

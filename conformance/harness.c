@@ -5,12 +5,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +23,45 @@ const int ss_nosignal = MSG_NOSIGNAL;
 #else
 const int ss_nosignal = 0;
 #endif
+
+/* ---- the registry --------------------------------------------------------------------- */
+
+static struct instance *instances;
+static size_t ninstances, cap_instances;
+static int sorted;
+
+void registry_add(const struct check *check, const struct kind *kind)
+{
+    if (ninstances == cap_instances) {
+        cap_instances = cap_instances ? 2 * cap_instances : 2048;
+        instances = realloc(instances, cap_instances * sizeof *instances);
+        if (!instances)
+            abort(); /* at load time, before any runner: nothing to report to */
+    }
+    instances[ninstances++] = (struct instance){check, kind};
+    sorted = 0;
+}
+
+static int instance_cmp(const void *a, const void *b)
+{
+    const struct instance *x = a, *y = b;
+    int c = strcmp(x->check->id, y->check->id);
+    return c ? c : strcmp(x->kind->name, y->kind->name);
+}
+
+const struct instance *registry_list(size_t *n)
+{
+    if (!sorted && ninstances)
+        qsort(instances, ninstances, sizeof *instances, instance_cmp);
+    sorted = 1;
+    *n = ninstances;
+    return instances;
+}
+
+/* ---- outcomes, preconditions, expectations ----------------------------------------------- */
+
+static struct chan *current;
+static jmp_buf precondition_exit;
 
 void outcome(struct chan *c, const char *fmt, ...)
 {
@@ -40,64 +79,136 @@ void outcome_ret(struct chan *c, ssize_t r)
         outcome(c, "%zd", r);
 }
 
+/* "<message>" or, without one, "<expression> is false", at file:line. */
+static void describe(char *buf, size_t n, const char *file, int line, const char *expr,
+                     const char *fmt, va_list ap)
+{
+    char msg[256];
+    if (fmt[0])
+        vsnprintf(msg, sizeof msg, fmt, ap);
+    else
+        snprintf(msg, sizeof msg, "%s is false", expr);
+    const char *base = strrchr(file, '/');
+    snprintf(buf, n, "%.100s (%.40s:%d)", msg, base ? base + 1 : file, line);
+}
+
+void harness_require_failed(const char *file, int line, const char *expr, const char *fmt, ...)
+{
+    char msg[OUTCOME_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    describe(msg, sizeof msg, file, line, expr, fmt, ap);
+    va_end(ap);
+    if (!current) { /* a helper outside any instance: a harness bug */
+        fprintf(stderr, "sockspec: precondition outside an instance: %s\n", msg);
+        abort();
+    }
+    outcome(current, "precondition: %s", msg);
+    longjmp(precondition_exit, 1);
+}
+
+void harness_expect_failed(const char *file, int line, const char *expr, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    describe(msg, sizeof msg, file, line, expr, fmt, ap);
+    va_end(ap);
+    if (!current) {
+        fprintf(stderr, "sockspec: expectation outside an instance: %s\n", msg);
+        abort();
+    }
+    size_t used = strlen(current->detail);
+    snprintf(current->detail + used, sizeof current->detail - used, "%s%s", used ? "; " : "", msg);
+}
+
 int sigpipe_take(struct chan *c)
 {
     sigset_t pending, set;
     int sig;
     sigemptyset(&set);
     sigaddset(&set, SIGPIPE);
-    cr_assert(sigpending(&pending) == 0);
+    REQUIRE(sigpending(&pending) == 0, "sigpending: %s", sockspec_errno_name(errno));
     if (!sigismember(&pending, SIGPIPE))
         return 0;
-    cr_assert(sigwait(&set, &sig) == 0);
+    REQUIRE(sigwait(&set, &sig) == 0, "sigwait failed");
     c->sigpipe_taken = 1;
     return 1;
 }
 
-static void block_sigpipe(void)
+/* ---- judging and recording -------------------------------------------------------------- */
+
+struct verdict_info {
+    enum verdict v;
+    char expected[160];
+    char against[128]; /* "freebsd 15.0" */
+    char cause[64];
+};
+
+/* Replaces tabs and newlines, which would break the results file. */
+static void flatten(char *s)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    cr_assert(pthread_sigmask(SIG_BLOCK, &set, NULL) == 0, "cannot block SIGPIPE");
+    for (; *s; s++)
+        if (*s == '\t' || *s == '\n' || *s == '\r')
+            *s = ' ';
 }
 
-static void record(const char *instance, const char *verdict, const struct chan *c,
-                   const char *cell)
+static void record(const char *instance, const struct chan *c, const struct verdict_info *vi,
+                   const char *problems)
 {
     const char *path = getenv("SOCKSPEC_OBS_FILE");
-    char line[512];
+    char line[2048];
     if (!path || !*path)
         return;
-    int n = snprintf(line, sizeof line, "%s\t%s\t%s\t%s\n", instance, verdict,
-                     c->outcome[0] ? c->outcome : "-", cell);
+    int n = snprintf(line, sizeof line, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", instance,
+                     verdict_name(vi->v), c->outcome[0] ? c->outcome : "-",
+                     vi->expected[0] ? vi->expected : "-", vi->against[0] ? vi->against : "-",
+                     vi->cause[0] ? vi->cause : "-", problems[0] ? problems : "-");
+    if (n < 0 || (size_t)n >= sizeof line)
+        n = (int)strlen(line);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    cr_assert(fd >= 0, "cannot open %s: %s", path, strerror(errno));
-    cr_assert(write(fd, line, (size_t)n) == n, "short write to %s", path);
-    close(fd);
+    if (fd < 0 || write(fd, line, (size_t)n) != n) {
+        fprintf(stderr, "sockspec: cannot record to %s: %s\n", path, strerror(errno));
+        runner_fail("observation not recorded");
+    }
+    if (fd >= 0)
+        close(fd);
 }
 
-/* A kind the OS cannot build is judged by the kind's row, the check's row otherwise. */
-static void judge(const char *check_id, const char *instance, struct chan *c, int create_err)
+/* The cell that judges this instance: the kind's (kind.builds) if the kind cannot be built
+ * or is documented as unbuildable, the check's otherwise. */
+static void judge(const struct check *check, struct chan *c, int create_err,
+                  struct verdict_info *vi, char *problems, size_t np)
 {
-    char kind_id[96];
-    struct expect_cell cell;
-    snprintf(kind_id, sizeof kind_id, "kind.%s", c->kind->name);
-    expect_lookup(kind_id, &cell);
+    struct cell cell;
+    char why[256] = "";
+    const char *id = "kind.builds";
+    int have = expect_cell(id, c->kind, &cell, why, sizeof why) == 0;
     if (create_err != 0)
         outcome(c, "unsupported: %s", sockspec_errno_name(create_err));
-    else if (expect_cell_unsupported(&cell))
-        outcome(c, "ok");
-    else
-        expect_lookup(check_id, &cell);
-    enum verdict v = expect_judge(&cell, c->outcome);
-    record(instance, verdict_name(v), c, cell.value);
-    cr_expect(v != VERDICT_FAIL, "%s: observed \"%s\", expected \"%s\" on %s (%s)", instance,
-              c->outcome, cell.value, cell.os, cell.source);
+    else if (have && expect_cell_unsupported(&cell))
+        outcome(c, "ok"); /* built although documented as unbuildable: the kind cell fails */
+    else {
+        id = check->id;
+        have = expect_cell(id, c->kind, &cell, why, sizeof why) == 0;
+    }
+    if (!have && errno == EINVAL) {
+        snprintf(problems, np, "expectations: %s", why);
+        snprintf(cell.value, sizeof cell.value, "?");
+    } else if (!have) {
+        snprintf(cell.value, sizeof cell.value, "?");
+    }
+    vi->v = expect_judge(&cell, c->outcome);
+    snprintf(vi->expected, sizeof vi->expected, "%s", cell.value);
+    if (have)
+        snprintf(vi->against, sizeof vi->against, "%s %s", cell.os, cell.versions);
+    if (vi->v == VERDICT_FAIL &&
+        expect_known_deviation(id, c->kind, c->outcome, vi->cause, sizeof vi->cause))
+        vi->v = VERDICT_KNOWN;
 }
 
 /* The deviation library (conformance/deviate), when preloaded, acts only while armed:
- * from building the pair to closing it, never on Criterion's own descriptors. */
+ * from building the pair to closing it, never on the runner's own descriptors. */
 static void deviate_arm(int on)
 {
     void (*arm)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "sockspec_deviate_arm");
@@ -105,38 +216,92 @@ static void deviate_arm(int on)
         arm(on);
 }
 
-void harness_run(const char *check_id, void (*body)(struct chan *), const struct kind *k)
+static void block_sigpipe(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        runner_fail("cannot block SIGPIPE");
+}
+
+static void append(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t n, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    va_list ap;
+    va_start(ap, fmt);
+    if (used)
+        snprintf(buf + used, n - used, "; ");
+    used = strlen(buf);
+    vsnprintf(buf + used, n - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Runs the body; a failed REQUIRE lands back here with the outcome already recorded. */
+static void run_body(const struct check *check, struct chan *c)
+{
+    current = c;
+    if (setjmp(precondition_exit) == 0)
+        check->body(c);
+    current = NULL;
+}
+
+void harness_run(const struct check *check, const struct kind *k)
 {
     struct fdset before, after;
-    struct chan c;
-    char instance[160];
+    static struct chan c;
+    char instance[160], problems[1024] = "";
+    struct verdict_info vi = {VERDICT_PASS, "", "", ""};
 
-    snprintf(instance, sizeof instance, "%s/%s", check_id, k->name);
+    snprintf(instance, sizeof instance, "%s/%s", check->id, k->name);
     block_sigpipe();
-    cr_assert(fdset_probe(&before) == 0, "fd probe: %s", sockspec_errno_name(errno));
+    if (fdset_probe(&before) < 0)
+        runner_fail("descriptor probe failed");
     struct memcheck mem = memcheck_begin(), delta;
     memset(&c, 0, sizeof c);
     c.kind = k;
     deviate_arm(1);
-    int err = kind_open(&c);
+    int err = kind_open(&c) == 0 ? 0 : (errno ? errno : EIO);
     if (err == 0)
-        body(&c);
+        run_body(check, &c);
     kind_close(&c);
     deviate_arm(0);
     if (err == 0 && !c.outcome[0])
-        cr_assert_fail("%s: the body recorded no outcome", instance);
-    judge(check_id, instance, &c, err);
+        outcome(&c, "precondition: the body recorded no outcome");
+    flatten(c.outcome);
+    judge(check, &c, err, &vi, problems, sizeof problems);
 
-    cr_assert(fdset_probe(&after) == 0, "fd probe: %s", sockspec_errno_name(errno));
+    if (c.detail[0])
+        append(problems, sizeof problems, "expect: %s", c.detail);
     char leaked[256];
-    cr_expect(!fdset_diff(&before, &after, leaked, sizeof leaked), "%s: descriptors leaked: %s",
-              instance, leaked);
+    if (fdset_probe(&after) < 0)
+        append(problems, sizeof problems, "descriptor probe failed");
+    else if (fdset_diff(&before, &after, leaked, sizeof leaked))
+        append(problems, sizeof problems, "descriptors leaked: %s", leaked);
     sigset_t pending;
     sigpending(&pending);
-    cr_expect(!sigismember(&pending, SIGPIPE), "%s: unexpected SIGPIPE", instance);
-    cr_expect(!memcheck_end(mem, &delta), "%s: %lu memory errors, %lu bytes leaked", instance,
-              delta.errors, delta.leaked);
+    if (sigismember(&pending, SIGPIPE))
+        append(problems, sizeof problems, "unexpected SIGPIPE");
+    if (memcheck_end(mem, &delta))
+        append(problems, sizeof problems, "%lu memory errors, %lu bytes leaked", delta.errors,
+               delta.leaked);
+    flatten(problems);
+    record(instance, &c, &vi, problems);
+
+    char msg[1600];
+    if (vi.v == VERDICT_FAIL) {
+        snprintf(msg, sizeof msg, "%s: observed \"%s\", expected \"%s\" (%s)", instance, c.outcome,
+                 vi.expected, vi.against[0] ? vi.against : "no cell");
+        runner_fail(msg);
+    }
+    if (problems[0]) {
+        snprintf(msg, sizeof msg, "%s: %s", instance, problems);
+        runner_fail(msg);
+    }
 }
+
+/* ---- I/O shared by the bodies ------------------------------------------------------------ */
 
 ssize_t send_or_write(int fd, const void *buf, size_t n, int flags)
 {
@@ -152,12 +317,12 @@ void xsend_all(int fd, const void *buf, size_t n)
     while (n > 0) {
         ssize_t r = send_or_write(fd, p, n, 0);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            cr_assert(poll_events(fd, POLLOUT, 5000) & POLLOUT, "fd %d never writable", fd);
+            REQUIRE(poll_events(fd, POLLOUT, 5000) & POLLOUT, "send: no room within 5 s");
             continue;
         }
         if (r < 0 && errno == EINTR)
             continue;
-        cr_assert(r >= 0, "send(%d, %zu): %s", fd, n, sockspec_errno_name(errno));
+        REQUIRE(r >= 0, "send %zu bytes: %s", n, sockspec_errno_name(errno));
         p += r;
         n -= (size_t)r;
     }
@@ -169,13 +334,14 @@ void xrecv_exact(int fd, void *buf, size_t n)
     while (n > 0) {
         ssize_t r = read(fd, p, n);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            cr_assert(poll_events(fd, POLLIN, 5000) & (POLLIN | POLLHUP), "fd %d never readable",
-                      fd);
+            REQUIRE(poll_events(fd, POLLIN, 5000) & (POLLIN | POLLHUP),
+                    "read: nothing arrived within 5 s");
             continue;
         }
         if (r < 0 && errno == EINTR)
             continue;
-        cr_assert(r > 0, "read(%d, %zu): %s", fd, n, r == 0 ? "EOF" : sockspec_errno_name(errno));
+        REQUIRE(r > 0, "read %zu bytes: %s", n,
+                r == 0 ? "end of file" : sockspec_errno_name(errno));
         p += r;
         n -= (size_t)r;
     }
@@ -184,28 +350,28 @@ void xrecv_exact(int fd, void *buf, size_t n)
 void xset_nonblock(int fd, int on)
 {
     int fl = fcntl(fd, F_GETFL);
-    cr_assert(fl >= 0, "F_GETFL: %s", sockspec_errno_name(errno));
+    REQUIRE(fl >= 0, "F_GETFL: %s", sockspec_errno_name(errno));
     fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-    cr_assert(fcntl(fd, F_SETFL, fl) == 0, "F_SETFL: %s", sockspec_errno_name(errno));
+    REQUIRE(fcntl(fd, F_SETFL, fl) == 0, "F_SETFL: %s", sockspec_errno_name(errno));
 }
 
 int is_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
-    cr_assert(fl >= 0, "F_GETFL(%d): %s", fd, sockspec_errno_name(errno));
+    REQUIRE(fl >= 0, "F_GETFL(%d): %s", fd, sockspec_errno_name(errno));
     return (fl & O_NONBLOCK) != 0;
 }
 
 int is_cloexec(int fd)
 {
     int fl = fcntl(fd, F_GETFD);
-    cr_assert(fl >= 0, "F_GETFD(%d): %s", fd, sockspec_errno_name(errno));
+    REQUIRE(fl >= 0, "F_GETFD(%d): %s", fd, sockspec_errno_name(errno));
     return (fl & FD_CLOEXEC) != 0;
 }
 
 void xpipe(int fds[2])
 {
-    cr_assert(pipe(fds) == 0, "pipe: %s", sockspec_errno_name(errno));
+    REQUIRE(pipe(fds) == 0, "pipe: %s", sockspec_errno_name(errno));
 }
 
 void xclose(int *fd)
@@ -219,11 +385,9 @@ int poll_events(int fd, short events, int timeout_ms)
 {
     struct pollfd p = {.fd = fd, .events = events};
     int r;
-again:
-    r = poll(&p, 1, timeout_ms);
-    if (r < 0 && errno == EINTR)
-        goto again;
-    cr_assert(r >= 0, "poll: %s", sockspec_errno_name(errno));
+    while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+        ;
+    REQUIRE(r >= 0, "poll: %s", sockspec_errno_name(errno));
     return r == 0 ? 0 : p.revents;
 }
 
@@ -252,19 +416,25 @@ uint64_t fnv1a(const void *buf, size_t n, uint64_t h)
 void helper_start(struct helper *h, void *(*fn)(void *), void *arg)
 {
     pthread_t *t = malloc(sizeof *t);
-    cr_assert(t != NULL);
+    REQUIRE(t != NULL, "out of memory");
     h->fn = fn;
     h->arg = arg;
     h->thread = t;
-    cr_assert(pthread_create(t, NULL, fn, arg) == 0, "pthread_create failed");
+    int e = pthread_create(t, NULL, fn, arg);
+    if (e != 0) {
+        free(t);
+        h->thread = NULL;
+        REQUIRE(0, "pthread_create: %s", sockspec_errno_name(e));
+    }
 }
 
 void *helper_join(struct helper *h)
 {
     void *ret = NULL;
     pthread_t *t = h->thread;
-    cr_assert(pthread_join(*t, &ret) == 0, "pthread_join failed");
+    int e = pthread_join(*t, &ret);
     free(t);
     h->thread = NULL;
+    REQUIRE(e == 0, "pthread_join: %s", sockspec_errno_name(e));
     return ret;
 }

@@ -22,15 +22,6 @@
 
 #define CATEGORY ancillary
 
-/* Kind lists of this file. */
-#define KINDS_AN_PAIR3(X, c) X(c, sp_stream) X(c, sp_dgram_nb) X(c, sp_seqpacket_sw)
-#define KINDS_AN_TWO(X, c) X(c, sp_stream) X(c, sp_dgram)
-#define KINDS_AN_STREAM2(X, c) X(c, sp_stream) X(c, fs_stream_sw)
-#define KINDS_AN_MSG2(X, c) X(c, sp_dgram) X(c, sp_seqpacket)
-#define KINDS_AN_CONNCRED(X, c)                                                                    \
-    X(c, sp_stream) X(c, sp_stream_sw) X(c, sp_seqpacket) X(c, fs_stream) X(c, abs_seqpacket_sw)
-#define KINDS_AN_ONE(X, c) X(c, sp_stream)
-
 #define AN_MAXFDS 300
 union an_ctl {
     struct cmsghdr align;
@@ -52,7 +43,7 @@ static void msg_init(struct msghdr *m, struct iovec *iov, void *data, size_t len
 /* Fills cm as a SOL_SOCKET control message of the type carrying len bytes of data. */
 static void cmsg_put(struct cmsghdr *cm, int type, const void *data, size_t len)
 {
-    cr_assert(cm != NULL, "no room for the control message");
+    REQUIRE(cm != NULL, "no room for the control message");
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = type;
     cm->cmsg_len = CMSG_LEN(len);
@@ -77,7 +68,7 @@ static ssize_t send_fds(int fd, const int *fds, int n, const void *data, size_t 
     struct msghdr m;
     struct iovec iov;
     size_t fdbytes = sizeof(int) * (size_t)n;
-    cr_assert(n >= 0 && n <= AN_MAXFDS);
+    REQUIRE(n >= 0 && n <= AN_MAXFDS);
     memset(&ctl, 0, sizeof ctl);
     msg_init(&m, &iov, (void *)(uintptr_t)data, len, ctl.buf, CMSG_SPACE(fdbytes));
     cmsg_put(CMSG_FIRSTHDR(&m), SCM_RIGHTS, fds, fdbytes);
@@ -87,7 +78,7 @@ static ssize_t send_fds(int fd, const int *fds, int n, const void *data, size_t 
 /* Sends "x" with descriptor fd from a; fatal unless the byte went. */
 static void send_one_fd(struct chan *c, int fd)
 {
-    cr_assert(send_fds(c->a, &fd, 1, "x", 1) == 1, "sendmsg: %s", sockspec_errno_name(errno));
+    REQUIRE(send_fds(c->a, &fd, 1, "x", 1) == 1, "sendmsg: %s", sockspec_errno_name(errno));
 }
 
 struct rcvd {
@@ -105,7 +96,7 @@ static void recv_fds(int fd, void *data, size_t len, size_t ctllen, int flags, s
     union an_ctl ctl;
     struct msghdr m;
     struct iovec iov;
-    cr_assert(ctllen <= sizeof ctl.buf);
+    REQUIRE(ctllen <= sizeof ctl.buf);
     memset(out, 0, sizeof *out);
     memset(&ctl, 0, sizeof ctl);
     (void)poll_events(fd, POLLIN, 2000);
@@ -123,7 +114,7 @@ static void recv_fds(int fd, void *data, size_t len, size_t ctllen, int flags, s
             continue;
         size_t bytes = cm->cmsg_len - CMSG_LEN(0);
         int n = (int)(bytes / sizeof(int));
-        cr_assert(out->nfds + n <= AN_MAXFDS, "too many descriptors");
+        REQUIRE(out->nfds + n <= AN_MAXFDS, "too many descriptors");
         memcpy(out->fds + out->nfds, CMSG_DATA(cm), (size_t)n * sizeof(int));
         out->nfds += n;
     }
@@ -142,7 +133,7 @@ static void recv_one_fd(struct chan *c, int flags, struct rcvd *r)
 {
     char buf[4];
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), flags, r);
-    cr_assert(r->nfds == 1, "received %d descriptors", r->nfds);
+    REQUIRE(r->nfds == 1, "received %d descriptors", r->nfds);
 }
 
 /* Closes the received descriptors and both ends of the pipe p. */
@@ -175,7 +166,7 @@ static void rcvd_outcome(struct chan *c, const struct rcvd *r)
 static int same_file(int x, int y)
 {
     struct stat sx, sy;
-    cr_assert(fstat(x, &sx) == 0 && fstat(y, &sy) == 0, "fstat: %s", sockspec_errno_name(errno));
+    REQUIRE(fstat(x, &sx) == 0 && fstat(y, &sy) == 0, "fstat: %s", sockspec_errno_name(errno));
     return sx.st_dev == sy.st_dev && sx.st_ino == sy.st_ino;
 }
 
@@ -196,81 +187,75 @@ static void pass_n(struct chan *c, int n)
     }
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int) * (size_t)n), 0, &r);
     for (int i = 0; i < r.nfds && i < n; i++)
-        cr_expect(same_file(r.fds[i], fds[i]), "descriptor %d is another file", i);
-    cr_expect(n == 0 || r.ncmsg == 1, "%d control messages", r.ncmsg);
+        EXPECT(same_file(r.fds[i], fds[i]), "descriptor %d is another file", i);
+    EXPECT(n == 0 || r.ncmsg == 1, "%d control messages", r.ncmsg);
     rcvd_outcome(c, &r);
     close_all(&r, p);
 }
 
 /* ---- SCM_RIGHTS counts ---- */
 
-/* One descriptor passes on every AF_UNIX type: "1". */
-CHECK(rights_one_fd)
+CHECK(rights_one_fd, "One descriptor passes on every AF_UNIX type: \"1\".")
 {
     pass_n(c, 1);
 }
-INSTANTIATE(rights_one_fd, KINDS_REP_UNIX)
+INSTANTIATE(rights_one_fd, KINDS_MIX_UNIX)
 
-/* Two descriptors in one message: "2". */
-CHECK(rights_two_fds)
+CHECK(rights_two_fds, "Two descriptors in one message: \"2\".")
 {
     pass_n(c, 2);
 }
-INSTANTIATE(rights_two_fds, KINDS_AN_PAIR3)
+INSTANTIATE(rights_two_fds, KINDS_MIX_SP)
 
-/* Three descriptors in one message: "3". */
-CHECK(rights_three_fds)
+CHECK(rights_three_fds, "Three descriptors in one message: \"3\".")
 {
     pass_n(c, 3);
 }
-INSTANTIATE(rights_three_fds, KINDS_AN_PAIR3)
+INSTANTIATE(rights_three_fds, KINDS_MIX_SP)
 
-/* Sixteen descriptors in one message: "16". */
-CHECK(rights_sixteen_fds)
+CHECK(rights_sixteen_fds, "Sixteen descriptors in one message: \"16\".")
 {
     pass_n(c, 16);
 }
-INSTANTIATE(rights_sixteen_fds, KINDS_AN_PAIR3)
+INSTANTIATE(rights_sixteen_fds, KINDS_MIX_SP)
 
-/* 253 descriptors (Linux SCM_MAX_FD) in one message: "253". */
-CHECK(rights_253_fds)
+CHECK(rights_253_fds, "253 descriptors (Linux SCM_MAX_FD) in one message: \"253\".")
 {
     pass_n(c, 253);
 }
-INSTANTIATE(rights_253_fds, KINDS_AN_TWO)
+INSTANTIATE(rights_253_fds, KINDS_SP_STREAM_DGRAM)
 
-/* 254 descriptors, one beyond Linux SCM_MAX_FD: sendmsg fails with EINVAL. */
-CHECK(rights_254_fds)
+CHECK(rights_254_fds, "254 descriptors, one beyond Linux SCM_MAX_FD: sendmsg fails with EINVAL.")
 {
     pass_n(c, 254);
 }
-INSTANTIATE(rights_254_fds, KINDS_AN_TWO)
+INSTANTIATE(rights_254_fds, KINDS_SP_STREAM_DGRAM)
 
-/* An SCM_RIGHTS message with no descriptors (cmsg_len = CMSG_LEN(0)) delivers none: "0". */
-CHECK(rights_zero_fds)
+CHECK(rights_zero_fds,
+      "An SCM_RIGHTS message with no descriptors (cmsg_len = CMSG_LEN(0)) delivers none: \"0\".")
 {
     pass_n(c, 0);
 }
-INSTANTIATE(rights_zero_fds, KINDS_AN_ONE)
+INSTANTIATE(rights_zero_fds, KINDS_SP_STREAM_ONLY)
 
 /* ---- the received descriptors ---- */
 
-/* A received descriptor refers to the same file (st_dev and st_ino equal): "same". */
-CHECK(rights_same_file)
+CHECK(rights_same_file,
+      "A received descriptor refers to the same file (st_dev and st_ino equal): \"same\".")
 {
     int p[2];
     struct rcvd r;
     xpipe(p);
     send_one_fd(c, p[1]);
     recv_one_fd(c, 0, &r);
-    cr_expect(r.fds[0] != p[1], "the received descriptor reuses the sender's number");
+    EXPECT(r.fds[0] != p[1], "the received descriptor reuses the sender's number");
     outcome(c, "%s", same_file(r.fds[0], p[1]) ? "same" : "different");
     close_all(&r, p);
 }
 INSTANTIATE(rights_same_file, KINDS_SP_PLAIN)
 
-/* Bytes written through a received pipe write end come out of the original read end: "ok". */
-CHECK(rights_passed_pipe_usable)
+CHECK(rights_passed_pipe_usable,
+      "Bytes written through a received pipe write end come out of the original read end: \"ok\".")
 {
     int p[2];
     char in[8] = "";
@@ -285,15 +270,15 @@ CHECK(rights_passed_pipe_usable)
     close(p[0]);
     outcome(c, "%s", w == 5 && n == 5 && memcmp(in, "hello", 5) == 0 ? "ok" : "broken");
 }
-INSTANTIATE(rights_passed_pipe_usable, KINDS_AN_TWO)
+INSTANTIATE(rights_passed_pipe_usable, KINDS_SP_STREAM_DGRAM)
 
-/* A socket end passed through itself keeps working after the original closes: "ok". */
-CHECK(rights_socket_through_itself)
+CHECK(rights_socket_through_itself,
+      "A socket end passed through itself keeps working after the original closes: \"ok\".")
 {
     struct rcvd r;
     send_one_fd(c, c->a);
     recv_one_fd(c, 0, &r);
-    cr_expect(same_file(r.fds[0], c->a), "not the same socket");
+    EXPECT(same_file(r.fds[0], c->a), "not the same socket");
     xclose(&c->a);
     ssize_t s = send(r.fds[0], "z", 1, ss_nosignal);
     char in = 0;
@@ -304,9 +289,9 @@ CHECK(rights_socket_through_itself)
 }
 INSTANTIATE(rights_socket_through_itself, KINDS_SP_PLAIN)
 
-/* A descriptor in flight keeps its file open: the pipe reader sees no hangup until the
- * receiver closes it: "none,POLLHUP". */
-CHECK(rights_in_flight_keeps_file_open)
+CHECK(rights_in_flight_keeps_file_open,
+      "A descriptor in flight keeps its file open: the pipe reader sees no hangup until the "
+      "receiver closes it: \"none,POLLHUP\".")
 {
     int p[2];
     char s1[64], s2[64];
@@ -321,11 +306,10 @@ CHECK(rights_in_flight_keeps_file_open)
     close(p[0]);
     outcome(c, "%s,%s", s1, s2);
 }
-INSTANTIATE(rights_in_flight_keeps_file_open, KINDS_AN_TWO)
+INSTANTIATE(rights_in_flight_keeps_file_open, KINDS_SP_STREAM_DGRAM)
 
-/* Closing the receiver with a descriptor still queued releases it: the pipe reader gets
- * POLLHUP. */
-CHECK(rights_released_with_receiver)
+CHECK(rights_released_with_receiver, "Closing the receiver with a descriptor still queued releases "
+                                     "it: the pipe reader gets POLLHUP.")
 {
     int p[2];
     char s[64];
@@ -336,7 +320,7 @@ CHECK(rights_released_with_receiver)
     outcome(c, "%s", revents_str(poll_events(p[0], POLLIN, 2000), s, sizeof s));
     close(p[0]);
 }
-INSTANTIATE(rights_released_with_receiver, KINDS_AN_PAIR3)
+INSTANTIATE(rights_released_with_receiver, KINDS_MIX_SP)
 
 /* ---- truncation and dropping ---- */
 
@@ -345,7 +329,7 @@ static void send_three_fds(struct chan *c, int p[2])
 {
     xpipe(p);
     int fds[3] = {p[0], p[1], p[0]};
-    cr_assert(send_fds(c->a, fds, 3, "x", 1) == 1, "sendmsg: %s", sockspec_errno_name(errno));
+    REQUIRE(send_fds(c->a, fds, 3, "x", 1) == 1, "sendmsg: %s", sockspec_errno_name(errno));
 }
 
 /* A fresh pipe p whose read end goes from a with "x", received on b with ctllen bytes of
@@ -362,8 +346,8 @@ static void rcvd_one_fd_outcome(struct chan *c, size_t ctllen, int flags)
     close_all(&r, p);
 }
 
-/* Control room for 2 of 3 descriptors: Linux delivers 2 and sets MSG_CTRUNC. */
-CHECK(ctrunc_two_of_three)
+CHECK(ctrunc_two_of_three,
+      "Control room for 2 of 3 descriptors: Linux delivers 2 and sets MSG_CTRUNC.")
 {
     int p[2];
     char buf[4];
@@ -373,17 +357,17 @@ CHECK(ctrunc_two_of_three)
     rcvd_outcome(c, &r);
     close_all(&r, p);
 }
-INSTANTIATE(ctrunc_two_of_three, KINDS_AN_PAIR3)
+INSTANTIATE(ctrunc_two_of_three, KINDS_MIX_SP)
 
-/* recvmsg() without a control buffer: no descriptor, MSG_CTRUNC: "0+MSG_CTRUNC". */
-CHECK(ctrunc_without_control_buffer)
+CHECK(ctrunc_without_control_buffer,
+      "recvmsg() without a control buffer: no descriptor, MSG_CTRUNC: \"0+MSG_CTRUNC\".")
 {
     rcvd_one_fd_outcome(c, 0, 0);
 }
-INSTANTIATE(ctrunc_without_control_buffer, KINDS_AN_PAIR3)
+INSTANTIATE(ctrunc_without_control_buffer, KINDS_MIX_SP)
 
-/* read() without a control buffer drops the passed descriptors: "dropped" (none installed). */
-CHECK(read_drops_fds)
+CHECK(read_drops_fds,
+      "read() without a control buffer drops the passed descriptors: \"dropped\" (none installed).")
 {
     int p[2];
     char buf[4];
@@ -393,25 +377,25 @@ CHECK(read_drops_fds)
     (void)poll_events(c->b, POLLIN, 2000);
     ssize_t n = read(c->b, buf, sizeof buf);
     int after = count_open_fds();
-    cr_expect(n == 1, "read returned %zd", n);
+    EXPECT(n == 1, "read returned %zd", n);
     if (after == before)
         outcome(c, "dropped");
     else
         outcome(c, "installed %d", after - before);
     close_all(NULL, p);
 }
-INSTANTIATE(read_drops_fds, KINDS_AN_PAIR3)
+INSTANTIATE(read_drops_fds, KINDS_MIX_SP)
 
-/* MSG_CTRUNC passed as an input flag is ignored: the descriptor arrives: "1". */
-CHECK(ctrunc_input_flag_ignored)
+CHECK(ctrunc_input_flag_ignored,
+      "MSG_CTRUNC passed as an input flag is ignored: the descriptor arrives: \"1\".")
 {
     rcvd_one_fd_outcome(c, CMSG_SPACE(sizeof(int)), MSG_CTRUNC);
 }
-INSTANTIATE(ctrunc_input_flag_ignored, KINDS_AN_ONE)
+INSTANTIATE(ctrunc_input_flag_ignored, KINDS_SP_STREAM_ONLY)
 
-/* Fewer free descriptor slots (RLIMIT_NOFILE) than passed descriptors: Linux installs what
- * fits and sets MSG_CTRUNC: "1+MSG_CTRUNC". */
-CHECK(rights_beyond_rlimit_nofile)
+CHECK(rights_beyond_rlimit_nofile,
+      "Fewer free descriptor slots (RLIMIT_NOFILE) than passed descriptors: Linux installs what "
+      "fits and sets MSG_CTRUNC: \"1+MSG_CTRUNC\".")
 {
     int p[2];
     char buf[4];
@@ -423,37 +407,34 @@ CHECK(rights_beyond_rlimit_nofile)
     for (; limit < 4096; limit++)
         if (!fd_is_open(limit) && ++free_slots == 2)
             break;
-    cr_assert(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &old) == 0);
     lim = old;
     lim.rlim_cur = (rlim_t)limit;
-    cr_assert(setrlimit(RLIMIT_NOFILE, &lim) == 0, "setrlimit: %s", sockspec_errno_name(errno));
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &lim) == 0, "setrlimit: %s", sockspec_errno_name(errno));
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(3 * sizeof(int)), 0, &r);
-    cr_assert(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit: %s", sockspec_errno_name(errno));
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit: %s", sockspec_errno_name(errno));
     rcvd_outcome(c, &r);
     close_all(&r, p);
 }
-INSTANTIATE(rights_beyond_rlimit_nofile, KINDS_AN_TWO)
+INSTANTIATE(rights_beyond_rlimit_nofile, KINDS_SP_STREAM_DGRAM)
 
 /* ---- errors when sending ---- */
 
-/* Passing a closed descriptor: sendmsg fails with EBADF. */
-CHECK(rights_closed_fd_ebadf)
+CHECK(rights_closed_fd_ebadf, "Passing a closed descriptor: sendmsg fails with EBADF.")
 {
     int bad = closed_fd();
     outcome_ret(c, send_fds(c->a, &bad, 1, "x", 1));
 }
 INSTANTIATE(rights_closed_fd_ebadf, KINDS_SP_PLAIN)
 
-/* Passing -1: sendmsg fails with EBADF. */
-CHECK(rights_minus_one_ebadf)
+CHECK(rights_minus_one_ebadf, "Passing -1: sendmsg fails with EBADF.")
 {
     int bad = -1;
     outcome_ret(c, send_fds(c->a, &bad, 1, "x", 1));
 }
-INSTANTIATE(rights_minus_one_ebadf, KINDS_AN_ONE)
+INSTANTIATE(rights_minus_one_ebadf, KINDS_SP_STREAM_ONLY)
 
-/* cmsg_len smaller than a cmsghdr: sendmsg fails with EINVAL (Linux). */
-CHECK(cmsg_len_too_small)
+CHECK(cmsg_len_too_small, "cmsg_len smaller than a cmsghdr: sendmsg fails with EINVAL (Linux).")
 {
     union an_ctl ctl;
     struct msghdr m;
@@ -462,7 +443,7 @@ CHECK(cmsg_len_too_small)
     CMSG_FIRSTHDR(&m)->cmsg_len = 1;
     outcome_ret(c, sendmsg(c->a, &m, ss_nosignal));
 }
-INSTANTIATE(cmsg_len_too_small, KINDS_AN_ONE)
+INSTANTIATE(cmsg_len_too_small, KINDS_SP_STREAM_ONLY)
 
 /* SCM_RIGHTS over IP: "<sendmsg result>;<descriptors received>" (Linux: "1;0", dropped). */
 static void rights_over_ip(struct chan *c)
@@ -482,22 +463,16 @@ static void rights_over_ip(struct chan *c)
     close_all(NULL, p);
 }
 
-/* SCM_RIGHTS over TCP: Linux sends the byte and silently drops the descriptor: "1;0". */
-CHECK(rights_over_tcp)
+CHECK(rights_over_inet, "SCM_RIGHTS over TCP or UDP: the bytes sent and the descriptors received: "
+                        "\"<sent>;<received>\".")
 {
     rights_over_ip(c);
 }
-INSTANTIATE(rights_over_tcp, KINDS_TCP)
+INSTANTIATE(rights_over_inet, KINDS_TCP)
+INSTANTIATE(rights_over_inet, KINDS_UDP)
 
-/* SCM_RIGHTS over UDP: Linux sends the datagram and silently drops the descriptor: "1;0". */
-CHECK(rights_over_udp)
-{
-    rights_over_ip(c);
-}
-INSTANTIATE(rights_over_udp, KINDS_UDP)
-
-/* Two SCM_RIGHTS messages in one sendmsg: Linux merges them into one: "2 fds in 1 cmsg". */
-CHECK(rights_two_cmsgs_one_send)
+CHECK(rights_two_cmsgs_one_send,
+      "Two SCM_RIGHTS messages in one sendmsg: Linux merges them into one: \"2 fds in 1 cmsg\".")
 {
     union an_ctl ctl;
     struct msghdr m;
@@ -522,10 +497,10 @@ CHECK(rights_two_cmsgs_one_send)
     }
     close_all(NULL, p);
 }
-INSTANTIATE(rights_two_cmsgs_one_send, KINDS_AN_PAIR3)
+INSTANTIATE(rights_two_cmsgs_one_send, KINDS_MIX_SP)
 
-/* msg_controllen a few bytes longer than the one SCM_RIGHTS message: Linux accepts: "1". */
-CHECK(rights_control_longer_than_cmsg)
+CHECK(rights_control_longer_than_cmsg,
+      "msg_controllen a few bytes longer than the one SCM_RIGHTS message: Linux accepts: \"1\".")
 {
     union an_ctl ctl;
     struct msghdr m;
@@ -545,7 +520,7 @@ CHECK(rights_control_longer_than_cmsg)
     }
     close_all(NULL, p);
 }
-INSTANTIATE(rights_control_longer_than_cmsg, KINDS_AN_TWO)
+INSTANTIATE(rights_control_longer_than_cmsg, KINDS_SP_STREAM_DGRAM)
 
 /* ---- close-on-exec ---- */
 
@@ -558,15 +533,15 @@ __attribute__((unused)) static void received_cloexec_outcome(struct chan *c, int
     struct rcvd r;
     xpipe(p);
     if (sent_cloexec)
-        cr_assert(fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0, "F_SETFD: %s", sockspec_errno_name(errno));
+        REQUIRE(fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0, "F_SETFD: %s", sockspec_errno_name(errno));
     send_one_fd(c, p[0]);
     recv_one_fd(c, flags, &r);
     outcome(c, "%s", is_cloexec(r.fds[0]) ? "cloexec" : "not-cloexec");
     close_all(&r, p);
 }
 
-/* MSG_CMSG_CLOEXEC sets FD_CLOEXEC on received descriptors: "cloexec". */
-CHECK(cmsg_cloexec_sets_flag)
+CHECK(cmsg_cloexec_sets_flag,
+      "MSG_CMSG_CLOEXEC sets FD_CLOEXEC on received descriptors: \"cloexec\".")
 {
 #ifdef QUIRK_NO_MSG_CMSG_CLOEXEC
     UNSUPPORTED(c, "MSG_CMSG_CLOEXEC");
@@ -574,28 +549,27 @@ CHECK(cmsg_cloexec_sets_flag)
     received_cloexec_outcome(c, 0, MSG_CMSG_CLOEXEC);
 #endif
 }
-INSTANTIATE(cmsg_cloexec_sets_flag, KINDS_AN_PAIR3)
+INSTANTIATE(cmsg_cloexec_sets_flag, KINDS_MIX_SP)
 
-/* Without MSG_CMSG_CLOEXEC a received descriptor is not close-on-exec, even when the sent
- * one was: "not-cloexec". */
-CHECK(received_fd_not_cloexec)
+CHECK(received_fd_not_cloexec, "Without MSG_CMSG_CLOEXEC a received descriptor is not "
+                               "close-on-exec, even when the sent one was: \"not-cloexec\".")
 {
     received_cloexec_outcome(c, 1, 0);
 }
-INSTANTIATE(received_fd_not_cloexec, KINDS_AN_PAIR3)
+INSTANTIATE(received_fd_not_cloexec, KINDS_MIX_SP)
 
 /* ---- stream boundaries and peeking ---- */
 
-/* STREAM: two sends each with a descriptor are not merged by one large read:
- * "3 bytes+1 fds". */
-CHECK(rights_not_merged_stream)
+CHECK(
+    rights_not_merged_stream,
+    "STREAM: two sends each with a descriptor are not merged by one large read: \"3 bytes+1 fds\".")
 {
     int p[2];
     char buf[64];
     struct rcvd r1, r2;
     xpipe(p);
-    cr_assert(send_fds(c->a, &p[0], 1, "aaa", 3) == 3, "sendmsg: %s", sockspec_errno_name(errno));
-    cr_assert(send_fds(c->a, &p[1], 1, "bbb", 3) == 3, "sendmsg: %s", sockspec_errno_name(errno));
+    REQUIRE(send_fds(c->a, &p[0], 1, "aaa", 3) == 3, "sendmsg: %s", sockspec_errno_name(errno));
+    REQUIRE(send_fds(c->a, &p[1], 1, "bbb", 3) == 3, "sendmsg: %s", sockspec_errno_name(errno));
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r1);
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r2);
     bytes_fds_outcome(c, &r1);
@@ -604,15 +578,15 @@ CHECK(rights_not_merged_stream)
 }
 INSTANTIATE(rights_not_merged_stream, KINDS_REP_STREAM)
 
-/* STREAM: plain bytes followed by bytes with a descriptor, one large read (Linux: both). */
-CHECK(rights_after_plain_data_stream)
+CHECK(rights_after_plain_data_stream,
+      "STREAM: plain bytes followed by bytes with a descriptor, one large read (Linux: both).")
 {
     int p[2];
     char buf[64];
     struct rcvd r1, r2;
     xpipe(p);
     xsend_all(c->a, "aaa", 3);
-    cr_assert(send_fds(c->a, &p[0], 1, "bbb", 3) == 3, "sendmsg: %s", sockspec_errno_name(errno));
+    REQUIRE(send_fds(c->a, &p[0], 1, "bbb", 3) == 3, "sendmsg: %s", sockspec_errno_name(errno));
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(4 * sizeof(int)), 0, &r1);
     memset(&r2, 0, sizeof r2);
     if (r1.r >= 0 && r1.r < 6)
@@ -621,10 +595,10 @@ CHECK(rights_after_plain_data_stream)
     close_rcvd(&r2);
     close_all(&r1, p);
 }
-INSTANTIATE(rights_after_plain_data_stream, KINDS_AN_STREAM2)
+INSTANTIATE(rights_after_plain_data_stream, KINDS_MIX_STREAM_TWO)
 
-/* MSG_PEEK with a control buffer installs a copy; the real receive installs another: "1,1". */
-CHECK(rights_peek_installs_copy)
+CHECK(rights_peek_installs_copy,
+      "MSG_PEEK with a control buffer installs a copy; the real receive installs another: \"1,1\".")
 {
     int p[2];
     char buf[4];
@@ -634,8 +608,8 @@ CHECK(rights_peek_installs_copy)
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), MSG_PEEK, &pk);
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
     if (pk.nfds == 1 && r.nfds == 1) {
-        cr_expect(pk.fds[0] != r.fds[0], "peek and receive share a descriptor number");
-        cr_expect(same_file(pk.fds[0], p[0]) && same_file(r.fds[0], p[0]), "another file");
+        EXPECT(pk.fds[0] != r.fds[0], "peek and receive share a descriptor number");
+        EXPECT(same_file(pk.fds[0], p[0]) && same_file(r.fds[0], p[0]), "another file");
     }
     if (pk.r < 0 || r.r < 0)
         outcome(c, "%s", sockspec_errno_name(pk.r < 0 ? pk.err : r.err));
@@ -644,11 +618,10 @@ CHECK(rights_peek_installs_copy)
     close_rcvd(&pk);
     close_all(&r, p);
 }
-INSTANTIATE(rights_peek_installs_copy, KINDS_AN_PAIR3)
+INSTANTIATE(rights_peek_installs_copy, KINDS_MIX_SP)
 
-/* STREAM: a zero-length send with a descriptor is dropped; the next byte arrives alone:
- * "0;1 bytes+0 fds". */
-CHECK(rights_zero_length_stream_dropped)
+CHECK(rights_zero_length_stream_dropped, "STREAM: a zero-length send with a descriptor is dropped; "
+                                         "the next byte arrives alone: \"0;1 bytes+0 fds\".")
 {
     int p[2];
     char buf[8];
@@ -663,22 +636,21 @@ CHECK(rights_zero_length_stream_dropped)
     outcome(c, "%s", got);
     close_all(&r, p);
 }
-INSTANTIATE(rights_zero_length_stream_dropped, KINDS_AN_STREAM2)
+INSTANTIATE(rights_zero_length_stream_dropped, KINDS_MIX_STREAM_TWO)
 
-/* DGRAM/SEQPACKET: a zero-length message with a descriptor is delivered with it:
- * "0 bytes+1 fds". */
-CHECK(rights_zero_length_message)
+CHECK(rights_zero_length_message, "DGRAM/SEQPACKET: a zero-length message with a descriptor is "
+                                  "delivered with it: \"0 bytes+1 fds\".")
 {
     int p[2];
     char buf[8];
     struct rcvd r;
     xpipe(p);
-    cr_assert(send_fds(c->a, &p[0], 1, "", 0) == 0, "sendmsg: %s", sockspec_errno_name(errno));
+    REQUIRE(send_fds(c->a, &p[0], 1, "", 0) == 0, "sendmsg: %s", sockspec_errno_name(errno));
     recv_fds(c->b, buf, sizeof buf, CMSG_SPACE(sizeof(int)), 0, &r);
     bytes_fds_outcome(c, &r);
     close_all(&r, p);
 }
-INSTANTIATE(rights_zero_length_message, KINDS_AN_MSG2)
+INSTANTIATE(rights_zero_length_message, KINDS_SP_MSG_PLAIN)
 
 /* ---- peer credentials ---- */
 
@@ -708,13 +680,13 @@ static void so_peercred_outcome(struct chan *c, int check_len)
         return;
     }
     if (check_len)
-        cr_expect(l == sizeof cr, "optlen %u", (unsigned)l);
+        EXPECT(l == sizeof cr, "optlen %u", (unsigned)l);
     cred_outcome(c, (long)cr.pid, (long)cr.uid, (long)cr.gid);
 }
 #endif
 
-/* SO_PEERCRED reports this process's pid, uid and gid (Linux ucred, OpenBSD sockpeercred). */
-CHECK(peercred_so_peercred)
+CHECK(peercred_so_peercred,
+      "SO_PEERCRED reports this process's pid, uid and gid (Linux ucred, OpenBSD sockpeercred).")
 {
 #ifdef SOCKSPEC_HAVE_SO_PEERCRED
     so_peercred_outcome(c, 1);
@@ -722,10 +694,10 @@ CHECK(peercred_so_peercred)
     UNSUPPORTED(c, "SO_PEERCRED");
 #endif
 }
-INSTANTIATE(peercred_so_peercred, KINDS_AN_CONNCRED)
+INSTANTIATE(peercred_so_peercred, KINDS_MIX_CONN_BLOCKING)
 
-/* SO_PEERCRED on a DGRAM socketpair (Linux: set by socketpair() too). */
-CHECK(peercred_so_peercred_dgram)
+CHECK(peercred_so_peercred_dgram,
+      "SO_PEERCRED on a DGRAM socketpair (Linux: set by socketpair() too).")
 {
 #ifdef SOCKSPEC_HAVE_SO_PEERCRED
     so_peercred_outcome(c, 0);
@@ -735,8 +707,8 @@ CHECK(peercred_so_peercred_dgram)
 }
 INSTANTIATE(peercred_so_peercred_dgram, KINDS_SP_DGRAM)
 
-/* LOCAL_PEERCRED (FreeBSD, macOS) reports this process's uid and gid in a struct xucred. */
-CHECK(peercred_local_peercred)
+CHECK(peercred_local_peercred,
+      "LOCAL_PEERCRED (FreeBSD, macOS) reports this process's uid and gid in a struct xucred.")
 {
 #ifdef SOCKSPEC_HAVE_LOCAL_PEERCRED
     struct xucred xu;
@@ -746,16 +718,15 @@ CHECK(peercred_local_peercred)
         outcome(c, "%s", sockspec_errno_name(errno));
         return;
     }
-    cr_expect(xu.cr_version == XUCRED_VERSION, "xucred version %u", (unsigned)xu.cr_version);
+    EXPECT(xu.cr_version == XUCRED_VERSION, "xucred version %u", (unsigned)xu.cr_version);
     cred_outcome(c, -1, (long)xu.cr_uid, xu.cr_ngroups > 0 ? (long)xu.cr_groups[0] : -2);
 #else
     UNSUPPORTED(c, "LOCAL_PEERCRED");
 #endif
 }
-INSTANTIATE(peercred_local_peercred, KINDS_AN_CONNCRED)
+INSTANTIATE(peercred_local_peercred, KINDS_MIX_CONN_BLOCKING)
 
-/* getpeereid() reports this process's effective uid and gid. */
-CHECK(peercred_getpeereid)
+CHECK(peercred_getpeereid, "getpeereid() reports this process's effective uid and gid.")
 {
 #ifdef SOCKSPEC_HAVE_GETPEEREID
     uid_t u;
@@ -769,7 +740,7 @@ CHECK(peercred_getpeereid)
     UNSUPPORTED(c, "getpeereid");
 #endif
 }
-INSTANTIATE(peercred_getpeereid, KINDS_AN_CONNCRED)
+INSTANTIATE(peercred_getpeereid, KINDS_MIX_CONN_BLOCKING)
 
 #if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
 /* Sends "x" from c->a (with an explicit SCM_CREDENTIALS of our own if explicit), receives on
@@ -782,12 +753,12 @@ static void scm_credentials_outcome(struct chan *c, int passcred, int explicit_c
     char buf[4];
     int one = 1;
     if (passcred)
-        cr_assert(setsockopt(c->b, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0,
-                  "SO_PASSCRED: %s", sockspec_errno_name(errno));
+        REQUIRE(setsockopt(c->b, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0, "SO_PASSCRED: %s",
+                sockspec_errno_name(errno));
     if (explicit_creds) {
         struct ucred me = {getpid(), geteuid(), getegid()};
         msg_with_cmsg(&m, &iov, &ctl, CMSG_SPACE(sizeof me), SCM_CREDENTIALS, &me, sizeof me);
-        cr_assert(sendmsg(c->a, &m, ss_nosignal) == 1, "sendmsg: %s", sockspec_errno_name(errno));
+        REQUIRE(sendmsg(c->a, &m, ss_nosignal) == 1, "sendmsg: %s", sockspec_errno_name(errno));
     } else {
         xsend_all(c->a, "x", 1);
     }
@@ -809,8 +780,8 @@ static void scm_credentials_outcome(struct chan *c, int passcred, int explicit_c
 }
 #endif
 
-/* SCM_CREDENTIALS arrive with every message once the receiver sets SO_PASSCRED: "match". */
-CHECK(scm_credentials_with_passcred)
+CHECK(scm_credentials_with_passcred,
+      "SCM_CREDENTIALS arrive with every message once the receiver sets SO_PASSCRED: \"match\".")
 {
 #if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
     scm_credentials_outcome(c, 1, 0);
@@ -820,9 +791,8 @@ CHECK(scm_credentials_with_passcred)
 }
 INSTANTIATE(scm_credentials_with_passcred, KINDS_SP_PLAIN)
 
-/* Without SO_PASSCRED on the receiver, even explicitly sent SCM_CREDENTIALS are not
- * delivered: "none". */
-CHECK(scm_credentials_without_passcred)
+CHECK(scm_credentials_without_passcred, "Without SO_PASSCRED on the receiver, even explicitly sent "
+                                        "SCM_CREDENTIALS are not delivered: \"none\".")
 {
 #if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
     scm_credentials_outcome(c, 0, 1);
@@ -830,10 +800,10 @@ CHECK(scm_credentials_without_passcred)
     UNSUPPORTED(c, "SCM_CREDENTIALS");
 #endif
 }
-INSTANTIATE(scm_credentials_without_passcred, KINDS_AN_TWO)
+INSTANTIATE(scm_credentials_without_passcred, KINDS_SP_STREAM_DGRAM)
 
-/* Explicit SCM_CREDENTIALS with this process's own ids reach a SO_PASSCRED receiver. */
-CHECK(scm_credentials_explicit_own)
+CHECK(scm_credentials_explicit_own,
+      "Explicit SCM_CREDENTIALS with this process's own ids reach a SO_PASSCRED receiver.")
 {
 #if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
     scm_credentials_outcome(c, 1, 1);
@@ -841,7 +811,7 @@ CHECK(scm_credentials_explicit_own)
     UNSUPPORTED(c, "SCM_CREDENTIALS");
 #endif
 }
-INSTANTIATE(scm_credentials_explicit_own, KINDS_AN_TWO)
+INSTANTIATE(scm_credentials_explicit_own, KINDS_SP_STREAM_DGRAM)
 
 #if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
 /* In a child: drops root, then sends "x" from a claiming another pid; the sendmsg result. */
@@ -861,9 +831,9 @@ static const char *foreign_pid_send(void *arg, char *out, size_t n)
 }
 #endif
 
-/* An unprivileged sender claiming another pid in SCM_CREDENTIALS: sendmsg fails with EPERM
- * (the claim is made from a child that drops root first). */
-CHECK(scm_credentials_foreign_pid_eperm)
+CHECK(scm_credentials_foreign_pid_eperm,
+      "An unprivileged sender claiming another pid in SCM_CREDENTIALS: sendmsg fails with EPERM "
+      "(the claim is made from a child that drops root first).")
 {
 #if defined(SOCKSPEC_HAVE_SCM_CREDENTIALS) && defined(SOCKSPEC_HAVE_SO_PASSCRED)
     struct child ch;
@@ -875,11 +845,11 @@ CHECK(scm_credentials_foreign_pid_eperm)
     UNSUPPORTED(c, "SCM_CREDENTIALS");
 #endif
 }
-INSTANTIATE(scm_credentials_foreign_pid_eperm, KINDS_AN_TWO)
+INSTANTIATE(scm_credentials_foreign_pid_eperm, KINDS_SP_STREAM_DGRAM)
 
-/* LOCAL_CREDS on the receiver: each message carries SCM_CREDS (struct sockcred) with this
- * process's effective uid and gid (FreeBSD, NetBSD). */
-CHECK(scm_creds_local_creds)
+CHECK(scm_creds_local_creds,
+      "LOCAL_CREDS on the receiver: each message carries SCM_CREDS (struct sockcred) with this "
+      "process's effective uid and gid (FreeBSD, NetBSD).")
 {
 #if defined(SOCKSPEC_HAVE_SCM_CREDS) && defined(SOCKSPEC_HAVE_LOCAL_CREDS)
     union an_ctl ctl;
@@ -887,8 +857,8 @@ CHECK(scm_creds_local_creds)
     struct iovec iov;
     char buf[4];
     int one = 1;
-    cr_assert(setsockopt(c->b, SOL_LOCAL, LOCAL_CREDS, &one, sizeof one) == 0, "LOCAL_CREDS: %s",
-              sockspec_errno_name(errno));
+    REQUIRE(setsockopt(c->b, SOL_LOCAL, LOCAL_CREDS, &one, sizeof one) == 0, "LOCAL_CREDS: %s",
+            sockspec_errno_name(errno));
     xsend_all(c->a, "x", 1);
     memset(&ctl, 0, sizeof ctl);
     msg_init(&m, &iov, buf, sizeof buf, ctl.buf, sizeof ctl.buf);
@@ -908,4 +878,4 @@ CHECK(scm_creds_local_creds)
     UNSUPPORTED(c, "SCM_CREDS");
 #endif
 }
-INSTANTIATE(scm_creds_local_creds, KINDS_AN_TWO)
+INSTANTIATE(scm_creds_local_creds, KINDS_SP_STREAM_DGRAM)

@@ -21,38 +21,36 @@ static void round_trip(struct chan *c, int from, int to)
     outcome(c, "%s", memcmp(in, out, sizeof in) == 0 ? "ok" : "corrupted");
 }
 
-/* a -> b delivers the bytes unchanged on every kind. */
-CHECK(forward_delivers)
+CHECK(forward_delivers, "a -> b delivers the bytes unchanged on every kind.")
 {
     round_trip(c, c->a, c->b);
 }
 INSTANTIATE(forward_delivers, KINDS_ALL)
 
-/* b -> a delivers too: the two socket ends are indistinguishable. */
-CHECK(reverse_delivers)
+CHECK(reverse_delivers, "b -> a delivers too: the two socket ends are indistinguishable.")
 {
     round_trip(c, c->b, c->a);
 }
 INSTANTIATE(reverse_delivers, KINDS_SOCKETS)
 
-/* Writing a pipe's read end: EBADF where pipes are one-way, accepted on FreeBSD. */
-CHECK(pipe_write_read_end)
+CHECK(pipe_write_read_end,
+      "Writing a pipe's read end: EBADF where pipes are one-way, accepted on FreeBSD.")
 {
     ssize_t r = write(c->b, "x", 1);
     outcome(c, "%s", r == 1 ? "ok" : sockspec_errno_name(errno));
 }
-INSTANTIATE(pipe_write_read_end, KINDS_PIPE)
+INSTANTIATE(pipe_write_read_end, KINDS_PIPES)
 
-/* Reading a pipe's write end: EBADF where pipes are one-way; FreeBSD's two-way pipe finds
- * nothing queued in that direction (EAGAIN, the end is made non-blocking first). */
-CHECK(pipe_read_write_end)
+CHECK(pipe_read_write_end,
+      "Reading a pipe's write end: EBADF where pipes are one-way; FreeBSD's two-way pipe finds "
+      "nothing queued in that direction (EAGAIN, the end is made non-blocking first).")
 {
     char ch;
     xset_nonblock(c->a, 1);
     ssize_t r = read(c->a, &ch, 1);
     outcome(c, "%s", r >= 0 ? "ok" : sockspec_errno_name(errno));
 }
-INSTANTIATE(pipe_read_write_end, KINDS_PIPE)
+INSTANTIATE(pipe_read_write_end, KINDS_PIPES)
 
 /* send() with the no-SIGPIPE flag, write() on pipes: the byte count or the errno name. */
 static void send_outcome(struct chan *c, int fd, const void *buf, size_t n)
@@ -82,126 +80,104 @@ static void recv_outcome(struct chan *c, int fd, const char *want)
 /* shutdown(a, how), then a send of one byte from fd without SIGPIPE: "ok" or the errno. */
 static void shut_then_send(struct chan *c, int how, int fd)
 {
-    cr_assert(shutdown(c->a, how) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->a, how) == 0, "shutdown: %s", sockspec_errno_name(errno));
     send_outcome(c, fd, "x", 1);
-    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+    EXPECT(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
 }
 
 /* a's recv after its own shutdown(how) (SHUT_RD) or b's after a's (SHUT_WR), nothing queued,
  * without waiting: "EOF", "data" or the errno name. */
 static void recv_after_shut(struct chan *c, int how, int fd)
 {
-    cr_assert(shutdown(c->a, how) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->a, how) == 0, "shutdown: %s", sockspec_errno_name(errno));
     char ch;
     ssize_t r = recv(fd, &ch, 1, MSG_DONTWAIT);
     outcome(c, "%s", r < 0 ? sockspec_errno_name(errno) : r == 0 ? "EOF" : "data");
 }
 
-/* After a's SHUT_WR, a's own send fails with EPIPE. */
-CHECK(shut_wr_own_send)
+CHECK(shut_wr_own_send, "After a's SHUT_WR, a's own send fails with EPIPE.")
 {
     shut_then_send(c, SHUT_WR, c->a);
 }
-INSTANTIATE(shut_wr_own_send, KINDS_SP_BLOCKING)
 INSTANTIATE(shut_wr_own_send, KINDS_TCP)
+INSTANTIATE(shut_wr_own_send, KINDS_SP_BLOCKING)
 
-/* After a's SHUT_WR the other direction still works: b sends, a reads it. */
-CHECK(shut_wr_reverse_works)
+CHECK(shut_wr_reverse_works,
+      "After a's SHUT_WR the other direction still works: b sends, a reads it.")
 {
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     send_outcome(c, c->b, "back", 4);
     if (strcmp(c->outcome, "ok") == 0)
         recv_outcome(c, c->a, "back");
 }
-INSTANTIATE(shut_wr_reverse_works, KINDS_SP_BLOCKING)
 INSTANTIATE(shut_wr_reverse_works, KINDS_TCP)
+INSTANTIATE(shut_wr_reverse_works, KINDS_SP_BLOCKING)
 
 /* a's SHUT_WR, then b's receive (waiting up to 1 s): "EOF", data or errno. */
 static void peer_after_shut_wr(struct chan *c)
 {
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     recv_outcome(c, c->b, NULL);
 }
 
-/* After a's SHUT_WR a stream peer reads end-of-file. */
-CHECK(shut_wr_peer_eof_stream)
+CHECK(shut_wr_peer_eof, "After a's SHUT_WR the connected peer reads end of file.")
 {
     peer_after_shut_wr(c);
 }
-INSTANTIATE(shut_wr_peer_eof_stream, KINDS_SP_STREAM)
-INSTANTIATE(shut_wr_peer_eof_stream, KINDS_TCP)
+INSTANTIATE(shut_wr_peer_eof, KINDS_TCP)
+INSTANTIATE(shut_wr_peer_eof, KINDS_SP_STREAM)
+INSTANTIATE(shut_wr_peer_eof, KINDS_SP_SEQPACKET)
 
-/* After a's SHUT_WR a seqpacket peer reads end-of-file. */
-CHECK(shut_wr_peer_eof_seqpacket)
-{
-    peer_after_shut_wr(c);
-}
-INSTANTIATE(shut_wr_peer_eof_seqpacket, KINDS_SP_SEQPACKET)
-
-/* After a's SHUT_WR a datagram peer sees no end-of-file: an empty queue stays EAGAIN. */
-CHECK(shut_wr_peer_dgram)
+CHECK(shut_wr_peer_dgram,
+      "After a's SHUT_WR a datagram peer sees no end-of-file: an empty queue stays EAGAIN.")
 {
     recv_after_shut(c, SHUT_WR, c->b);
 }
 INSTANTIATE(shut_wr_peer_dgram, KINDS_SP_DGRAM)
 
-/* After a's SHUT_RD the forward direction still works: a sends, b reads it. */
-CHECK(shut_rd_forward_works)
+CHECK(shut_rd_forward_works,
+      "After a's SHUT_RD the forward direction still works: a sends, b reads it.")
 {
-    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
     send_outcome(c, c->a, "fwd", 3);
     if (strcmp(c->outcome, "ok") == 0)
         recv_outcome(c, c->b, "fwd");
 }
-INSTANTIATE(shut_rd_forward_works, KINDS_SP_BLOCKING)
 INSTANTIATE(shut_rd_forward_works, KINDS_TCP)
+INSTANTIATE(shut_rd_forward_works, KINDS_SP_BLOCKING)
 
-/* After a's SHUT_RD, a's recv on an empty stream or seqpacket queue returns end-of-file. */
-CHECK(shut_rd_own_recv_conn)
+CHECK(shut_rd_own_recv,
+      "After a's SHUT_RD, a's recv on its empty queue: end of file (0) or the errno.")
 {
     recv_after_shut(c, SHUT_RD, c->a);
 }
-INSTANTIATE(shut_rd_own_recv_conn, KINDS_SP_STREAM)
-INSTANTIATE(shut_rd_own_recv_conn, KINDS_SP_SEQPACKET)
+INSTANTIATE(shut_rd_own_recv, KINDS_SP)
 
-/* After a's SHUT_RD, a's recv on an empty DGRAM queue: EAGAIN on Linux, no end-of-file. */
-CHECK(shut_rd_own_recv_dgram)
-{
-    recv_after_shut(c, SHUT_RD, c->a);
-}
-INSTANTIATE(shut_rd_own_recv_dgram, KINDS_SP_DGRAM)
-
-/* After a's SHUT_RD, b's send toward a on AF_UNIX: EPIPE on Linux. */
-CHECK(shut_rd_peer_send_unix)
+CHECK(shut_rd_peer_send,
+      "After a's SHUT_RD, b's send toward a: accepted (the count) or refused (the errno).")
 {
     shut_then_send(c, SHUT_RD, c->b);
 }
-INSTANTIATE(shut_rd_peer_send_unix, KINDS_SP_BLOCKING)
+INSTANTIATE(shut_rd_peer_send, KINDS_TCP)
+INSTANTIATE(shut_rd_peer_send, KINDS_SP_BLOCKING)
 
-/* After a's SHUT_RD, b's send toward a over TCP is still accepted (no FIN goes out). */
-CHECK(shut_rd_peer_send_tcp)
-{
-    shut_then_send(c, SHUT_RD, c->b);
-}
-INSTANTIATE(shut_rd_peer_send_tcp, KINDS_TCP)
-
-/* Data queued for a before a's SHUT_RD: still readable ("data") or discarded ("EOF"). */
-CHECK(shut_rd_queued_data)
+CHECK(shut_rd_queued_data,
+      "Data queued for a before a's SHUT_RD: still readable (\"data\") or discarded (\"EOF\").")
 {
     xsend_all(c->b, "abc", 3);
-    cr_assert(poll_events(c->a, POLLIN, 1000) & POLLIN, "data never arrived");
-    cr_assert(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(poll_events(c->a, POLLIN, 1000) & POLLIN, "data never arrived");
+    REQUIRE(shutdown(c->a, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
     recv_outcome(c, c->a, "abc");
 }
 INSTANTIATE(shut_rd_queued_data, KINDS_SP_BLOCKING)
 
-/* Data queued for b survives SHUT_RDWR on both ends: b still reads it. */
-CHECK(shut_rdwr_both_queued_data)
+CHECK(shut_rdwr_both_queued_data,
+      "Data queued for b survives SHUT_RDWR on both ends: b still reads it.")
 {
     xsend_all(c->a, "abc", 3);
-    cr_assert(poll_events(c->b, POLLIN, 1000) & POLLIN, "data never arrived");
-    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown a: %s", sockspec_errno_name(errno));
-    cr_assert(shutdown(c->b, SHUT_RDWR) == 0, "shutdown b: %s", sockspec_errno_name(errno));
+    REQUIRE(poll_events(c->b, POLLIN, 1000) & POLLIN, "data never arrived");
+    REQUIRE(shutdown(c->a, SHUT_RDWR) == 0, "shutdown a: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->b, SHUT_RDWR) == 0, "shutdown b: %s", sockspec_errno_name(errno));
     recv_outcome(c, c->b, "abc");
 }
 INSTANTIATE(shut_rdwr_both_queued_data, KINDS_SP_BLOCKING)
@@ -209,9 +185,9 @@ INSTANTIATE(shut_rdwr_both_queued_data, KINDS_SP_BLOCKING)
 #define SIMUL_MSGS 4
 #define SIMUL_LEN 512
 
-/* Both ends write 4 x 512 bytes before either reads (within every OS's default buffers), then
- * both read: each side gets exactly the other's bytes, in order. */
-CHECK(simultaneous_within_buffer)
+CHECK(simultaneous_within_buffer,
+      "Both ends write 4 x 512 bytes before either reads (within every OS's default buffers), then "
+      "both read: each side gets exactly the other's bytes, in order.")
 {
     char out[2][SIMUL_MSGS][SIMUL_LEN], in[SIMUL_LEN];
     int fds[2] = {c->a, c->b};
@@ -237,15 +213,15 @@ INSTANTIATE(simultaneous_within_buffer, KINDS_SOCKETS)
 static unsigned char *duplex_data(uint32_t seed)
 {
     unsigned char *d = malloc(DUPLEX_BYTES);
-    cr_assert(d != NULL);
+    REQUIRE(d != NULL);
     for (size_t done = 0; done < DUPLEX_BYTES; done += DUPLEX_CHUNK)
         fill_pattern(d + done, DUPLEX_CHUNK, seed + (uint32_t)(done / DUPLEX_CHUNK));
     return d;
 }
 
-/* Both directions at once: two writer threads push 1 MiB each way while the main thread reads
- * both ends; both byte streams arrive complete and in order. */
-CHECK(concurrent_full_duplex)
+CHECK(concurrent_full_duplex,
+      "Both directions at once: two writer threads push 1 MiB each way while the main thread reads "
+      "both ends; both byte streams arrive complete and in order.")
 {
     unsigned char *data[2] = {duplex_data(100), duplex_data(200)};
     struct writer w[2];
@@ -276,8 +252,7 @@ CHECK(concurrent_full_duplex)
         }
     }
     int e0 = writer_join(&w[0]), e1 = writer_join(&w[1]);
-    cr_expect(e0 == 0 && e1 == 0, "writers: %s, %s", sockspec_errno_name(e0),
-              sockspec_errno_name(e1));
+    EXPECT(e0 == 0 && e1 == 0, "writers: %s, %s", sockspec_errno_name(e0), sockspec_errno_name(e1));
     if (got[0] != DUPLEX_BYTES || got[1] != DUPLEX_BYTES)
         outcome(c, "short: %zu and %zu bytes", got[0], got[1]);
     else if (hash[0] != fnv1a(data[0], DUPLEX_BYTES, 0) ||
@@ -288,6 +263,6 @@ CHECK(concurrent_full_duplex)
     free(data[0]);
     free(data[1]);
 }
-/* Plain, non-blocking and swapped stream pairs, and TCP for comparison. */
-#define DUPLEX_KINDS(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, tcp4)
-INSTANTIATE(concurrent_full_duplex, DUPLEX_KINDS)
+INSTANTIATE(concurrent_full_duplex, KINDS_TCP4)
+INSTANTIATE(concurrent_full_duplex, KINDS_SP_STREAM_NB)
+INSTANTIATE(concurrent_full_duplex, KINDS_SP_STREAM_ONLY)

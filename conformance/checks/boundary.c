@@ -16,32 +16,19 @@
 
 #define CATEGORY boundary
 
-/* Kind lists of this file: one or two kinds per origin where the behaviour should not vary. */
-#define BD_ALL(X, c)                                                                               \
-    X(c, sp_dgram) X(c, sp_seqpacket_nb_sw) X(c, fs_dgram_sw) X(c, abs_seqpacket) X(c, udp4)
-#define BD_UNIX(X, c)                                                                              \
-    X(c, sp_dgram)                                                                                 \
-    X(c, sp_dgram_nb_sw)                                                                           \
-    X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_dgram_sw) X(c, abs_seqpacket)
-#define BD_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram) X(c, udp6)
-#define BD_UNIX_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram)
-#define BD_SEQPACKET(X, c) X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_seqpacket_sw)
-#define BD_BLOCKING(X, c) X(c, sp_dgram) X(c, sp_seqpacket_sw) X(c, fs_dgram) X(c, udp4)
-#define BD_SP(X, c) X(c, sp_dgram) X(c, sp_seqpacket_sw)
-
 /* Sends exactly n bytes as one message from a, fatal otherwise. */
 static void tx(struct chan *c, const void *buf, size_t n)
 {
     ssize_t r = send(c->a, buf, n, ss_nosignal);
-    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r,
-              r < 0 ? sockspec_errno_name(errno) : "short");
+    REQUIRE(r == (ssize_t)n, "send(%zu): %zd %s", n, r,
+            r < 0 ? sockspec_errno_name(errno) : "short");
 }
 
 /* Sends n bytes of ch as one message from a. */
 static void tx_fill(struct chan *c, char ch, size_t n)
 {
     char buf[1000];
-    cr_assert(n <= sizeof buf);
+    REQUIRE(n <= sizeof buf);
     memset(buf, ch, n);
     tx(c, buf, n);
 }
@@ -63,8 +50,8 @@ static void append_next(struct chan *c, char *out, size_t len)
 
 /* ---- one send, one receive --------------------------------------------------------------- */
 
-/* Three sends (10, 20, 30 bytes) are three receives, then nothing: "10,20,30,EAGAIN". */
-CHECK(one_send_one_recv)
+CHECK(one_send_one_recv,
+      "Three sends (10, 20, 30 bytes) are three receives, then nothing: \"10,20,30,EAGAIN\".")
 {
     char buf[1000], res[64] = "";
     memset(buf, 'm', sizeof buf);
@@ -79,10 +66,10 @@ CHECK(one_send_one_recv)
     append_next(c, res, sizeof res);
     outcome(c, "%s", res);
 }
-INSTANTIATE(one_send_one_recv, BD_ALL)
+INSTANTIATE(one_send_one_recv, KINDS_MIX_MSG_ONE)
 
-/* Two 100-byte messages and a 1000-byte buffer: the receive returns only the first, 100. */
-CHECK(large_buffer_no_merge)
+CHECK(large_buffer_no_merge,
+      "Two 100-byte messages and a 1000-byte buffer: the receive returns only the first, 100.")
 {
     char buf[1000];
     memset(buf, 'm', sizeof buf);
@@ -90,22 +77,21 @@ CHECK(large_buffer_no_merge)
     tx(c, buf, 100);
     outcome_ret(c, rx(c, buf, sizeof buf, 0));
 }
-INSTANTIATE(large_buffer_no_merge, BD_ALL)
+INSTANTIATE(large_buffer_no_merge, KINDS_MIX_MSG_ONE)
 
-/* read()/write() keep boundaries as send()/recv() do: read(1000) of two 100s returns 100. */
-CHECK(read_write_keep_boundaries)
+CHECK(read_write_keep_boundaries,
+      "read()/write() keep boundaries as send()/recv() do: read(1000) of two 100s returns 100.")
 {
     char buf[1000];
     memset(buf, 'w', sizeof buf);
-    cr_assert(write(c->a, buf, 100) == 100);
-    cr_assert(write(c->a, buf, 100) == 100);
+    REQUIRE(write(c->a, buf, 100) == 100);
+    REQUIRE(write(c->a, buf, 100) == 100);
     (void)poll_events(c->b, POLLIN, 2000);
     outcome_ret(c, read(c->b, buf, sizeof buf));
 }
-INSTANTIATE(read_write_keep_boundaries, BD_ALL)
+INSTANTIATE(read_write_keep_boundaries, KINDS_MIX_MSG_ONE)
 
-/* 64 messages of varied sizes arrive whole and in order: "ok". */
-CHECK(order_many_messages)
+CHECK(order_many_messages, "64 messages of varied sizes arrive whole and in order: \"ok\".")
 {
     unsigned char out[300], in[400];
     for (uint32_t i = 0; i < 64; i++) {
@@ -128,10 +114,10 @@ CHECK(order_many_messages)
     }
     outcome(c, "%s", res);
 }
-INSTANTIATE(order_many_messages, BD_ALL)
+INSTANTIATE(order_many_messages, KINDS_MIX_MSG_ONE)
 
-/* sendmsg() with three iovecs (3 + 4 + 5 bytes) is one 12-byte message: 12. */
-CHECK(gather_is_one_message)
+CHECK(gather_is_one_message,
+      "sendmsg() with three iovecs (3 + 4 + 5 bytes) is one 12-byte message: 12.")
 {
     char p1[3] = "abc", p2[4] = "defg", p3[5] = "hijkl", in[64];
     struct iovec iov[3] = {{p1, sizeof p1}, {p2, sizeof p2}, {p3, sizeof p3}};
@@ -139,15 +125,15 @@ CHECK(gather_is_one_message)
     memset(&m, 0, sizeof m);
     m.msg_iov = iov;
     m.msg_iovlen = 3;
-    cr_assert(sendmsg(c->a, &m, ss_nosignal) == 12, "sendmsg: %s", sockspec_errno_name(errno));
+    REQUIRE(sendmsg(c->a, &m, ss_nosignal) == 12, "sendmsg: %s", sockspec_errno_name(errno));
     ssize_t r = rx(c, in, sizeof in, 0);
-    cr_expect(r != 12 || memcmp(in, "abcdefghijkl", 12) == 0, "bytes out of order");
+    EXPECT(r != 12 || memcmp(in, "abcdefghijkl", 12) == 0, "bytes out of order");
     outcome_ret(c, r);
 }
-INSTANTIATE(gather_is_one_message, BD_ALL)
+INSTANTIATE(gather_is_one_message, KINDS_MIX_MSG_ONE)
 
-/* A 20-byte message received into iovecs of 5 and 100 bytes fills them in order: 20. */
-CHECK(scatter_fills_in_order)
+CHECK(scatter_fills_in_order,
+      "A 20-byte message received into iovecs of 5 and 100 bytes fills them in order: 20.")
 {
     char out[20], in1[5], in2[100];
     for (int i = 0; i < 20; i++)
@@ -160,77 +146,76 @@ CHECK(scatter_fills_in_order)
     m.msg_iovlen = 2;
     (void)poll_events(c->b, POLLIN, 2000);
     ssize_t r = recvmsg(c->b, &m, MSG_DONTWAIT);
-    cr_expect(r != 20 || (memcmp(in1, out, 5) == 0 && memcmp(in2, out + 5, 15) == 0),
-              "scatter out of order");
+    EXPECT(r != 20 || (memcmp(in1, out, 5) == 0 && memcmp(in2, out + 5, 15) == 0),
+           "scatter out of order");
     outcome_ret(c, r);
 }
-INSTANTIATE(scatter_fills_in_order, BD_ALL)
+INSTANTIATE(scatter_fills_in_order, KINDS_MIX_MSG_ONE)
 
 /* ---- short buffers and MSG_TRUNC ---------------------------------------------------------- */
 
-/* A 100-byte message into a 10-byte buffer returns 10 (the first 10 bytes). */
-CHECK(short_buffer_truncates)
+CHECK(short_buffer_truncates,
+      "A 100-byte message into a 10-byte buffer returns 10 (the first 10 bytes).")
 {
     unsigned char out[100], in[10];
     fill_pattern(out, sizeof out, 3);
     tx(c, out, sizeof out);
     ssize_t r = rx(c, in, sizeof in, 0);
-    cr_expect(r != 10 || memcmp(in, out, 10) == 0, "not the first bytes");
+    EXPECT(r != 10 || memcmp(in, out, 10) == 0, "not the first bytes");
     outcome_ret(c, r);
 }
-INSTANTIATE(short_buffer_truncates, BD_ALL)
+INSTANTIATE(short_buffer_truncates, KINDS_MIX_MSG_ONE)
 
-/* After a truncated receive the rest is gone: the next non-blocking receive is EAGAIN. */
-CHECK(short_buffer_discards_rest)
+CHECK(short_buffer_discards_rest,
+      "After a truncated receive the rest is gone: the next non-blocking receive is EAGAIN.")
 {
     char buf[100];
     memset(buf, 't', sizeof buf);
     tx(c, buf, sizeof buf);
-    cr_assert(rx(c, buf, 10, 0) == 10);
+    REQUIRE(rx(c, buf, 10, 0) == 10);
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
-INSTANTIATE(short_buffer_discards_rest, BD_ALL)
+INSTANTIATE(short_buffer_discards_rest, KINDS_MIX_MSG_ONE)
 
-/* After a truncated receive, the next receive is the next message (5 bytes), not the rest. */
-CHECK(short_buffer_next_message)
+CHECK(short_buffer_next_message,
+      "After a truncated receive, the next receive is the next message (5 bytes), not the rest.")
 {
     char buf[100];
     memset(buf, 't', sizeof buf);
     tx(c, buf, sizeof buf);
     tx(c, "12345", 5);
-    cr_assert(rx(c, buf, 10, 0) == 10);
+    REQUIRE(rx(c, buf, 10, 0) == 10);
     outcome_ret(c, rx(c, buf, sizeof buf, 0));
 }
-INSTANTIATE(short_buffer_next_message, BD_ALL)
+INSTANTIATE(short_buffer_next_message, KINDS_MIX_MSG_ONE)
 
-/* recvmsg() into a short buffer sets MSG_TRUNC in msg_flags. */
-CHECK(short_recvmsg_sets_trunc)
+CHECK(short_recvmsg_sets_trunc, "recvmsg() into a short buffer sets MSG_TRUNC in msg_flags.")
 {
     tx_fill(c, 't', 100);
     outcome_msg_flags(c, c->b, 10, 0, 0, 10);
 }
-INSTANTIATE(short_recvmsg_sets_trunc, BD_ALL)
+INSTANTIATE(short_recvmsg_sets_trunc, KINDS_MIX_MSG_ONE)
 
-/* recvmsg() into a buffer of exactly the message's size does not set MSG_TRUNC: "0". */
-CHECK(exact_recvmsg_no_trunc)
+CHECK(exact_recvmsg_no_trunc,
+      "recvmsg() into a buffer of exactly the message's size does not set MSG_TRUNC: \"0\".")
 {
     tx_fill(c, 't', 100);
     outcome_msg_flags(c, c->b, 100, 0, 0, 100);
 }
-INSTANTIATE(exact_recvmsg_no_trunc, BD_ALL)
+INSTANTIATE(exact_recvmsg_no_trunc, KINDS_MIX_MSG_ONE)
 
-/* recv(MSG_TRUNC) into a short buffer returns the real length (Linux: 100). */
-CHECK(recv_trunc_real_length)
+CHECK(recv_trunc_real_length,
+      "recv(MSG_TRUNC) into a short buffer returns the real length (Linux: 100).")
 {
     char buf[100];
     memset(buf, 't', sizeof buf);
     tx(c, buf, sizeof buf);
     outcome_ret(c, rx(c, buf, 10, MSG_TRUNC));
 }
-INSTANTIATE(recv_trunc_real_length, BD_ALL)
+INSTANTIATE(recv_trunc_real_length, KINDS_MIX_MSG_ONE)
 
-/* recv(MSG_TRUNC) consumes the message: the next non-blocking receive is EAGAIN. */
-CHECK(recv_trunc_consumes)
+CHECK(recv_trunc_consumes,
+      "recv(MSG_TRUNC) consumes the message: the next non-blocking receive is EAGAIN.")
 {
     char buf[100];
     memset(buf, 't', sizeof buf);
@@ -241,12 +226,12 @@ CHECK(recv_trunc_consumes)
     }
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
-INSTANTIATE(recv_trunc_consumes, BD_ALL)
+INSTANTIATE(recv_trunc_consumes, KINDS_MIX_MSG_ONE)
 
 /* ---- MSG_PEEK ------------------------------------------------------------------------------ */
 
-/* Two messages (5, 6 bytes): peek, peek, recv, recv return "5,5,5,6", the first thrice. */
-CHECK(peek_repeats_first)
+CHECK(peek_repeats_first,
+      "Two messages (5, 6 bytes): peek, peek, recv, recv return \"5,5,5,6\", the first thrice.")
 {
     char in[4][64];
     ssize_t r[4];
@@ -262,14 +247,14 @@ CHECK(peek_repeats_first)
     r[3] = rx(c, in[3], sizeof in[3], 0);
     s[3] = ret_str(r[3]);
     for (int i = 0; i < 3; i++)
-        cr_expect(r[i] != 5 || memcmp(in[i], "first", 5) == 0, "receive %d not the first", i);
-    cr_expect(r[3] != 6 || memcmp(in[3], "second", 6) == 0, "last receive not the second");
+        EXPECT(r[i] != 5 || memcmp(in[i], "first", 5) == 0, "receive %d not the first", i);
+    EXPECT(r[3] != 6 || memcmp(in[3], "second", 6) == 0, "last receive not the second");
     outcome(c, "%s,%s,%s,%s", s[0].s, s[1].s, s[2].s, s[3].s);
 }
-INSTANTIATE(peek_repeats_first, BD_ALL)
+INSTANTIATE(peek_repeats_first, KINDS_MIX_MSG_ONE)
 
-/* A short MSG_PEEK keeps the whole message: peek(10) then recv(1000) give "10,100". */
-CHECK(peek_short_keeps_whole)
+CHECK(peek_short_keeps_whole,
+      "A short MSG_PEEK keeps the whole message: peek(10) then recv(1000) give \"10,100\".")
 {
     char buf[1000];
     memset(buf, 'p', sizeof buf);
@@ -278,18 +263,18 @@ CHECK(peek_short_keeps_whole)
     struct ret_str r = ret_str(rx(c, buf, sizeof buf, 0));
     outcome(c, "%s,%s", p.s, r.s);
 }
-INSTANTIATE(peek_short_keeps_whole, BD_ALL)
+INSTANTIATE(peek_short_keeps_whole, KINDS_MIX_MSG_ONE)
 
-/* A short recvmsg(MSG_PEEK) sets MSG_TRUNC in msg_flags as a consuming one does. */
-CHECK(peek_short_sets_trunc)
+CHECK(peek_short_sets_trunc,
+      "A short recvmsg(MSG_PEEK) sets MSG_TRUNC in msg_flags as a consuming one does.")
 {
     tx_fill(c, 'p', 100);
     outcome_msg_flags(c, c->b, 10, MSG_PEEK, 0, 10);
 }
-INSTANTIATE(peek_short_sets_trunc, BD_ALL)
+INSTANTIATE(peek_short_sets_trunc, KINDS_MIX_MSG_ONE)
 
-/* MSG_PEEK | MSG_TRUNC returns the real length and consumes nothing: "100,100". */
-CHECK(peek_trunc_real_length)
+CHECK(peek_trunc_real_length,
+      "MSG_PEEK | MSG_TRUNC returns the real length and consumes nothing: \"100,100\".")
 {
     char buf[1000];
     memset(buf, 'p', sizeof buf);
@@ -298,7 +283,7 @@ CHECK(peek_trunc_real_length)
     struct ret_str r = ret_str(rx(c, buf, sizeof buf, 0));
     outcome(c, "%s,%s", p.s, r.s);
 }
-INSTANTIATE(peek_trunc_real_length, BD_ALL)
+INSTANTIATE(peek_trunc_real_length, KINDS_MIX_MSG_ONE)
 
 /* ---- zero-length messages and zero-length buffers ---------------------------------------- */
 
@@ -307,7 +292,7 @@ static void zero_then_five(struct chan *c)
 {
     char buf[64] = {0};
     ssize_t s = send(c->a, buf, 0, ss_nosignal);
-    cr_assert(s == 0, "zero-length send: %s", s < 0 ? sockspec_errno_name(errno) : "not 0");
+    REQUIRE(s == 0, "zero-length send: %s", s < 0 ? sockspec_errno_name(errno) : "not 0");
     tx(c, "12345", 5);
     ssize_t r1 = rx(c, buf, sizeof buf, 0);
     if (r1 < 0) {
@@ -317,33 +302,27 @@ static void zero_then_five(struct chan *c)
     outcome(c, "%zd,%s", r1, ret_str(rx(c, buf, sizeof buf, 0)).s);
 }
 
-/* DGRAM/UDP: a zero-length datagram is delivered as a 0-length receive: "0,5". */
-CHECK(zero_length_dgram)
+CHECK(zero_length, "A zero-length message reads as a 0-length receive and the next message follows "
+                   "intact: \"0,5\".")
 {
     zero_then_five(c);
 }
-INSTANTIATE(zero_length_dgram, BD_DGRAM)
+INSTANTIATE(zero_length, KINDS_UDP6)
+INSTANTIATE(zero_length, KINDS_REP_DGRAM)
+INSTANTIATE(zero_length, KINDS_MIX_SEQPACKET)
 
-/* SEQPACKET: a zero-length message reads as 0 (like EOF) and the pair stays usable: "0,5". */
-CHECK(zero_length_seqpacket)
-{
-    zero_then_five(c);
-}
-INSTANTIATE(zero_length_seqpacket, BD_SEQPACKET)
-
-/* A queued zero-length message makes the receiver readable: "POLLIN". */
-CHECK(zero_length_readable)
+CHECK(zero_length_readable, "A queued zero-length message makes the receiver readable: \"POLLIN\".")
 {
     char buf[1] = {0};
-    cr_assert(send(c->a, buf, 0, ss_nosignal) == 0, "zero-length send: %s",
-              sockspec_errno_name(errno));
+    REQUIRE(send(c->a, buf, 0, ss_nosignal) == 0, "zero-length send: %s",
+            sockspec_errno_name(errno));
     int ev = poll_events(c->b, POLLIN, 1000);
     outcome(c, "%s", ev & POLLIN ? "POLLIN" : ev ? "other" : "none");
 }
-INSTANTIATE(zero_length_readable, BD_ALL)
+INSTANTIATE(zero_length_readable, KINDS_MIX_MSG_ONE)
 
-/* recvmsg() with a zero-length iovec into a 10-byte message: "0,MSG_TRUNC". */
-CHECK(zero_iov_sets_trunc)
+CHECK(zero_iov_sets_trunc,
+      "recvmsg() with a zero-length iovec into a 10-byte message: \"0,MSG_TRUNC\".")
 {
     char buf[10], fs[64];
     memset(buf, 'z', sizeof buf);
@@ -356,7 +335,7 @@ CHECK(zero_iov_sets_trunc)
     else
         outcome(c, "%zd,%s", r, msg_flags_str(fl, fs, sizeof fs));
 }
-INSTANTIATE(zero_iov_sets_trunc, BD_ALL)
+INSTANTIATE(zero_iov_sets_trunc, KINDS_MIX_MSG_ONE)
 
 /* A 10-byte message received with a zero-length iovec and flags, then the next receive. */
 static void after_zero_iov(struct chan *c, int flags)
@@ -365,23 +344,23 @@ static void after_zero_iov(struct chan *c, int flags)
     tx_fill(c, 'z', sizeof buf);
     (void)poll_events(c->b, POLLIN, 2000);
     int fl = 0;
-    cr_assert(recvmsg_flags(c->b, buf, 0, flags | MSG_DONTWAIT, &fl) >= 0);
+    REQUIRE(recvmsg_flags(c->b, buf, 0, flags | MSG_DONTWAIT, &fl) >= 0);
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_DONTWAIT));
 }
 
-/* A zero-length-iovec receive consumes the message: the next receive is EAGAIN. */
-CHECK(zero_iov_consumes)
+CHECK(zero_iov_consumes,
+      "A zero-length-iovec receive consumes the message: the next receive is EAGAIN.")
 {
     after_zero_iov(c, 0);
 }
-INSTANTIATE(zero_iov_consumes, BD_ALL)
+INSTANTIATE(zero_iov_consumes, KINDS_MIX_MSG_ONE)
 
-/* A zero-length-iovec MSG_PEEK keeps the message: the next receive returns it, 10. */
-CHECK(zero_iov_peek_keeps)
+CHECK(zero_iov_peek_keeps,
+      "A zero-length-iovec MSG_PEEK keeps the message: the next receive returns it, 10.")
 {
     after_zero_iov(c, MSG_PEEK);
 }
-INSTANTIATE(zero_iov_peek_keeps, BD_ALL)
+INSTANTIATE(zero_iov_peek_keeps, KINDS_MIX_MSG_ONE)
 
 /* ---- the largest message ------------------------------------------------------------------- */
 
@@ -393,7 +372,7 @@ static size_t largest_message(struct chan *c)
 {
     size_t lo = 0, hi = 8u << 20; /* lo fits, hi does not */
     char *buf = calloc(1, hi);
-    cr_assert(buf != NULL);
+    REQUIRE(buf != NULL);
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
         ssize_t r = send(c->a, buf, mid, MSG_DONTWAIT | ss_nosignal);
@@ -401,10 +380,10 @@ static size_t largest_message(struct chan *c)
             hi = mid;
             continue;
         }
-        cr_assert(r == (ssize_t)mid, "send(%zu): %s", mid,
-                  r < 0 ? sockspec_errno_name(errno) : "short");
+        REQUIRE(r == (ssize_t)mid, "send(%zu): %s", mid,
+                r < 0 ? sockspec_errno_name(errno) : "short");
         ssize_t got = rx(c, buf, hi, 0);
-        cr_assert(got == (ssize_t)mid, "drain %zu: %zd", mid, got);
+        REQUIRE(got == (ssize_t)mid, "drain %zu: %zd", mid, got);
         lo = mid;
     }
     free(buf);
@@ -415,7 +394,7 @@ static size_t largest_message(struct chan *c)
 static void largest_outcome(struct chan *c)
 {
     size_t max = largest_message(c);
-    cr_expect(max > 0);
+    EXPECT(max > 0);
     outcome(c, "%zu", max);
 }
 
@@ -426,51 +405,37 @@ static void largest_vs_sndbuf_outcome(struct chan *c)
     outcome(c, "%ld", (long)xsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF) - (long)max);
 }
 
-/* DGRAM: the largest datagram on an empty pair (observed; Linux: SO_SNDBUF - 32). */
-CHECK(max_message_dgram)
+CHECK(max_message, "The largest message an empty pair accepts in one send (recorded).")
 {
     largest_outcome(c);
 }
-INSTANTIATE(max_message_dgram, BD_UNIX_DGRAM)
+INSTANTIATE(max_message, KINDS_REP_DGRAM)
+INSTANTIATE(max_message, KINDS_MIX_SEQPACKET)
 
-/* SEQPACKET: the largest message on an empty pair (observed; Linux: SO_SNDBUF - 32). */
-CHECK(max_message_seqpacket)
-{
-    largest_outcome(c);
-}
-INSTANTIATE(max_message_seqpacket, BD_SEQPACKET)
-
-/* DGRAM: SO_SNDBUF minus the largest datagram (Linux: 32; macOS: 0, the limit is sb_hiwat). */
-CHECK(max_message_vs_sndbuf_dgram)
+CHECK(max_message_vs_sndbuf,
+      "SO_SNDBUF minus the largest message an empty pair accepts in one send.")
 {
     largest_vs_sndbuf_outcome(c);
 }
-INSTANTIATE(max_message_vs_sndbuf_dgram, BD_UNIX_DGRAM)
+INSTANTIATE(max_message_vs_sndbuf, KINDS_REP_DGRAM)
+INSTANTIATE(max_message_vs_sndbuf, KINDS_MIX_SEQPACKET)
 
-/* SEQPACKET: SO_SNDBUF minus the largest message (Linux: 32). */
-CHECK(max_message_vs_sndbuf_seqpacket)
-{
-    largest_vs_sndbuf_outcome(c);
-}
-INSTANTIATE(max_message_vs_sndbuf_seqpacket, BD_SEQPACKET)
-
-/* One byte beyond the largest message fails with EMSGSIZE (not EAGAIN), even when empty. */
-CHECK(beyond_max_emsgsize)
+CHECK(beyond_max_emsgsize,
+      "One byte beyond the largest message fails with EMSGSIZE (not EAGAIN), even when empty.")
 {
     size_t max = largest_message(c);
     char *buf = calloc(1, max + 1);
-    cr_assert(buf != NULL);
+    REQUIRE(buf != NULL);
     ssize_t r = send(c->a, buf, max + 1, MSG_DONTWAIT | ss_nosignal);
     free(buf);
     outcome_ret(c, r);
 }
-INSTANTIATE(beyond_max_emsgsize, BD_UNIX)
+INSTANTIATE(beyond_max_emsgsize, KINDS_MIX_MSG_UNIX)
 
-/* UDP: a 65536-byte payload exceeds the IP length field: EMSGSIZE. */
-CHECK(udp_64k_emsgsize)
+CHECK(udp_64k_emsgsize, "UDP: a 65536-byte payload exceeds the IP length field: EMSGSIZE.")
 {
     char *buf = calloc(1, 65536);
-    cr_assert(buf != NULL);
+    REQUIRE(buf != NULL);
     ssize_t r = send(c->a, buf, 65536, MSG_DONTWAIT | ss_nosignal);
     free(buf);
     outcome_ret(c, r);
@@ -479,18 +444,18 @@ INSTANTIATE(udp_64k_emsgsize, KINDS_UDP)
 
 /* ---- flags -------------------------------------------------------------------------------- */
 
-/* MSG_WAITALL with a larger buffer returns one message without joining the next: 10. */
-CHECK(waitall_no_join)
+CHECK(waitall_no_join,
+      "MSG_WAITALL with a larger buffer returns one message without joining the next: 10.")
 {
     char buf[100];
     memset(buf, 'w', sizeof buf);
     tx(c, buf, 10);
     tx(c, buf, 10);
-    cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN);
+    REQUIRE(poll_events(c->b, POLLIN, 2000) & POLLIN);
     outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, MSG_WAITALL, c->a, 3000,
                                 "MSG_WAITALL waited for more"));
 }
-INSTANTIATE(waitall_no_join, BD_BLOCKING)
+INSTANTIATE(waitall_no_join, KINDS_MIX_MSG_BLOCKING_IP)
 
 /* Records msg_flags after a successful full-size recvmsg that started with stale bits set. */
 static void flags_cleared(struct chan *c)
@@ -499,50 +464,45 @@ static void flags_cleared(struct chan *c)
     outcome_msg_flags(c, c->b, 100, 0, MSG_TRUNC | MSG_CTRUNC | MSG_OOB | MSG_EOR, 100);
 }
 
-/* DGRAM/UDP: msg_flags is rewritten on success, stale input bits cleared: "0". */
-CHECK(msg_flags_cleared_dgram)
+CHECK(msg_flags_cleared,
+      "recvmsg rewrites msg_flags on success, clearing stale input bits: the flags it leaves.")
 {
     flags_cleared(c);
 }
-INSTANTIATE(msg_flags_cleared_dgram, BD_DGRAM)
+INSTANTIATE(msg_flags_cleared, KINDS_UDP6)
+INSTANTIATE(msg_flags_cleared, KINDS_REP_DGRAM)
+INSTANTIATE(msg_flags_cleared, KINDS_MIX_SEQPACKET)
 
-/* SEQPACKET: msg_flags is rewritten on success: "0" on Linux (no MSG_EOR). */
-CHECK(msg_flags_cleared_seqpacket)
-{
-    flags_cleared(c);
-}
-INSTANTIATE(msg_flags_cleared_seqpacket, BD_SEQPACKET)
-
-/* A failing recvmsg (EAGAIN) leaves msg_flags as the caller set it: "untouched". */
-CHECK(msg_flags_untouched_on_failure)
+CHECK(msg_flags_untouched_on_failure,
+      "A failing recvmsg (EAGAIN) leaves msg_flags as the caller set it: \"untouched\".")
 {
     char buf[16];
     int fl = MSG_TRUNC | MSG_CTRUNC;
     ssize_t r = recvmsg_flags(c->b, buf, sizeof buf, MSG_DONTWAIT, &fl);
-    cr_assert(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "recvmsg on empty: %zd", r);
+    REQUIRE(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "recvmsg on empty: %zd", r);
     outcome(c, "%s", fl == (MSG_TRUNC | MSG_CTRUNC) ? "untouched" : "changed");
 }
-INSTANTIATE(msg_flags_untouched_on_failure, BD_ALL)
+INSTANTIATE(msg_flags_untouched_on_failure, KINDS_MIX_MSG_ONE)
 
-/* send(MSG_OOB) on a message socket fails with EOPNOTSUPP. */
-CHECK(oob_send)
+CHECK(oob_send, "send(MSG_OOB) of one byte on AF_UNIX: accepted (1) or refused (the errno).")
 {
     ssize_t r = send(c->a, "x", 1, MSG_OOB | MSG_DONTWAIT | ss_nosignal);
     outcome_ret(c, r);
 }
-INSTANTIATE(oob_send, BD_ALL)
+INSTANTIATE(oob_send, KINDS_MIX_MSG_ONE)
+INSTANTIATE(oob_send, KINDS_MIX_STREAM)
 
-/* recv(MSG_OOB) on an AF_UNIX message socket with data queued fails with EOPNOTSUPP. */
-CHECK(oob_recv)
+CHECK(oob_recv,
+      "recv(MSG_OOB) on an AF_UNIX message socket with data queued fails with EOPNOTSUPP.")
 {
     char buf[16];
     tx(c, "x", 1);
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_OOB | MSG_DONTWAIT));
 }
-INSTANTIATE(oob_recv, BD_UNIX)
+INSTANTIATE(oob_recv, KINDS_MIX_MSG_UNIX)
 
-/* SEQPACKET: sendto() with an address on a connected pair; Linux ignores it: "5" delivered. */
-CHECK(sendto_addr_connected_seqpacket)
+CHECK(sendto_addr_connected_seqpacket,
+      "SEQPACKET: sendto() with an address on a connected pair; Linux ignores it: \"5\" delivered.")
 {
     struct sockaddr_un sun;
     socklen_t len = nowhere_addr(&sun);
@@ -554,14 +514,15 @@ CHECK(sendto_addr_connected_seqpacket)
     }
     outcome_ret(c, rx(c, buf, sizeof buf, 0));
 }
-INSTANTIATE(sendto_addr_connected_seqpacket, BD_SEQPACKET)
+INSTANTIATE(sendto_addr_connected_seqpacket, KINDS_MIX_SEQPACKET)
 
-/* DGRAM: sendto() an unbound path on a connected pair; Linux uses the address: ENOENT. */
-CHECK(sendto_addr_connected_dgram)
+CHECK(sendto_addr_connected, "sendto() naming a path that does not exist, on a connected AF_UNIX "
+                             "socket: the count, or the errno.")
 {
     struct sockaddr_un sun;
     socklen_t len = nowhere_addr(&sun);
     ssize_t r = sendto(c->a, "hello", 5, ss_nosignal, (struct sockaddr *)&sun, len);
     outcome_ret(c, r);
 }
-INSTANTIATE(sendto_addr_connected_dgram, BD_UNIX_DGRAM)
+INSTANTIATE(sendto_addr_connected, KINDS_REP_DGRAM)
+INSTANTIATE(sendto_addr_connected, KINDS_MIX_STREAM)

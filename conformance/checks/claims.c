@@ -61,15 +61,15 @@ static void both_ways_claim(struct chan *c, int x, int y, const char *m1, const 
         outcome(c, "holds");
 }
 
-/* "Sockets are bidirectional": a socketpair carries data a -> b and b -> a. */
-CHECK(socketpair_bidirectional)
+CHECK(socketpair_bidirectional,
+      "\"Sockets are bidirectional\": a socketpair carries data a -> b and b -> a.")
 {
     both_ways_claim(c, c->a, c->b, "ping", "pong", "forward ", "reverse ");
 }
 INSTANTIATE(socketpair_bidirectional, KINDS_SP_PLAIN)
 
-/* "Pipes are bidirectional": pipe() carries data fd[1] -> fd[0] and also fd[0] -> fd[1]? */
-CHECK(pipe_bidirectional)
+CHECK(pipe_bidirectional,
+      "\"Pipes are bidirectional\": pipe() carries data fd[1] -> fd[0] and also fd[0] -> fd[1]?")
 {
     int p[2];
     xpipe(p);
@@ -115,19 +115,13 @@ static void buffered_outcome(struct chan *c, int w, int r)
         outcome(c, "fails: %zu of %zu bytes readable later", got, want);
 }
 
-/* "Socket data is buffered": writes complete with no reader waiting and are read later. */
-CHECK(socketpair_buffered)
+CHECK(buffered, "\"Sockets and pipes are buffered\": writes complete with no reader waiting and "
+                "are read later.")
 {
     buffered_outcome(c, c->a, c->b);
 }
-INSTANTIATE(socketpair_buffered, KINDS_SP_PLAIN)
-
-/* "Pipe data is buffered": writes complete with no reader waiting and are read later. */
-CHECK(pipe_buffered)
-{
-    buffered_outcome(c, c->a, c->b);
-}
-INSTANTIATE(pipe_buffered, KINDS_PIPE)
+INSTANTIATE(buffered, KINDS_PIPES)
+INSTANTIATE(buffered, KINDS_SP_PLAIN)
 
 /* Sends 3 then 5 bytes, then reads with a large buffer: the first read's size. */
 static ssize_t first_read_after_two_sends(int w, int r)
@@ -135,8 +129,8 @@ static ssize_t first_read_after_two_sends(int w, int r)
     char buf[64];
     ssize_t k1 = send_or_write(w, "abc", 3, 0);
     ssize_t k2 = send_or_write(w, "defgh", 5, 0);
-    cr_assert(k1 == 3 && k2 == 5, "sends: %s", sockspec_errno_name(errno));
-    cr_assert(poll_events(r, POLLIN, 1000) & POLLIN, "nothing arrived");
+    REQUIRE(k1 == 3 && k2 == 5, "sends: %s", sockspec_errno_name(errno));
+    REQUIRE(poll_events(r, POLLIN, 1000) & POLLIN, "nothing arrived");
     return read(r, buf, sizeof buf);
 }
 
@@ -150,38 +144,26 @@ static void first_read_claim(struct chan *c, int w, int r, ssize_t want)
         outcome(c, "fails: first read returns %zd bytes", n);
 }
 
-/* "SOCK_DGRAM keeps message boundaries": two sends are two reads. */
-CHECK(dgram_keeps_boundaries)
+CHECK(keeps_boundaries,
+      "\"Message sockets keep boundaries\" (SOCK_DGRAM, SOCK_SEQPACKET): two sends are two reads.")
 {
     first_read_claim(c, c->a, c->b, 3);
 }
-INSTANTIATE(dgram_keeps_boundaries, KINDS_SP_DGRAM)
-INSTANTIATE(dgram_keeps_boundaries, KINDS_UDP)
+INSTANTIATE(keeps_boundaries, KINDS_UDP)
+INSTANTIATE(keeps_boundaries, KINDS_SP_DGRAM)
+INSTANTIATE(keeps_boundaries, KINDS_SP_SEQPACKET)
 
-/* "Message-oriented sockets": SOCK_SEQPACKET keeps boundaries as well. */
-CHECK(seqpacket_keeps_boundaries)
-{
-    first_read_claim(c, c->a, c->b, 3);
-}
-INSTANTIATE(seqpacket_keeps_boundaries, KINDS_SP_SEQPACKET)
-
-/* "SOCK_STREAM is a continuous stream": two queued sends come back in one read. */
-CHECK(stream_socket_no_boundaries)
+CHECK(no_boundaries, "\"Streams and pipes are continuous\" (SOCK_STREAM, pipes): two queued sends "
+                     "come back in one read.")
 {
     first_read_claim(c, c->a, c->b, 8);
 }
-INSTANTIATE(stream_socket_no_boundaries, KINDS_SP_STREAM)
+INSTANTIATE(no_boundaries, KINDS_PIPES)
+INSTANTIATE(no_boundaries, KINDS_SP_STREAM)
 
-/* "Pipes are stream-oriented": two queued writes come back in one read. */
-CHECK(pipe_no_boundaries)
-{
-    first_read_claim(c, c->a, c->b, 8);
-}
-INSTANTIATE(pipe_no_boundaries, KINDS_PIPE)
-
-/* "Pipes are inherently stream-oriented" against Linux packet-mode pipes: pipe2(O_DIRECT) makes
- * each write its own packet (pipe.7, since Linux 3.4). */
-CHECK(pipe_stream_only)
+CHECK(pipe_stream_only,
+      "\"Pipes are inherently stream-oriented\" against Linux packet-mode pipes: pipe2(O_DIRECT) "
+      "makes each write its own packet (pipe.7, since Linux 3.4).")
 {
 #if defined(SOCKSPEC_HAVE_PIPE2) && defined(SOCKSPEC_HAVE_O_DIRECT)
     int p[2];
@@ -202,8 +184,8 @@ CHECK(pipe_stream_only)
 }
 INSTANTIATE(pipe_stream_only, KINDS_NONE)
 
-/* "socketpair is local-only": socketpair(AF_INET) and socketpair(AF_INET6) both fail. */
-CHECK(socketpair_local_only)
+CHECK(socketpair_local_only,
+      "\"socketpair is local-only\": socketpair(AF_INET) and socketpair(AF_INET6) both fail.")
 {
     int sv[2], e4 = 0, e6 = 0;
     if (socketpair(AF_INET, SOCK_STREAM, 0, sv) == 0) {
@@ -224,15 +206,14 @@ CHECK(socketpair_local_only)
 }
 INSTANTIATE(socketpair_local_only, KINDS_NONE)
 
-/* "The two sockets are indistinguishable": same type, domain, flags and file type on both
- * ends, and data flows both ways. */
-CHECK(ends_indistinguishable)
+CHECK(ends_indistinguishable, "\"The two sockets are indistinguishable\": same type, domain, flags "
+                              "and file type on both ends, and data flows both ways.")
 {
     int ta, tb;
     struct stat sa, sb;
-    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_TYPE, &ta) == 0 &&
-              sockopt_int(c->b, SOL_SOCKET, SO_TYPE, &tb) == 0);
-    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0);
+    REQUIRE(sockopt_int(c->a, SOL_SOCKET, SO_TYPE, &ta) == 0 &&
+            sockopt_int(c->b, SOL_SOCKET, SO_TYPE, &tb) == 0);
+    REQUIRE(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0);
     const char *diff = NULL;
     if (ta != tb)
         diff = "SO_TYPE differs";
@@ -261,33 +242,32 @@ INSTANTIATE(ends_indistinguishable, KINDS_SP)
 static void fresh_send_claim(struct chan *c, int type)
 {
     int fd = socket(AF_UNIX, type, 0);
-    cr_assert(fd >= 0);
+    REQUIRE(fd >= 0);
     ssize_t r = send(fd, "x", 1, ss_nosignal | MSG_DONTWAIT);
     if (r < 0)
         outcome(c, "holds: send gives %s", sockspec_errno_name(errno));
     else
         outcome(c, "fails: send succeeds");
-    cr_expect(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
+    EXPECT(!sigpipe_take(c), "SIGPIPE despite the no-signal flag");
     xclose(&fd);
 }
 
-/* "socket() sockets need connect first": send on a fresh AF_UNIX stream socket fails. */
-CHECK(socket_stream_needs_connect)
+CHECK(socket_stream_needs_connect,
+      "\"socket() sockets need connect first\": send on a fresh AF_UNIX stream socket fails.")
 {
     fresh_send_claim(c, SOCK_STREAM);
 }
 INSTANTIATE(socket_stream_needs_connect, KINDS_NONE)
 
-/* "socket() sockets need an address first": send without address on a fresh AF_UNIX datagram
- * socket fails (ENOTCONN or EDESTADDRREQ per OS). */
-CHECK(socket_dgram_needs_address)
+CHECK(socket_dgram_needs_address,
+      "\"socket() sockets need an address first\": send without address on a fresh AF_UNIX "
+      "datagram socket fails (ENOTCONN or EDESTADDRREQ per OS).")
 {
     fresh_send_claim(c, SOCK_DGRAM);
 }
 INSTANTIATE(socket_dgram_needs_address, KINDS_NONE)
 
-/* "Pipes need no setup": the pair from pipe() carries data at once. */
-CHECK(pipe_needs_no_setup)
+CHECK(pipe_needs_no_setup, "\"Pipes need no setup\": the pair from pipe() carries data at once.")
 {
     int p[2];
     xpipe(p);
@@ -301,9 +281,8 @@ CHECK(pipe_needs_no_setup)
 }
 INSTANTIATE(pipe_needs_no_setup, KINDS_NONE)
 
-/* "socketpair() sockets are connected already": data flows with no bind/connect, and
- * getpeername() succeeds. */
-CHECK(socketpair_needs_no_setup)
+CHECK(socketpair_needs_no_setup, "\"socketpair() sockets are connected already\": data flows with "
+                                 "no bind/connect, and getpeername() succeeds.")
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -317,13 +296,12 @@ CHECK(socketpair_needs_no_setup)
 }
 INSTANTIATE(socketpair_needs_no_setup, KINDS_SP_PLAIN)
 
-/* "Pipes provide IPC": a forked child's write reaches the parent. */
-CHECK(pipe_ipc_across_fork)
+CHECK(pipe_ipc_across_fork, "\"Pipes provide IPC\": a forked child's write reaches the parent.")
 {
     int p[2];
     xpipe(p);
     pid_t pid = fork();
-    cr_assert(pid >= 0, "fork: %s", sockspec_errno_name(errno));
+    REQUIRE(pid >= 0, "fork: %s", sockspec_errno_name(errno));
     if (pid == 0) {
         close(p[0]);
         _exit(write(p[1], "child", 5) == 5 ? 0 : 1);
@@ -342,15 +320,15 @@ CHECK(pipe_ipc_across_fork)
 }
 INSTANTIATE(pipe_ipc_across_fork, KINDS_NONE)
 
-/* "Sockets provide IPC, both ways": the parent sends ping, a forked child answers pong on the
- * same socketpair end it inherited. */
-CHECK(socketpair_ipc_across_fork)
+CHECK(socketpair_ipc_across_fork,
+      "\"Sockets provide IPC, both ways\": the parent sends ping, a forked child answers pong on "
+      "the same socketpair end it inherited.")
 {
     int sv[2];
-    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s",
-              sockspec_errno_name(errno));
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s",
+            sockspec_errno_name(errno));
     pid_t pid = fork();
-    cr_assert(pid >= 0, "fork: %s", sockspec_errno_name(errno));
+    REQUIRE(pid >= 0, "fork: %s", sockspec_errno_name(errno));
     if (pid == 0) {
         char b[4];
         struct pollfd p = {.fd = sv[1], .events = POLLIN};
@@ -375,9 +353,9 @@ INSTANTIATE(socketpair_ipc_across_fork, KINDS_NONE)
 
 #define ORDERED_BYTES (256u * 1024u)
 
-/* "SOCK_STREAM ensures ordered and reliable delivery": 256 KiB in 1000-byte sends arrive
- * complete and in order while the reader drains concurrently. */
-CHECK(stream_ordered_reliable)
+CHECK(stream_ordered_reliable,
+      "\"SOCK_STREAM ensures ordered and reliable delivery\": 256 KiB in 1000-byte sends arrive "
+      "complete and in order while the reader drains concurrently.")
 {
     static unsigned char want[ORDERED_BYTES], got[ORDERED_BYTES];
     struct writer w;
@@ -404,15 +382,15 @@ CHECK(stream_ordered_reliable)
 }
 INSTANTIATE(stream_ordered_reliable, KINDS_SP_BLOCKING)
 
-/* "protocol can be 0: the family picks its one protocol": AF_INET stream and datagram sockets
- * created with protocol 0 report IPPROTO_TCP and IPPROTO_UDP. */
-CHECK(protocol_zero_picks_default)
+CHECK(protocol_zero_picks_default,
+      "\"protocol can be 0: the family picks its one protocol\": AF_INET stream and datagram "
+      "sockets created with protocol 0 report IPPROTO_TCP and IPPROTO_UDP.")
 {
 #ifdef QUIRK_NO_SO_PROTOCOL
     UNSUPPORTED(c, QUIRK_NO_SO_PROTOCOL);
 #else
     int s = socket(AF_INET, SOCK_STREAM, 0), d = socket(AF_INET, SOCK_DGRAM, 0), ps, pd;
-    cr_assert(s >= 0 && d >= 0, "socket: %s", sockspec_errno_name(errno));
+    REQUIRE(s >= 0 && d >= 0, "socket: %s", sockspec_errno_name(errno));
     if (sockopt_int(s, SOL_SOCKET, SO_PROTOCOL, &ps) < 0 ||
         sockopt_int(d, SOL_SOCKET, SO_PROTOCOL, &pd) < 0)
         outcome(c, "fails: SO_PROTOCOL gives %s", sockspec_errno_name(errno));
@@ -426,16 +404,15 @@ CHECK(protocol_zero_picks_default)
 }
 INSTANTIATE(protocol_zero_picks_default, KINDS_NONE)
 
-/* "Sockets also do network IPC": the same calls build a TCP pair over loopback (the kind's
- * connect/accept) that carries data both ways. */
-CHECK(socket_network_capable)
+CHECK(socket_network_capable,
+      "\"Sockets also do network IPC\": the same calls build a TCP pair over loopback (the kind's "
+      "connect/accept) that carries data both ways.")
 {
     both_ways_claim(c, c->a, c->b, "net", "ten", "", "");
 }
 INSTANTIATE(socket_network_capable, KINDS_TCP)
 
-/* "Pipes are strictly local": a pipe end has no socket address at all. */
-CHECK(pipe_has_no_address)
+CHECK(pipe_has_no_address, "\"Pipes are strictly local\": a pipe end has no socket address at all.")
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -444,4 +421,4 @@ CHECK(pipe_has_no_address)
     else
         outcome(c, "fails: getsockname succeeds");
 }
-INSTANTIATE(pipe_has_no_address, KINDS_PIPE)
+INSTANTIATE(pipe_has_no_address, KINDS_PIPES)

@@ -26,10 +26,6 @@
 
 #define CATEGORY create
 
-/* One kind per origin and type: for option defaults that do not depend on flags or order. */
-#define P1_REPRESENTATIVES(X, c)                                                                   \
-    KINDS_SP_PLAIN(X, c) X(c, fs_stream) X(c, abs_dgram) X(c, tcp6) X(c, udp4)
-
 static const char *type_name(int t)
 {
     switch (t) {
@@ -52,19 +48,18 @@ static int limit_free_slots(int free_slots, struct rlimit *old)
 {
     int low = lowest_free_fd();
     for (int i = 1; i < free_slots; i++)
-        cr_assert(!fd_is_open(low + i), "slot %d in use; cannot leave %d free", low + i,
-                  free_slots);
-    cr_assert(getrlimit(RLIMIT_NOFILE, old) == 0, "getrlimit: %s", sockspec_errno_name(errno));
+        REQUIRE(!fd_is_open(low + i), "slot %d in use; cannot leave %d free", low + i, free_slots);
+    REQUIRE(getrlimit(RLIMIT_NOFILE, old) == 0, "getrlimit: %s", sockspec_errno_name(errno));
     struct rlimit rl = *old;
     rl.rlim_cur = (rlim_t)low + (rlim_t)free_slots;
-    cr_assert(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit: %s", sockspec_errno_name(errno));
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit: %s", sockspec_errno_name(errno));
     return low;
 }
 
 static void limit_restore(const struct rlimit *old)
 {
-    cr_assert(setrlimit(RLIMIT_NOFILE, old) == 0, "restoring RLIMIT_NOFILE: %s",
-              sockspec_errno_name(errno));
+    REQUIRE(setrlimit(RLIMIT_NOFILE, old) == 0, "restoring RLIMIT_NOFILE: %s",
+            sockspec_errno_name(errno));
 }
 
 /* Number of open slots in [from, from + n). */
@@ -81,15 +76,14 @@ static void socketpair_outcome(struct chan *c, int domain, int type, int protoco
 {
     int sv[2] = {-1, -1};
     if (socketpair(domain, type, protocol, sv) == 0) {
-        cr_expect(sv[0] >= 0 && sv[1] >= 0 && sv[0] != sv[1], "bad descriptors %d %d", sv[0],
-                  sv[1]);
+        EXPECT(sv[0] >= 0 && sv[1] >= 0 && sv[0] != sv[1], "bad descriptors %d %d", sv[0], sv[1]);
         outcome(c, "ok");
         xclose(&sv[0]);
         xclose(&sv[1]);
         return;
     }
     outcome(c, "%s", sockspec_errno_name(errno));
-    cr_expect(sv[0] == -1 || !fd_is_open(sv[0]), "failed socketpair left sv[0]=%d open", sv[0]);
+    EXPECT(sv[0] == -1 || !fd_is_open(sv[0]), "failed socketpair left sv[0]=%d open", sv[0]);
 }
 
 /* socket(domain, type, protocol) as an outcome: "ok" (closed again) or the errno. */
@@ -104,22 +98,21 @@ static void socket_outcome(struct chan *c, int domain, int type, int protocol)
     outcome(c, "%s", sockspec_errno_name(errno));
 }
 
-/* socketpair(AF_UNIX, <type>, 0) succeeds for SOCK_STREAM, SOCK_DGRAM and SOCK_SEQPACKET. */
-CHECK(socketpair_each_type)
+CHECK(socketpair_each_type,
+      "socketpair(AF_UNIX, <type>, 0) succeeds for SOCK_STREAM, SOCK_DGRAM and SOCK_SEQPACKET.")
 {
     socketpair_outcome(c, AF_UNIX, c->kind->type, 0);
 }
 INSTANTIATE(socketpair_each_type, KINDS_SP_PLAIN)
 
-/* socket(AF_UNIX, <type>, 0) succeeds for each type socketpair accepts. */
-CHECK(socket_each_type)
+CHECK(socket_each_type, "socket(AF_UNIX, <type>, 0) succeeds for each type socketpair accepts.")
 {
     socket_outcome(c, AF_UNIX, c->kind->type, 0);
 }
 INSTANTIATE(socket_each_type, KINDS_SP_PLAIN)
 
-/* Protocol PF_UNIX (1) is accepted for AF_UNIX on Linux; BSD protocol tables are not documented. */
-CHECK(socketpair_protocol_pf_unix)
+CHECK(socketpair_protocol_pf_unix, "Protocol PF_UNIX (1) is accepted for AF_UNIX on Linux; BSD "
+                                   "protocol tables are not documented.")
 {
     socketpair_outcome(c, AF_UNIX, SOCK_STREAM, PF_UNIX);
 }
@@ -135,8 +128,8 @@ static void so_type_outcome(struct chan *c, int fd)
         outcome(c, "%s", type_name(t));
 }
 
-/* SOCK_RAW on AF_UNIX: Linux silently makes a SOCK_DGRAM pair; BSD and macOS refuse the type. */
-CHECK(socketpair_raw)
+CHECK(socketpair_raw,
+      "SOCK_RAW on AF_UNIX: Linux silently makes a SOCK_DGRAM pair; BSD and macOS refuse the type.")
 {
     int sv[2] = {-1, -1};
     if (socketpair(AF_UNIX, SOCK_RAW, 0, sv) < 0) {
@@ -149,8 +142,7 @@ CHECK(socketpair_raw)
 }
 INSTANTIATE(socketpair_raw, KINDS_NONE)
 
-/* socket(AF_UNIX, SOCK_RAW, 0) behaves like socketpair: a DGRAM socket on Linux. */
-CHECK(socket_raw)
+CHECK(socket_raw, "socket(AF_UNIX, SOCK_RAW, 0) behaves like socketpair: a DGRAM socket on Linux.")
 {
     int fd = socket(AF_UNIX, SOCK_RAW, 0);
     if (fd < 0) {
@@ -162,99 +154,92 @@ CHECK(socket_raw)
 }
 INSTANTIATE(socket_raw, KINDS_NONE)
 
-/* An unknown address family is refused with EAFNOSUPPORT. */
-CHECK(socketpair_unknown_domain)
+CHECK(socketpair_unknown_domain, "An unknown address family is refused with EAFNOSUPPORT.")
 {
     socketpair_outcome(c, 12345, SOCK_STREAM, 0);
 }
 INSTANTIATE(socketpair_unknown_domain, KINDS_NONE)
 
-/* AF_UNSPEC (0) is not a family one can create: EAFNOSUPPORT. */
-CHECK(socketpair_domain_unspec)
+CHECK(socketpair_domain_unspec, "AF_UNSPEC (0) is not a family one can create: EAFNOSUPPORT.")
 {
     socketpair_outcome(c, AF_UNSPEC, SOCK_STREAM, 0);
 }
 INSTANTIATE(socketpair_domain_unspec, KINDS_NONE)
 
-/* socket() with an unknown address family: EAFNOSUPPORT. */
-CHECK(socket_unknown_domain)
+CHECK(socket_unknown_domain, "socket() with an unknown address family: EAFNOSUPPORT.")
 {
     socket_outcome(c, 12345, SOCK_STREAM, 0);
 }
 INSTANTIATE(socket_unknown_domain, KINDS_NONE)
 
-/* socketpair(AF_INET, SOCK_STREAM, 0): TCP has no connect2, EOPNOTSUPP everywhere. */
-CHECK(socketpair_inet_stream)
+CHECK(socketpair_inet_stream,
+      "socketpair(AF_INET, SOCK_STREAM, 0): TCP has no connect2, EOPNOTSUPP everywhere.")
 {
     socketpair_outcome(c, AF_INET, SOCK_STREAM, 0);
 }
 INSTANTIATE(socketpair_inet_stream, KINDS_NONE)
 
-/* socketpair(AF_INET, SOCK_DGRAM, 0): EOPNOTSUPP as well. */
-CHECK(socketpair_inet_dgram)
+CHECK(socketpair_inet_dgram, "socketpair(AF_INET, SOCK_DGRAM, 0): EOPNOTSUPP as well.")
 {
     socketpair_outcome(c, AF_INET, SOCK_DGRAM, 0);
 }
 INSTANTIATE(socketpair_inet_dgram, KINDS_NONE)
 
-/* socketpair(AF_INET6, SOCK_STREAM, 0): EOPNOTSUPP. */
-CHECK(socketpair_inet6_stream)
+CHECK(socketpair_inet6_stream, "socketpair(AF_INET6, SOCK_STREAM, 0): EOPNOTSUPP.")
 {
     socketpair_outcome(c, AF_INET6, SOCK_STREAM, 0);
 }
 INSTANTIATE(socketpair_inet6_stream, KINDS_NONE)
 
-/* Type 0 on AF_UNIX: ESOCKTNOSUPPORT on Linux, EPROTONOSUPPORT on FreeBSD and macOS. */
-CHECK(socketpair_type_zero)
+CHECK(socketpair_type_zero,
+      "Type 0 on AF_UNIX: ESOCKTNOSUPPORT on Linux, EPROTONOSUPPORT on FreeBSD and macOS.")
 {
     socketpair_outcome(c, AF_UNIX, 0, 0);
 }
 INSTANTIATE(socketpair_type_zero, KINDS_NONE)
 
-/* SOCK_RDM is a valid type AF_UNIX does not implement: ESOCKTNOSUPPORT on Linux. */
-CHECK(socketpair_type_rdm)
+CHECK(socketpair_type_rdm,
+      "SOCK_RDM is a valid type AF_UNIX does not implement: ESOCKTNOSUPPORT on Linux.")
 {
     socketpair_outcome(c, AF_UNIX, SOCK_RDM, 0);
 }
 INSTANTIATE(socketpair_type_rdm, KINDS_NONE)
 
-/* A type value no OS defines (15, inside Linux's type mask): EINVAL on Linux. */
-CHECK(socketpair_type_unknown)
+CHECK(socketpair_type_unknown,
+      "A type value no OS defines (15, inside Linux's type mask): EINVAL on Linux.")
 {
     socketpair_outcome(c, AF_UNIX, 15, 0);
 }
 INSTANTIATE(socketpair_type_unknown, KINDS_NONE)
 
-/* SOCK_STREAM with a flag bit no OS assigns (1 << 22): EINVAL on Linux. */
-CHECK(socketpair_stray_flag_bits)
+CHECK(socketpair_stray_flag_bits,
+      "SOCK_STREAM with a flag bit no OS assigns (1 << 22): EINVAL on Linux.")
 {
     socketpair_outcome(c, AF_UNIX, SOCK_STREAM | (1 << 22), 0);
 }
 INSTANTIATE(socketpair_stray_flag_bits, KINDS_NONE)
 
-/* socket() with the same stray flag bit: EINVAL on Linux. */
-CHECK(socket_stray_flag_bits)
+CHECK(socket_stray_flag_bits, "socket() with the same stray flag bit: EINVAL on Linux.")
 {
     socket_outcome(c, AF_UNIX, SOCK_STREAM | (1 << 22), 0);
 }
 INSTANTIATE(socket_stray_flag_bits, KINDS_NONE)
 
-/* AF_UNIX with protocol 7: EPROTONOSUPPORT. */
-CHECK(socketpair_bad_protocol)
+CHECK(socketpair_bad_protocol, "AF_UNIX with protocol 7: EPROTONOSUPPORT.")
 {
     socketpair_outcome(c, AF_UNIX, SOCK_STREAM, 7);
 }
 INSTANTIATE(socketpair_bad_protocol, KINDS_NONE)
 
-/* socket(AF_INET, SOCK_STREAM, IPPROTO_UDP): the protocol does not serve the type. */
-CHECK(socket_inet_stream_udp_protocol)
+CHECK(socket_inet_stream_udp_protocol,
+      "socket(AF_INET, SOCK_STREAM, IPPROTO_UDP): the protocol does not serve the type.")
 {
     socket_outcome(c, AF_INET, SOCK_STREAM, IPPROTO_UDP);
 }
 INSTANTIATE(socket_inet_stream_udp_protocol, KINDS_NONE)
 
-/* socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP): the protocol does not serve the type. */
-CHECK(socket_inet_dgram_tcp_protocol)
+CHECK(socket_inet_dgram_tcp_protocol,
+      "socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP): the protocol does not serve the type.")
 {
     socket_outcome(c, AF_INET, SOCK_DGRAM, IPPROTO_TCP);
 }
@@ -281,8 +266,8 @@ static void raw_socketpair_outcome(struct chan *c, int *sv)
 }
 #endif
 
-/* sv pointing at unmapped memory: EFAULT, and no descriptor is left behind. */
-CHECK(socketpair_sv_bad_pointer)
+CHECK(socketpair_sv_bad_pointer,
+      "sv pointing at unmapped memory: EFAULT, and no descriptor is left behind.")
 {
 #ifdef QUIRK_NO_RAW_SYSCALL
     UNSUPPORTED(c, QUIRK_NO_RAW_SYSCALL);
@@ -292,8 +277,7 @@ CHECK(socketpair_sv_bad_pointer)
 }
 INSTANTIATE(socketpair_sv_bad_pointer, KINDS_NONE)
 
-/* sv == NULL: EFAULT, and no descriptor is left behind. */
-CHECK(socketpair_sv_null)
+CHECK(socketpair_sv_null, "sv == NULL: EFAULT, and no descriptor is left behind.")
 {
 #ifdef QUIRK_NO_RAW_SYSCALL
     UNSUPPORTED(c, QUIRK_NO_RAW_SYSCALL);
@@ -303,16 +287,16 @@ CHECK(socketpair_sv_null)
 }
 INSTANTIATE(socketpair_sv_null, KINDS_NONE)
 
-/* On a failed socketpair (AF_INET: EOPNOTSUPP), is sv[] written? Linux writes the reserved
- * descriptor numbers before the protocol refuses; FreeBSD copies out only on success. */
-CHECK(socketpair_sv_on_failure)
+CHECK(socketpair_sv_on_failure,
+      "On a failed socketpair (AF_INET: EOPNOTSUPP), is sv[] written? Linux writes the reserved "
+      "descriptor numbers before the protocol refuses; FreeBSD copies out only on success.")
 {
     int sv[2] = {-7, -7};
     int r = socketpair(AF_INET, SOCK_STREAM, 0, sv);
-    cr_assert(r < 0, "socketpair(AF_INET) succeeded");
+    REQUIRE(r < 0, "socketpair(AF_INET) succeeded");
     outcome(c, "%s", sv[0] == -7 && sv[1] == -7 ? "untouched" : "written");
-    cr_expect(sv[0] == -7 || !fd_is_open(sv[0]), "sv[0]=%d is open", sv[0]);
-    cr_expect(sv[1] == -7 || !fd_is_open(sv[1]), "sv[1]=%d is open", sv[1]);
+    EXPECT(sv[0] == -7 || !fd_is_open(sv[0]), "sv[0]=%d is open", sv[0]);
+    EXPECT(sv[1] == -7 || !fd_is_open(sv[1]), "sv[1]=%d is open", sv[1]);
 }
 INSTANTIATE(socketpair_sv_on_failure, KINDS_NONE)
 
@@ -333,7 +317,7 @@ static void exhaustion_outcome(struct chan *c, int free_slots, int which)
     limit_restore(&old);
     if (r == 0) {
         outcome(c, "ok");
-        cr_expect(fds[0] >= low && fds[0] < low + free_slots, "fd %d outside the window", fds[0]);
+        EXPECT(fds[0] >= low && fds[0] < low + free_slots, "fd %d outside the window", fds[0]);
         xclose(&fds[0]);
         xclose(&fds[1]);
         return;
@@ -345,37 +329,34 @@ static void exhaustion_outcome(struct chan *c, int free_slots, int which)
         outcome(c, "%s", sockspec_errno_name(e));
 }
 
-/* No free descriptor slot: socketpair fails with EMFILE. */
-CHECK(socketpair_emfile_no_slot)
+CHECK(socketpair_emfile_no_slot, "No free descriptor slot: socketpair fails with EMFILE.")
 {
     exhaustion_outcome(c, 0, 0);
 }
 INSTANTIATE(socketpair_emfile_no_slot, KINDS_NONE)
 
-/* Exactly one free slot: socketpair fails with EMFILE and the first end is released. */
-CHECK(socketpair_emfile_one_slot)
+CHECK(socketpair_emfile_one_slot,
+      "Exactly one free slot: socketpair fails with EMFILE and the first end is released.")
 {
     exhaustion_outcome(c, 1, 0);
 }
 INSTANTIATE(socketpair_emfile_one_slot, KINDS_NONE)
 
-/* Exactly two free slots: socketpair succeeds (the limit is exact, not off by one). */
-CHECK(socketpair_two_slots_ok)
+CHECK(socketpair_two_slots_ok,
+      "Exactly two free slots: socketpair succeeds (the limit is exact, not off by one).")
 {
     exhaustion_outcome(c, 2, 0);
 }
 INSTANTIATE(socketpair_two_slots_ok, KINDS_NONE)
 
-/* No free slot: socket() fails with EMFILE. */
-CHECK(socket_emfile_no_slot)
+CHECK(socket_emfile_no_slot, "No free slot: socket() fails with EMFILE.")
 {
     exhaustion_outcome(c, 0, 1);
 }
 INSTANTIATE(socket_emfile_no_slot, KINDS_NONE)
 
-/* Exactly one free slot: pipe() fails with EMFILE (POSIX: "all, or all but one") and leaks
- * nothing. */
-CHECK(pipe_emfile_one_slot)
+CHECK(pipe_emfile_one_slot, "Exactly one free slot: pipe() fails with EMFILE (POSIX: \"all, or all "
+                            "but one\") and leaks nothing.")
 {
     exhaustion_outcome(c, 1, 2);
 }
@@ -399,14 +380,13 @@ static void creation_flag_outcome(struct chan *c, int flag, int (*has)(int), int
         return;
     }
     outcome(c, "%s", both_or_none(has(sv[0]), has(sv[1])));
-    cr_expect(!other(sv[0]) && !other(sv[1]), "%s", other_msg);
+    EXPECT(!other(sv[0]) && !other(sv[1]), "%s", other_msg);
     xclose(&sv[0]);
     xclose(&sv[1]);
 }
 #endif
 
-/* SOCK_NONBLOCK in the type sets O_NONBLOCK on both ends. */
-CHECK(socketpair_nonblock_both_ends)
+CHECK(socketpair_nonblock_both_ends, "SOCK_NONBLOCK in the type sets O_NONBLOCK on both ends.")
 {
 #ifdef QUIRK_NO_SOCK_NONBLOCK
     UNSUPPORTED(c, QUIRK_NO_SOCK_NONBLOCK);
@@ -417,8 +397,7 @@ CHECK(socketpair_nonblock_both_ends)
 }
 INSTANTIATE(socketpair_nonblock_both_ends, KINDS_SP_PLAIN)
 
-/* SOCK_CLOEXEC in the type sets FD_CLOEXEC on both ends. */
-CHECK(socketpair_cloexec_both_ends)
+CHECK(socketpair_cloexec_both_ends, "SOCK_CLOEXEC in the type sets FD_CLOEXEC on both ends.")
 {
 #ifdef QUIRK_NO_SOCK_CLOEXEC
     UNSUPPORTED(c, QUIRK_NO_SOCK_CLOEXEC);
@@ -429,8 +408,7 @@ CHECK(socketpair_cloexec_both_ends)
 }
 INSTANTIATE(socketpair_cloexec_both_ends, KINDS_SP_PLAIN)
 
-/* Without flags neither end is non-blocking or close-on-exec. */
-CHECK(socketpair_no_flags_neither)
+CHECK(socketpair_no_flags_neither, "Without flags neither end is non-blocking or close-on-exec.")
 {
     int sv[2];
     if (socketpair(AF_UNIX, c->kind->type, 0, sv) < 0) {
@@ -445,8 +423,8 @@ CHECK(socketpair_no_flags_neither)
 }
 INSTANTIATE(socketpair_no_flags_neither, KINDS_SP_PLAIN)
 
-/* socket() with SOCK_NONBLOCK | SOCK_CLOEXEC gets both flags; without them, neither. */
-CHECK(socket_type_flags)
+CHECK(socket_type_flags,
+      "socket() with SOCK_NONBLOCK | SOCK_CLOEXEC gets both flags; without them, neither.")
 {
 #if defined(QUIRK_NO_SOCK_NONBLOCK)
     UNSUPPORTED(c, QUIRK_NO_SOCK_NONBLOCK);
@@ -455,7 +433,7 @@ CHECK(socket_type_flags)
 #else
     int with = socket(AF_UNIX, c->kind->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int without = socket(AF_UNIX, c->kind->type, 0);
-    cr_assert(with >= 0 && without >= 0, "socket: %s", sockspec_errno_name(errno));
+    REQUIRE(with >= 0 && without >= 0, "socket: %s", sockspec_errno_name(errno));
     outcome(c, "with: %s%s; without: %s%s", is_nonblock(with) ? "nonblock" : "-",
             is_cloexec(with) ? "+cloexec" : "", is_nonblock(without) ? "nonblock" : "-",
             is_cloexec(without) ? "+cloexec" : "");
@@ -469,9 +447,9 @@ INSTANTIATE(socket_type_flags, KINDS_SP_PLAIN)
 static void both_ends_int(struct chan *c, int opt, const char *name)
 {
     int va, vb;
-    cr_assert(sockopt_int(c->a, SOL_SOCKET, opt, &va) == 0 &&
-                  sockopt_int(c->b, SOL_SOCKET, opt, &vb) == 0,
-              "%s: %s", name, sockspec_errno_name(errno));
+    REQUIRE(sockopt_int(c->a, SOL_SOCKET, opt, &va) == 0 &&
+                sockopt_int(c->b, SOL_SOCKET, opt, &vb) == 0,
+            "%s: %s", name, sockspec_errno_name(errno));
     outcome(c, "%d,%d", va, vb);
 }
 
@@ -492,25 +470,24 @@ static int bound_path_socket(const struct scratch_dir *d, const char *name, int 
                              struct sockaddr_un *sun, socklen_t *len)
 {
     int fd = socket(AF_UNIX, type, 0);
-    cr_assert(fd >= 0);
-    *len = scratch_path_addr(d, name, sun);
+    REQUIRE(fd >= 0);
+    *len = xscratch_addr(d, name, sun);
     if (listening)
-        cr_assert(bind(fd, (struct sockaddr *)sun, *len) == 0 && listen(fd, 1) == 0,
-                  "bind/listen: %s", sockspec_errno_name(errno));
+        REQUIRE(bind(fd, (struct sockaddr *)sun, *len) == 0 && listen(fd, 1) == 0,
+                "bind/listen: %s", sockspec_errno_name(errno));
     else
-        cr_assert(bind(fd, (struct sockaddr *)sun, *len) == 0, "bind: %s",
-                  sockspec_errno_name(errno));
+        REQUIRE(bind(fd, (struct sockaddr *)sun, *len) == 0, "bind: %s",
+                sockspec_errno_name(errno));
     return fd;
 }
 
-/* SO_TYPE on both ends names the kind's type, without the creation flags. */
-CHECK(so_type_both_ends)
+CHECK(so_type_both_ends, "SO_TYPE on both ends names the kind's type, without the creation flags.")
 {
     int ta, tb;
-    cr_assert(sockopt_int(c->a, SOL_SOCKET, SO_TYPE, &ta) == 0, "SO_TYPE: %s",
-              sockspec_errno_name(errno));
-    cr_assert(sockopt_int(c->b, SOL_SOCKET, SO_TYPE, &tb) == 0, "SO_TYPE: %s",
-              sockspec_errno_name(errno));
+    REQUIRE(sockopt_int(c->a, SOL_SOCKET, SO_TYPE, &ta) == 0, "SO_TYPE: %s",
+            sockspec_errno_name(errno));
+    REQUIRE(sockopt_int(c->b, SOL_SOCKET, SO_TYPE, &tb) == 0, "SO_TYPE: %s",
+            sockspec_errno_name(errno));
     if (ta == c->kind->type && tb == c->kind->type)
         outcome(c, "ok");
     else
@@ -518,8 +495,7 @@ CHECK(so_type_both_ends)
 }
 INSTANTIATE(so_type_both_ends, KINDS_SOCKETS)
 
-/* SO_DOMAIN on both ends names the kind's family. */
-CHECK(so_domain_both_ends)
+CHECK(so_domain_both_ends, "SO_DOMAIN on both ends names the kind's family.")
 {
 #ifdef QUIRK_NO_SO_DOMAIN
     UNSUPPORTED(c, QUIRK_NO_SO_DOMAIN);
@@ -538,8 +514,7 @@ CHECK(so_domain_both_ends)
 }
 INSTANTIATE(so_domain_both_ends, KINDS_SOCKETS)
 
-/* SO_PROTOCOL on both AF_UNIX ends is 0 (the only protocol). */
-CHECK(so_protocol_unix_both_ends)
+CHECK(so_protocol_unix_both_ends, "SO_PROTOCOL on both AF_UNIX ends is 0 (the only protocol).")
 {
 #ifdef QUIRK_NO_SO_PROTOCOL
     UNSUPPORTED(c, QUIRK_NO_SO_PROTOCOL);
@@ -549,67 +524,61 @@ CHECK(so_protocol_unix_both_ends)
 }
 INSTANTIATE(so_protocol_unix_both_ends, KINDS_UNIX)
 
-/* fstat() on both socket ends reports S_ISSOCK. */
-CHECK(fstat_socket_is_sock)
+CHECK(fstat_socket_is_sock, "fstat() on both socket ends reports S_ISSOCK.")
 {
     struct stat sa, sb;
-    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s",
-              sockspec_errno_name(errno));
+    REQUIRE(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s",
+            sockspec_errno_name(errno));
     outcome(c, "%s", S_ISSOCK(sa.st_mode) && S_ISSOCK(sb.st_mode) ? "socket" : "not a socket");
 }
-INSTANTIATE(fstat_socket_is_sock, P1_REPRESENTATIVES)
+INSTANTIATE(fstat_socket_is_sock, KINDS_MIX_ONE)
 
-/* fstat() on both pipe ends reports S_ISFIFO. */
-CHECK(fstat_pipe_is_fifo)
+CHECK(fstat_pipe_is_fifo, "fstat() on both pipe ends reports S_ISFIFO.")
 {
     struct stat sa, sb;
-    cr_assert(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s",
-              sockspec_errno_name(errno));
+    REQUIRE(fstat(c->a, &sa) == 0 && fstat(c->b, &sb) == 0, "fstat: %s",
+            sockspec_errno_name(errno));
     outcome(c, "%s", S_ISFIFO(sa.st_mode) && S_ISFIFO(sb.st_mode) ? "fifo" : "not a fifo");
 }
-INSTANTIATE(fstat_pipe_is_fifo, KINDS_PIPE)
+INSTANTIATE(fstat_pipe_is_fifo, KINDS_PIPES)
 
-/* The access modes of pipe() ends: read end O_RDONLY, write end O_WRONLY where pipes are
- * one-way; both O_RDWR on FreeBSD. */
-CHECK(pipe_access_modes)
+CHECK(pipe_access_modes, "The access modes of pipe() ends: read end O_RDONLY, write end O_WRONLY "
+                         "where pipes are one-way; both O_RDWR on FreeBSD.")
 {
     int fa = fcntl(c->a, F_GETFL), fb = fcntl(c->b, F_GETFL);
-    cr_assert(fa >= 0 && fb >= 0, "F_GETFL: %s", sockspec_errno_name(errno));
+    REQUIRE(fa >= 0 && fb >= 0, "F_GETFL: %s", sockspec_errno_name(errno));
     static const char *const mode[] = {"rdonly", "wronly", "rdwr", "?"};
     outcome(c, "read end %s, write end %s", mode[fb & O_ACCMODE], mode[fa & O_ACCMODE]);
 }
-INSTANTIATE(pipe_access_modes, KINDS_PIPE)
+INSTANTIATE(pipe_access_modes, KINDS_PIPES)
 
-/* SO_ERROR is 0 on a fresh pair. */
-CHECK(default_so_error)
+CHECK(default_so_error, "SO_ERROR is 0 on a fresh pair.")
 {
     both_ends_int(c, SO_ERROR, "SO_ERROR");
 }
-INSTANTIATE(default_so_error, P1_REPRESENTATIVES)
+INSTANTIATE(default_so_error, KINDS_MIX_ONE)
 
-/* SO_ACCEPTCONN is 0 on connected (never listening) ends. */
-CHECK(default_so_acceptconn)
+CHECK(default_so_acceptconn, "SO_ACCEPTCONN is 0 on connected (never listening) ends.")
 {
     both_ends_int_or_errno(c, SO_ACCEPTCONN);
 }
-INSTANTIATE(default_so_acceptconn, P1_REPRESENTATIVES)
+INSTANTIATE(default_so_acceptconn, KINDS_MIX_ONE)
 
-/* SO_ACCEPTCONN is non-zero on a listening AF_UNIX stream socket. */
-CHECK(so_acceptconn_listener)
+CHECK(so_acceptconn_listener, "SO_ACCEPTCONN is non-zero on a listening AF_UNIX stream socket.")
 {
     struct scratch_dir d;
     struct sockaddr_un sun;
     socklen_t len;
     static const char *const names[] = {"l"};
     int v;
-    scratch_dir_make(&d);
+    xscratch_dir(&d);
     int fd = bound_path_socket(&d, "l", SOCK_STREAM, 1, &sun, &len);
     if (sockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &v) < 0)
         outcome(c, "%s", sockspec_errno_name(errno));
     else
         outcome(c, "%s", v ? "listening" : "0");
     xclose(&fd);
-    scratch_dir_remove(&d, names, 1);
+    xscratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(so_acceptconn_listener, KINDS_NONE)
 
@@ -638,7 +607,7 @@ static void accepted_flag_outcome(struct chan *c, int l, int domain, const struc
                                   socklen_t len)
 {
     int cl = socket(domain, SOCK_STREAM, 0);
-    cr_assert(cl >= 0, "socket: %s", sockspec_errno_name(errno));
+    REQUIRE(cl >= 0, "socket: %s", sockspec_errno_name(errno));
     xset_nonblock(l, 1);
     xset_nonblock(cl, 1); /* never left waiting in connect */
     if (connect(cl, addr, len) < 0 && errno != EINPROGRESS) {
@@ -655,25 +624,24 @@ static void accepted_flag_outcome(struct chan *c, int l, int domain, const struc
     xclose(&cl);
 }
 
-/* A socket accept()ed from a non-blocking AF_UNIX stream listener: Linux does not copy
- * O_NONBLOCK ("blocking"); the BSDs and macOS do ("nonblock"). */
-CHECK(accept_nonblock_inherited)
+CHECK(accept_nonblock_inherited,
+      "A socket accept()ed from a non-blocking AF_UNIX stream listener: Linux does not copy "
+      "O_NONBLOCK (\"blocking\"); the BSDs and macOS do (\"nonblock\").")
 {
     struct scratch_dir d;
     struct sockaddr_un sun;
     socklen_t len;
     static const char *const names[] = {"l"};
-    scratch_dir_make(&d);
+    xscratch_dir(&d);
     int l = bound_path_socket(&d, "l", SOCK_STREAM, 1, &sun, &len);
     accepted_flag_outcome(c, l, AF_UNIX, (struct sockaddr *)&sun, len);
     xclose(&l);
-    scratch_dir_remove(&d, names, 1);
+    xscratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(accept_nonblock_inherited, KINDS_NONE)
 
-/* The same for a TCP listener on 127.0.0.1: "blocking" on Linux, "nonblock" on the BSDs and
- * macOS. */
-CHECK(accept_nonblock_inherited_tcp)
+CHECK(accept_nonblock_inherited_tcp, "The same for a TCP listener on 127.0.0.1: \"blocking\" on "
+                                     "Linux, \"nonblock\" on the BSDs and macOS.")
 {
     struct sockaddr_in in;
     socklen_t len = sizeof in;
@@ -681,46 +649,42 @@ CHECK(accept_nonblock_inherited_tcp)
     in.sin_family = AF_INET;
     in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int l = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(l >= 0, "socket: %s", sockspec_errno_name(errno));
-    cr_assert(bind(l, (struct sockaddr *)&in, len) == 0 && listen(l, 1) == 0 &&
-                  getsockname(l, (struct sockaddr *)&in, &len) == 0,
-              "bind/listen: %s", sockspec_errno_name(errno));
+    REQUIRE(l >= 0, "socket: %s", sockspec_errno_name(errno));
+    REQUIRE(bind(l, (struct sockaddr *)&in, len) == 0 && listen(l, 1) == 0 &&
+                getsockname(l, (struct sockaddr *)&in, &len) == 0,
+            "bind/listen: %s", sockspec_errno_name(errno));
     accepted_flag_outcome(c, l, AF_INET, (struct sockaddr *)&in, len);
     xclose(&l);
 }
 INSTANTIATE(accept_nonblock_inherited_tcp, KINDS_NONE)
 
-/* SO_RCVLOWAT defaults to 1 on both ends. */
-CHECK(default_so_rcvlowat)
+CHECK(default_so_rcvlowat, "SO_RCVLOWAT defaults to 1 on both ends.")
 {
     both_ends_int(c, SO_RCVLOWAT, "SO_RCVLOWAT");
 }
-INSTANTIATE(default_so_rcvlowat, P1_REPRESENTATIVES)
+INSTANTIATE(default_so_rcvlowat, KINDS_MIX_ONE)
 
-/* SO_LINGER defaults to off on both ends. */
-CHECK(default_so_linger)
+CHECK(default_so_linger, "SO_LINGER defaults to off on both ends.")
 {
     struct linger la, lb;
     socklen_t na = sizeof la, nb = sizeof lb;
-    cr_assert(getsockopt(c->a, SOL_SOCKET, SO_LINGER, &la, &na) == 0 &&
-                  getsockopt(c->b, SOL_SOCKET, SO_LINGER, &lb, &nb) == 0,
-              "SO_LINGER: %s", sockspec_errno_name(errno));
+    REQUIRE(getsockopt(c->a, SOL_SOCKET, SO_LINGER, &la, &na) == 0 &&
+                getsockopt(c->b, SOL_SOCKET, SO_LINGER, &lb, &nb) == 0,
+            "SO_LINGER: %s", sockspec_errno_name(errno));
     if (!la.l_onoff && !lb.l_onoff)
         outcome(c, "off");
     else
         outcome(c, "on: %d/%d, %d/%d", la.l_onoff, la.l_linger, lb.l_onoff, lb.l_linger);
 }
-INSTANTIATE(default_so_linger, P1_REPRESENTATIVES)
+INSTANTIATE(default_so_linger, KINDS_MIX_ONE)
 
-/* SO_KEEPALIVE defaults to 0 on both ends. */
-CHECK(default_so_keepalive)
+CHECK(default_so_keepalive, "SO_KEEPALIVE defaults to 0 on both ends.")
 {
     both_ends_int(c, SO_KEEPALIVE, "SO_KEEPALIVE");
 }
-INSTANTIATE(default_so_keepalive, P1_REPRESENTATIVES)
+INSTANTIATE(default_so_keepalive, KINDS_MIX_ONE)
 
-/* getsockopt(SOL_SOCKET, <unknown option>) fails with ENOPROTOOPT. */
-CHECK(getsockopt_unknown_option)
+CHECK(getsockopt_unknown_option, "getsockopt(SOL_SOCKET, <unknown option>) fails with ENOPROTOOPT.")
 {
     int v;
     socklen_t len = sizeof v;
@@ -729,8 +693,7 @@ CHECK(getsockopt_unknown_option)
 }
 INSTANTIATE(getsockopt_unknown_option, KINDS_SP_PLAIN)
 
-/* getsockopt at a level AF_UNIX does not know: EOPNOTSUPP on Linux. */
-CHECK(getsockopt_unknown_level)
+CHECK(getsockopt_unknown_level, "getsockopt at a level AF_UNIX does not know: EOPNOTSUPP on Linux.")
 {
     int v;
     socklen_t len = sizeof v;
@@ -770,27 +733,26 @@ static void name_of_outcome(struct chan *c, int (*get)(int, struct sockaddr *, s
     name_outcome(c, r, &sun, len);
 }
 
-/* getsockname() on a socketpair end: an AF_UNIX address with no name. */
-CHECK(socketpair_getsockname_unnamed)
+CHECK(socketpair_getsockname_unnamed,
+      "getsockname() on a socketpair end: an AF_UNIX address with no name.")
 {
     name_of_outcome(c, getsockname, c->a);
 }
 INSTANTIATE(socketpair_getsockname_unnamed, KINDS_SP_PLAIN)
 
-/* getpeername() on a socketpair end: connected, the peer has no name either. */
-CHECK(socketpair_getpeername_unnamed)
+CHECK(socketpair_getpeername_unnamed,
+      "getpeername() on a socketpair end: connected, the peer has no name either.")
 {
     name_of_outcome(c, getpeername, c->a);
 }
 INSTANTIATE(socketpair_getpeername_unnamed, KINDS_SP_PLAIN)
 
-/* getpeername() on a fresh, unconnected socket(): ENOTCONN. */
-CHECK(socket_getpeername_unconnected)
+CHECK(socket_getpeername_unconnected, "getpeername() on a fresh, unconnected socket(): ENOTCONN.")
 {
     struct sockaddr_un sun;
     socklen_t len = sizeof sun;
     int fd = socket(AF_UNIX, c->kind->type, 0);
-    cr_assert(fd >= 0);
+    REQUIRE(fd >= 0);
     int r = getpeername(fd, (struct sockaddr *)&sun, &len);
     outcome_ok(c, r);
     xclose(&fd);
@@ -807,9 +769,9 @@ static void second_on_path_outcome(struct chan *c, int type, int listening, int 
     struct sockaddr_un sun;
     socklen_t len;
     static const char *const names[] = {"s"};
-    scratch_dir_make(&d);
+    xscratch_dir(&d);
     int second = socket(AF_UNIX, type, 0);
-    cr_assert(second >= 0);
+    REQUIRE(second >= 0);
     int first = bound_path_socket(&d, "s", type, listening, &sun, &len);
     if (close_first)
         xclose(&first);
@@ -821,40 +783,38 @@ static void second_on_path_outcome(struct chan *c, int type, int listening, int 
     }
     xclose(&first);
     xclose(&second);
-    scratch_dir_remove(&d, names, 1);
+    xscratch_dir_remove(&d, names, 1);
 }
 
 /* A non-blocking socket of type connects to the address: "ok" or the errno name. */
 static void connect_outcome(struct chan *c, int type, const struct sockaddr_un *sun, socklen_t len)
 {
     int cl = socket(AF_UNIX, type, 0);
-    cr_assert(cl >= 0);
+    REQUIRE(cl >= 0);
     xset_nonblock(cl, 1);
     outcome_ok(c, connect(cl, (const struct sockaddr *)sun, len));
     xclose(&cl);
 }
 
-/* Binding a second socket to a path already bound: EADDRINUSE. */
-CHECK(bind_path_in_use)
+CHECK(bind_path_in_use, "Binding a second socket to a path already bound: EADDRINUSE.")
 {
     second_on_path_outcome(c, c->kind->type, 0, 0, 0);
 }
 INSTANTIATE(bind_path_in_use, KINDS_SP_PLAIN)
 
-/* The path stays after its socket is closed: binding it again is EADDRINUSE. */
-CHECK(bind_stale_path_in_use)
+CHECK(bind_stale_path_in_use,
+      "The path stays after its socket is closed: binding it again is EADDRINUSE.")
 {
     second_on_path_outcome(c, SOCK_STREAM, 0, 1, 0);
 }
 INSTANTIATE(bind_stale_path_in_use, KINDS_NONE)
 
-/* An abstract name in use: EADDRINUSE on Linux (unix.7). */
-CHECK(bind_abstract_in_use)
+CHECK(bind_abstract_in_use, "An abstract name in use: EADDRINUSE on Linux (unix.7).")
 {
     struct sockaddr_un sun;
     int f1 = socket(AF_UNIX, SOCK_STREAM, 0), f2 = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(f1 >= 0 && f2 >= 0);
-    socklen_t len = abstract_addr("inuse", &sun);
+    REQUIRE(f1 >= 0 && f2 >= 0);
+    socklen_t len = xabstract_addr("inuse", &sun);
     if (bind(f1, (struct sockaddr *)&sun, len) < 0)
         outcome(c, "first bind %s", sockspec_errno_name(errno));
     else
@@ -865,51 +825,50 @@ CHECK(bind_abstract_in_use)
 }
 INSTANTIATE(bind_abstract_in_use, KINDS_NONE)
 
-/* connect() to a path bound by a socket that never listened: ECONNREFUSED. */
-CHECK(connect_path_not_listening)
+CHECK(connect_path_not_listening,
+      "connect() to a path bound by a socket that never listened: ECONNREFUSED.")
 {
     second_on_path_outcome(c, SOCK_STREAM, 0, 0, 1);
 }
 INSTANTIATE(connect_path_not_listening, KINDS_NONE)
 
-/* connect() to a path whose socket has been closed (the file stays): ECONNREFUSED. */
-CHECK(connect_stale_path)
+CHECK(connect_stale_path,
+      "connect() to a path whose socket has been closed (the file stays): ECONNREFUSED.")
 {
     second_on_path_outcome(c, SOCK_STREAM, 1, 1, 1);
 }
 INSTANTIATE(connect_stale_path, KINDS_NONE)
 
-/* connect() to a path that does not exist: ENOENT. */
-CHECK(connect_missing_path)
+CHECK(connect_missing_path, "connect() to a path that does not exist: ENOENT.")
 {
     struct scratch_dir d;
     struct sockaddr_un sun;
-    scratch_dir_make(&d);
-    socklen_t len = scratch_path_addr(&d, "missing", &sun);
+    xscratch_dir(&d);
+    socklen_t len = xscratch_addr(&d, "missing", &sun);
     connect_outcome(c, c->kind->type, &sun, len);
-    scratch_dir_remove(&d, NULL, 0);
+    xscratch_dir_remove(&d, NULL, 0);
 }
 INSTANTIATE(connect_missing_path, KINDS_SP_PLAIN)
 
-/* connect() to a missing abstract name: ECONNREFUSED on Linux (no file to be missing). */
-CHECK(connect_missing_abstract)
+CHECK(connect_missing_abstract,
+      "connect() to a missing abstract name: ECONNREFUSED on Linux (no file to be missing).")
 {
     struct sockaddr_un sun;
-    socklen_t len = abstract_addr("missing", &sun);
+    socklen_t len = xabstract_addr("missing", &sun);
     connect_outcome(c, SOCK_STREAM, &sun, len);
 }
 INSTANTIATE(connect_missing_abstract, KINDS_NONE)
 
-/* A socket() client connects to a listening path without binding first; it stays unnamed. */
-CHECK(connect_without_bind)
+CHECK(connect_without_bind,
+      "A socket() client connects to a listening path without binding first; it stays unnamed.")
 {
     struct scratch_dir d;
     struct sockaddr_un sun, me;
     socklen_t len;
     static const char *const names[] = {"l"};
-    scratch_dir_make(&d);
+    xscratch_dir(&d);
     int cl = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(cl >= 0);
+    REQUIRE(cl >= 0);
     int srv = bound_path_socket(&d, "l", SOCK_STREAM, 1, &sun, &len);
     xset_nonblock(cl, 1);
     if (connect(cl, (struct sockaddr *)&sun, len) < 0) {
@@ -925,12 +884,12 @@ CHECK(connect_without_bind)
     }
     xclose(&srv);
     xclose(&cl);
-    scratch_dir_remove(&d, names, 1);
+    xscratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(connect_without_bind, KINDS_NONE)
 
-/* A path longer than sun_path, with an address length that covers it: EINVAL on Linux. */
-CHECK(bind_path_too_long)
+CHECK(bind_path_too_long,
+      "A path longer than sun_path, with an address length that covers it: EINVAL on Linux.")
 {
     struct scratch_dir d;
     union {
@@ -940,36 +899,35 @@ CHECK(bind_path_too_long)
     char name[160];
     memset(name, 'n', sizeof name - 1);
     name[sizeof name - 1] = '\0';
-    scratch_dir_make(&d);
+    xscratch_dir(&d);
     memset(&u, 0, sizeof u);
     u.sun.sun_family = AF_UNIX;
     size_t off = offsetof(struct sockaddr_un, sun_path);
     int n = snprintf(u.raw + off, sizeof u.raw - off, "%s/%s", d.path, name);
-    cr_assert(n > (int)sizeof u.sun.sun_path);
+    REQUIRE(n > (int)sizeof u.sun.sun_path);
     socklen_t len = (socklen_t)(off + (size_t)n + 1);
 #ifdef SOCKSPEC_HAVE_SUN_LEN
     u.sun.sun_len = (unsigned char)(len > 255 ? 255 : len);
 #endif
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(fd >= 0);
+    REQUIRE(fd >= 0);
     int r = bind(fd, (struct sockaddr *)&u.sun, len);
     outcome_ok(c, r);
     xclose(&fd);
     const char *names[] = {name};
-    scratch_dir_remove(&d, names, 1);
+    xscratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(bind_path_too_long, KINDS_NONE)
 
-/* A path that fills sun_path exactly, with no room for the NUL: Linux binds it (unix.7);
- * OpenBSD wants the NUL to fit. */
-CHECK(bind_path_fills_sun_path)
+CHECK(bind_path_fills_sun_path, "A path that fills sun_path exactly, with no room for the NUL: "
+                                "Linux binds it (unix.7); OpenBSD wants the NUL to fit.")
 {
     struct scratch_dir d;
     struct sockaddr_un sun;
     char name[sizeof sun.sun_path];
-    scratch_dir_make(&d);
+    xscratch_dir(&d);
     size_t dl = strlen(d.path) + 1;
-    cr_assert(dl + 2 < sizeof sun.sun_path);
+    REQUIRE(dl + 2 < sizeof sun.sun_path);
     size_t nl = sizeof sun.sun_path - dl;
     memset(name, 'f', nl);
     name[nl] = '\0';
@@ -982,50 +940,50 @@ CHECK(bind_path_fills_sun_path)
     sun.sun_len = (unsigned char)sizeof sun;
 #endif
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(fd >= 0);
+    REQUIRE(fd >= 0);
     memcheck_expect_bad_argument(1); /* no NUL fits: valgrind reads past sun_path */
     int r = bind(fd, (struct sockaddr *)&sun, (socklen_t)sizeof sun);
     memcheck_expect_bad_argument(0);
     outcome_ok(c, r);
     xclose(&fd);
     const char *names[] = {name};
-    scratch_dir_remove(&d, names, 1);
+    xscratch_dir_remove(&d, names, 1);
 }
 INSTANTIATE(bind_path_fills_sun_path, KINDS_NONE)
 
-/* An abstract name reads back through getsockname() with its leading NUL (Linux unix.7). */
-CHECK(abstract_getsockname)
+CHECK(abstract_getsockname,
+      "An abstract name reads back through getsockname() with its leading NUL (Linux unix.7).")
 {
     struct sockaddr_un sun, got;
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    cr_assert(fd >= 0);
-    socklen_t len = abstract_addr("name", &sun), gl = sizeof got;
+    REQUIRE(fd >= 0);
+    socklen_t len = xabstract_addr("name", &sun), gl = sizeof got;
     if (bind(fd, (struct sockaddr *)&sun, len) < 0) {
         outcome(c, "bind %s", sockspec_errno_name(errno));
     } else {
         memset(&got, 0x55, sizeof got);
         int r = getsockname(fd, (struct sockaddr *)&got, &gl);
         name_outcome(c, r, &got, gl);
-        cr_expect(gl == len && memcmp(&got, &sun, len) == 0, "name differs (len %u vs %u)",
-                  (unsigned)gl, (unsigned)len);
+        EXPECT(gl == len && memcmp(&got, &sun, len) == 0, "name differs (len %u vs %u)",
+               (unsigned)gl, (unsigned)len);
     }
     xclose(&fd);
 }
 INSTANTIATE(abstract_getsockname, KINDS_NONE)
 
-/* bind() with only the family autobinds to an abstract name of 5 hex digits (Linux unix.7). */
-CHECK(autobind_family_only)
+CHECK(autobind_family_only,
+      "bind() with only the family autobinds to an abstract name of 5 hex digits (Linux unix.7).")
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX}, got;
     int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-    cr_assert(fd >= 0);
+    REQUIRE(fd >= 0);
     socklen_t gl = sizeof got;
     if (bind(fd, (struct sockaddr *)&sun, (socklen_t)offsetof(struct sockaddr_un, sun_path)) < 0) {
         outcome(c, "%s", sockspec_errno_name(errno));
     } else {
         memset(&got, 0, sizeof got);
         int r = getsockname(fd, (struct sockaddr *)&got, &gl);
-        cr_assert(r == 0, "getsockname: %s", sockspec_errno_name(errno));
+        REQUIRE(r == 0, "getsockname: %s", sockspec_errno_name(errno));
         size_t nl = gl - offsetof(struct sockaddr_un, sun_path);
         if (got.sun_path[0] == '\0' && nl > 1)
             outcome(c, "abstract, %zu bytes", nl - 1);

@@ -15,24 +15,6 @@
 
 #define CATEGORY ready
 
-/* Kind lists of this file. */
-#define KINDS_RD_ALL(X, c)                                                                         \
-    X(c, sp_stream)                                                                                \
-    X(c, sp_dgram_nb)                                                                              \
-    X(c, sp_seqpacket_sw) X(c, fs_stream_sw) X(c, abs_dgram) X(c, tcp4) X(c, udp6) X(c, pipe_nb)
-#define KINDS_RD_FILL(X, c) X(c, sp_stream_nb) X(c, sp_seqpacket_nb) X(c, pipe_nb)
-#define KINDS_RD_FILL_DGRAM(X, c) X(c, sp_dgram_nb) X(c, sp_dgram_nb_sw)
-#define KINDS_RD_STREAMISH(X, c) X(c, sp_stream) X(c, fs_stream_sw) X(c, tcp6) X(c, pipe)
-#define KINDS_RD_MSG(X, c) X(c, sp_dgram) X(c, sp_seqpacket_sw) X(c, fs_dgram_sw) X(c, udp4)
-#define KINDS_RD_ONE_PIPE(X, c) X(c, pipe)
-#define X_RD_TCP4(X, c) X(c, tcp4)
-#define KINDS_RD_MSG_PLAIN(X, c) X(c, sp_dgram) X(c, sp_seqpacket) X(c, fs_dgram_sw)
-#define X_RD_HUP_KINDS(X, c)                                                                       \
-    X(c, sp_stream)                                                                                \
-    X(c, sp_stream_nb_sw) X(c, sp_seqpacket) X(c, fs_seqpacket_sw) X(c, abs_stream) X(c, pipe)
-#define X_RD_FIONREAD_DGRAM(X, c) X(c, sp_dgram) X(c, sp_dgram_nb_sw) X(c, fs_dgram) X(c, udp4)
-#define X_RD_FIONREAD_SEQPACKET(X, c) X(c, sp_seqpacket) X(c, sp_seqpacket_nb_sw) X(c, fs_seqpacket)
-
 /* revents of a zero-timeout poll for events, as a string. */
 static const char *revents_now(int fd, short events, char *buf, size_t n)
 {
@@ -50,8 +32,8 @@ static size_t fill(int fd)
 {
     int err;
     size_t total = fill_nb(fd, 4096, &err);
-    cr_assert(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "filling: %s after %zu bytes",
-              err ? sockspec_errno_name(err) : "never full", total);
+    REQUIRE(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "filling: %s after %zu bytes",
+            err ? sockspec_errno_name(err) : "never full", total);
     return total;
 }
 
@@ -60,8 +42,8 @@ static void drain(struct chan *c, int fd)
 {
     int end;
     drain_nb(c, fd, 0, &end);
-    cr_assert(end == EAGAIN || end == EWOULDBLOCK, "drain: %s",
-              end == 0 ? "EOF" : sockspec_errno_name(end));
+    REQUIRE(end == EAGAIN || end == EWOULDBLOCK, "drain: %s",
+            end == 0 ? "EOF" : sockspec_errno_name(end));
 }
 
 /* Records the zero-timeout revents of fd for events. */
@@ -74,14 +56,14 @@ static void revents_outcome(struct chan *c, int fd, short events)
 /* Fills a (non-blocking) and records its POLLOUT revents. */
 static void pollout_when_full(struct chan *c)
 {
-    cr_assert(fill(c->a) > 0, "nothing could be queued");
+    REQUIRE(fill(c->a) > 0, "nothing could be queued");
     revents_outcome(c, c->a, POLLOUT);
 }
 
 /* A zero-length send from a, then b's POLLIN revents. */
 static void pollin_after_empty_send(struct chan *c)
 {
-    cr_assert(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", sockspec_errno_name(errno));
+    REQUIRE(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", sockspec_errno_name(errno));
     revents_outcome(c, c->b, POLLIN);
 }
 
@@ -96,199 +78,168 @@ static void revents_after_close_a(struct chan *c, short events, int settle_first
 
 /* ---- poll(): data and space ---- */
 
-/* Queued data makes the reader POLLIN. */
-CHECK(pollin_when_data)
+CHECK(pollin_when_data, "Queued data makes the reader POLLIN.")
 {
     char s[64];
     xsend_all(c->a, "x", 1);
     settle(c->b);
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
-INSTANTIATE(pollin_when_data, KINDS_RD_ALL)
+INSTANTIATE(pollin_when_data, KINDS_MIX_EVERY_ORIGIN)
 
-/* An empty receiver is not POLLIN. */
-CHECK(no_pollin_when_empty)
+CHECK(no_pollin_when_empty, "An empty receiver is not POLLIN.")
 {
     revents_outcome(c, c->b, POLLIN);
 }
+INSTANTIATE(no_pollin_when_empty, KINDS_PIPE)
 INSTANTIATE(no_pollin_when_empty, KINDS_SP_PLAIN)
-INSTANTIATE(no_pollin_when_empty, KINDS_RD_ONE_PIPE)
 
-/* A fresh sender has buffer space: POLLOUT. */
-CHECK(pollout_when_space)
+CHECK(pollout_when_space, "A fresh sender has buffer space: POLLOUT.")
 {
     revents_outcome(c, c->a, POLLOUT);
 }
-INSTANTIATE(pollout_when_space, KINDS_RD_ALL)
+INSTANTIATE(pollout_when_space, KINDS_MIX_EVERY_ORIGIN)
 
-/* POLLOUT is cleared once a non-blocking send fills the buffer. */
-CHECK(pollout_cleared_when_full)
+CHECK(pollout_cleared_when_full,
+      "POLLOUT is cleared once a non-blocking send fills the buffer: the revents then.")
 {
     pollout_when_full(c);
 }
-INSTANTIATE(pollout_cleared_when_full, KINDS_RD_FILL)
+INSTANTIATE(pollout_cleared_when_full, KINDS_SP_NONBLOCKING)
+INSTANTIATE(pollout_cleared_when_full, KINDS_PIPE_NB)
 
-/* DGRAM pair: POLLOUT is cleared once a non-blocking send fills the peer (Linux). */
-CHECK(pollout_cleared_when_full_dgram)
-{
-    pollout_when_full(c);
-}
-INSTANTIATE(pollout_cleared_when_full_dgram, KINDS_RD_FILL_DGRAM)
-
-/* POLLOUT comes back after the peer drains a full buffer. */
-CHECK(pollout_restored_after_drain)
+CHECK(pollout_restored_after_drain, "POLLOUT comes back after the peer drains a full buffer.")
 {
     char s[64];
-    cr_assert(fill(c->a) > 0, "nothing could be queued");
+    REQUIRE(fill(c->a) > 0, "nothing could be queued");
     drain(c, c->b);
     outcome(c, "%s", revents_str(poll_events(c->a, POLLOUT, 2000), s, sizeof s));
 }
-INSTANTIATE(pollout_restored_after_drain, KINDS_RD_FILL)
-INSTANTIATE(pollout_restored_after_drain, KINDS_RD_FILL_DGRAM)
+INSTANTIATE(pollout_restored_after_drain, KINDS_SP_NONBLOCKING)
+INSTANTIATE(pollout_restored_after_drain, KINDS_PIPE_NB)
 
-/* POLLIN is level-triggered: still set after a partial read (one of two messages / bytes). */
-CHECK(pollin_level_triggered_after_partial_read)
+CHECK(pollin_level_triggered_after_partial_read,
+      "POLLIN is level-triggered: still set after a partial read (one of two messages / bytes).")
 {
     char s[64], buf[4];
     xsend_all(c->a, "ab", 2);
     xsend_all(c->a, "cd", 2);
     settle(c->b);
-    cr_assert(read_nb(c, c->b, buf, 1, 0) == 1, "partial read failed");
+    REQUIRE(read_nb(c, c->b, buf, 1, 0) == 1, "partial read failed");
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
-INSTANTIATE(pollin_level_triggered_after_partial_read, KINDS_RD_STREAMISH)
-INSTANTIATE(pollin_level_triggered_after_partial_read, KINDS_RD_MSG)
+INSTANTIATE(pollin_level_triggered_after_partial_read, KINDS_MIX_BYTESTREAMS)
+INSTANTIATE(pollin_level_triggered_after_partial_read, KINDS_MIX_MSG_IP)
 
-/* DGRAM/SEQPACKET: a zero-length send is a readable empty message: POLLIN. */
-CHECK(pollin_zero_length_message)
+CHECK(pollin_after_zero_length_send,
+      "After a zero-length send the reader polls POLLIN (an empty message is queued) or nothing.")
 {
     pollin_after_empty_send(c);
 }
-INSTANTIATE(pollin_zero_length_message, KINDS_RD_MSG_PLAIN)
-
-/* STREAM: a zero-length send queues nothing: no POLLIN. */
-CHECK(no_pollin_zero_length_stream)
-{
-    pollin_after_empty_send(c);
-}
-INSTANTIATE(no_pollin_zero_length_stream, KINDS_REP_STREAM)
+INSTANTIATE(pollin_after_zero_length_send, KINDS_REP_STREAM)
+INSTANTIATE(pollin_after_zero_length_send, KINDS_MIX_MSG_BLOCKING)
 
 /* ---- poll(): hangups ---- */
 
-/* STREAM: after the peer closes, the reader polls POLLIN|POLLOUT|POLLHUP. */
-CHECK(revents_after_peer_close_stream)
+CHECK(revents_after_peer_close, "After the peer closes, what the reader polls.")
 {
     revents_after_close_a(c, POLLIN | POLLOUT, 0);
 }
-INSTANTIATE(revents_after_peer_close_stream, KINDS_REP_STREAM)
+INSTANTIATE(revents_after_peer_close, KINDS_REP_STREAM)
+INSTANTIATE(revents_after_peer_close, KINDS_REP_DGRAM)
+INSTANTIATE(revents_after_peer_close, KINDS_REP_SEQPACKET)
 
-/* SEQPACKET: after the peer closes, the reader polls POLLIN|POLLOUT|POLLHUP. */
-CHECK(revents_after_peer_close_seqpacket)
-{
-    revents_after_close_a(c, POLLIN | POLLOUT, 0);
-}
-INSTANTIATE(revents_after_peer_close_seqpacket, KINDS_REP_SEQPACKET)
-
-/* DGRAM: after the peer closes, the reader sees neither POLLIN nor POLLHUP (Linux: POLLOUT). */
-CHECK(revents_after_peer_close_dgram)
-{
-    revents_after_close_a(c, POLLIN | POLLOUT, 0);
-}
-INSTANTIATE(revents_after_peer_close_dgram, KINDS_REP_DGRAM)
-
-/* TCP: after the peer's FIN arrives, POLLIN|POLLOUT but no POLLHUP (half-closed). */
-CHECK(revents_after_peer_close_tcp)
+CHECK(revents_after_peer_close_tcp,
+      "TCP: after the peer's FIN arrives, POLLIN|POLLOUT but no POLLHUP (half-closed).")
 {
     revents_after_close_a(c, POLLIN | POLLOUT, 1);
 }
 INSTANTIATE(revents_after_peer_close_tcp, KINDS_TCP)
 
-/* Pipe: the read end polls POLLHUP once the write end closed (Linux: no POLLIN when empty). */
-CHECK(revents_pipe_reader_after_writer_close)
+CHECK(revents_pipe_reader_after_writer_close,
+      "Pipe: the read end polls POLLHUP once the write end closed (Linux: no POLLIN when empty).")
 {
     revents_after_close_a(c, POLLIN, 0);
 }
-INSTANTIATE(revents_pipe_reader_after_writer_close, KINDS_PIPE)
+INSTANTIATE(revents_pipe_reader_after_writer_close, KINDS_PIPES)
 
-/* Pipe: the write end polls POLLERR once the read end closed (Linux: with POLLOUT). */
-CHECK(revents_pipe_writer_after_reader_close)
+CHECK(revents_pipe_writer_after_reader_close,
+      "Pipe: the write end polls POLLERR once the read end closed (Linux: with POLLOUT).")
 {
     char s[64];
     xclose(&c->b);
     outcome(c, "%s", revents_now(c->a, POLLOUT, s, sizeof s));
 }
-INSTANTIATE(revents_pipe_writer_after_reader_close, KINDS_PIPE)
+INSTANTIATE(revents_pipe_writer_after_reader_close, KINDS_PIPES)
 
-/* events = 0 still reports POLLHUP once the peer closed (connections and pipes). */
-CHECK(pollhup_with_zero_events)
+CHECK(pollhup_with_zero_events,
+      "events = 0 still reports POLLHUP once the peer closed (connections and pipes).")
 {
     revents_after_close_a(c, 0, 1);
 }
-INSTANTIATE(pollhup_with_zero_events, X_RD_HUP_KINDS)
+INSTANTIATE(pollhup_with_zero_events, KINDS_MIX_CONN_PIPE)
 
-/* DGRAM: events = 0 reports nothing after the peer closed. */
-CHECK(zero_events_dgram_after_peer_close)
+CHECK(zero_events_dgram_after_peer_close,
+      "DGRAM: events = 0 reports nothing after the peer closed.")
 {
     revents_after_close_a(c, 0, 0);
 }
 INSTANTIATE(zero_events_dgram_after_peer_close, KINDS_SP_DGRAM)
 
-/* The own SHUT_RDWR makes a socket POLLIN|POLLOUT|POLLHUP (Linux, every type). */
-CHECK(revents_after_own_shut_rdwr)
+CHECK(revents_after_own_shut_rdwr,
+      "The own SHUT_RDWR makes a socket POLLIN|POLLOUT|POLLHUP (Linux, every type).")
 {
     char s[64];
-    cr_assert(shutdown(c->a, SHUT_RDWR) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->a, SHUT_RDWR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome(c, "%s", revents_now(c->a, POLLIN | POLLOUT, s, sizeof s));
 }
 INSTANTIATE(revents_after_own_shut_rdwr, KINDS_SP_PLAIN)
 
-/* The own SHUT_RD makes a connection readable (the read returns 0): POLLIN. */
-CHECK(pollin_after_own_shut_rd)
+CHECK(pollin_after_own_shut_rd,
+      "The own SHUT_RD makes a connection readable (the read returns 0): POLLIN.")
 {
     char s[64];
-    cr_assert(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->b, SHUT_RD) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
-INSTANTIATE(pollin_after_own_shut_rd, KINDS_REP_CONN)
+INSTANTIATE(pollin_after_own_shut_rd, KINDS_MIX_CONN)
 
-/* The peer's SHUT_WR makes a connection readable (EOF): POLLIN. */
-CHECK(pollin_after_peer_shut_wr)
+CHECK(pollin_after_peer_shut_wr, "The peer's SHUT_WR makes a connection readable (EOF): POLLIN.")
 {
     char s[64];
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     settle(c->b);
     outcome(c, "%s", revents_now(c->b, POLLIN, s, sizeof s));
 }
-INSTANTIATE(pollin_after_peer_shut_wr, KINDS_REP_CONN)
+INSTANTIATE(pollin_after_peer_shut_wr, KINDS_MIX_CONN)
 
-/* POLLRDHUP (where the OS has it) after the peer's SHUT_WR on a connection. */
-CHECK(pollrdhup_after_peer_shut_wr)
+CHECK(pollrdhup_after_peer_shut_wr,
+      "POLLRDHUP (where the OS has it) after the peer's SHUT_WR on a connection.")
 {
 #ifdef QUIRK_NO_POLLRDHUP
     UNSUPPORTED(c, "POLLRDHUP");
 #else
     char s[64];
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome(c, "%s", revents_str(poll_events(c->b, POLLRDHUP, 2000), s, sizeof s));
 #endif
 }
-INSTANTIATE(pollrdhup_after_peer_shut_wr, KINDS_REP_CONN)
+INSTANTIATE(pollrdhup_after_peer_shut_wr, KINDS_MIX_CONN)
 
-/* DGRAM: the peer's SHUT_WR raises no POLLRDHUP (shutdown is not propagated). */
-CHECK(pollrdhup_dgram_peer_shut_wr)
+CHECK(pollrdhup_dgram_peer_shut_wr,
+      "DGRAM: the peer's SHUT_WR raises no POLLRDHUP (shutdown is not propagated).")
 {
 #ifdef QUIRK_NO_POLLRDHUP
     UNSUPPORTED(c, "POLLRDHUP");
 #else
     char s[64];
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     outcome(c, "%s", revents_now(c->b, POLLRDHUP, s, sizeof s));
 #endif
 }
 INSTANTIATE(pollrdhup_dgram_peer_shut_wr, KINDS_SP_DGRAM)
 
-/* No POLLRDHUP on an open, idle connection. */
-CHECK(no_pollrdhup_when_open)
+CHECK(no_pollrdhup_when_open, "No POLLRDHUP on an open, idle connection.")
 {
 #ifdef QUIRK_NO_POLLRDHUP
     UNSUPPORTED(c, "POLLRDHUP");
@@ -299,8 +250,7 @@ CHECK(no_pollrdhup_when_open)
 }
 INSTANTIATE(no_pollrdhup_when_open, KINDS_SP_PLAIN)
 
-/* poll() on a closed descriptor reports POLLNVAL. */
-CHECK(pollnval_closed_fd)
+CHECK(pollnval_closed_fd, "poll() on a closed descriptor reports POLLNVAL.")
 {
     char s[64];
     outcome(c, "%s", revents_now(closed_fd(), POLLIN, s, sizeof s));
@@ -314,7 +264,7 @@ static const char *select_now(int fd, int want_r, int want_w, char *buf, size_t 
 {
     fd_set rs, ws;
     struct timeval tv = {0, 0};
-    cr_assert(fd < FD_SETSIZE, "fd %d beyond FD_SETSIZE", fd);
+    REQUIRE(fd < FD_SETSIZE, "fd %d beyond FD_SETSIZE", fd);
     FD_ZERO(&rs);
     FD_ZERO(&ws);
     if (want_r)
@@ -322,60 +272,57 @@ static const char *select_now(int fd, int want_r, int want_w, char *buf, size_t 
     if (want_w)
         FD_SET(fd, &ws);
     int r = select(fd + 1, &rs, &ws, NULL, &tv);
-    cr_assert(r >= 0, "select: %s", sockspec_errno_name(errno));
+    REQUIRE(r >= 0, "select: %s", sockspec_errno_name(errno));
     snprintf(buf, n, "%s%s", FD_ISSET(fd, &rs) ? "r" : "", FD_ISSET(fd, &ws) ? "w" : "");
     if (!buf[0])
         snprintf(buf, n, "none");
     return buf;
 }
 
-/* select(): queued data puts the reader in the read set. */
-CHECK(select_readable_when_data)
+CHECK(select_readable_when_data, "select(): queued data puts the reader in the read set.")
 {
     char s[8];
     xsend_all(c->a, "x", 1);
     settle(c->b);
     outcome(c, "%s", select_now(c->b, 1, 0, s, sizeof s));
 }
-INSTANTIATE(select_readable_when_data, KINDS_RD_ALL)
+INSTANTIATE(select_readable_when_data, KINDS_MIX_EVERY_ORIGIN)
 
-/* select(): an empty receiver is not readable. */
-CHECK(select_not_readable_when_empty)
+CHECK(select_not_readable_when_empty, "select(): an empty receiver is not readable.")
 {
     char s[8];
     outcome(c, "%s", select_now(c->b, 1, 0, s, sizeof s));
 }
 INSTANTIATE(select_not_readable_when_empty, KINDS_SP_PLAIN)
 
-/* select(): a fresh sender is writable. */
-CHECK(select_writable_when_space)
+CHECK(select_writable_when_space, "select(): a fresh sender is writable.")
 {
     char s[8];
     outcome(c, "%s", select_now(c->a, 0, 1, s, sizeof s));
 }
 INSTANTIATE(select_writable_when_space, KINDS_SP_PLAIN)
 
-/* select(): a full non-blocking sender is not writable. */
-CHECK(select_not_writable_when_full)
+CHECK(select_not_writable_when_full, "select(): a full non-blocking sender is not writable.")
 {
     char s[8];
-    cr_assert(fill(c->a) > 0, "nothing could be queued");
+    REQUIRE(fill(c->a) > 0, "nothing could be queued");
     outcome(c, "%s", select_now(c->a, 0, 1, s, sizeof s));
 }
-INSTANTIATE(select_not_writable_when_full, KINDS_RD_FILL)
+INSTANTIATE(select_not_writable_when_full, KINDS_SP_STREAM_NB)
+INSTANTIATE(select_not_writable_when_full, KINDS_SP_SEQPACKET_NB)
+INSTANTIATE(select_not_writable_when_full, KINDS_PIPE_NB)
 
-/* select(): end of file (peer closed) is readable. */
-CHECK(select_readable_at_eof)
+CHECK(select_readable_at_eof, "select(): end of file (peer closed) is readable.")
 {
     char s[8];
     xclose(&c->a);
     settle(c->b);
     outcome(c, "%s", select_now(c->b, 1, 0, s, sizeof s));
 }
-INSTANTIATE(select_readable_at_eof, X_RD_HUP_KINDS)
+INSTANTIATE(select_readable_at_eof, KINDS_MIX_CONN_PIPE)
 
-/* select() and poll() agree on readable/writable in four states: "agree". */
-CHECK(select_agrees_with_poll)
+CHECK(select_agrees_with_poll,
+      "select() and poll() agree on readable/writable in four states: \"agree\".")
 {
     char out[160] = "";
     for (int state = 0; state < 4; state++) {
@@ -384,7 +331,7 @@ CHECK(select_agrees_with_poll)
         if (state == 2)
             drain(c, c->b);
         if (state == 3)
-            cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
+            REQUIRE(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
         if (c->kind->origin == ORIGIN_INET && (state == 1 || state == 3))
             settle(c->b);
         int re = poll_events(c->b, POLLIN | POLLOUT, 0);
@@ -402,8 +349,8 @@ CHECK(select_agrees_with_poll)
     }
     outcome(c, "%s", out[0] ? out : "agree");
 }
-INSTANTIATE(select_agrees_with_poll, KINDS_REP_UNIX)
-INSTANTIATE(select_agrees_with_poll, X_RD_TCP4)
+INSTANTIATE(select_agrees_with_poll, KINDS_TCP4)
+INSTANTIATE(select_agrees_with_poll, KINDS_MIX_UNIX)
 
 /* ---- FIONREAD ---- */
 
@@ -411,7 +358,7 @@ INSTANTIATE(select_agrees_with_poll, X_RD_TCP4)
 static int fionread(int fd)
 {
     int n = -1;
-    cr_assert(ioctl(fd, FIONREAD, &n) == 0, "FIONREAD: %s", sockspec_errno_name(errno));
+    REQUIRE(ioctl(fd, FIONREAD, &n) == 0, "FIONREAD: %s", sockspec_errno_name(errno));
     return n;
 }
 
@@ -424,55 +371,43 @@ static int fionread_after_3_5(struct chan *c)
     return fionread(c->b);
 }
 
-/* FIONREAD on an empty receiver is 0. */
-CHECK(fionread_empty)
+CHECK(fionread_empty, "FIONREAD on an empty receiver is 0.")
 {
     outcome(c, "%d", fionread(c->b));
 }
+INSTANTIATE(fionread_empty, KINDS_PIPE)
 INSTANTIATE(fionread_empty, KINDS_SP_PLAIN)
-INSTANTIATE(fionread_empty, KINDS_RD_ONE_PIPE)
 
-/* STREAM and pipes: FIONREAD counts every queued byte (3 + 5 = 8). */
-CHECK(fionread_stream_total)
+CHECK(fionread_after_two_sends,
+      "FIONREAD after sends of 3 and 5 bytes: every queued byte (8) or the next message (3).")
 {
     outcome(c, "%d", fionread_after_3_5(c));
 }
-INSTANTIATE(fionread_stream_total, KINDS_RD_STREAMISH)
+INSTANTIATE(fionread_after_two_sends, KINDS_UDP4)
+INSTANTIATE(fionread_after_two_sends, KINDS_REP_DGRAM)
+INSTANTIATE(fionread_after_two_sends, KINDS_REP_SEQPACKET)
+INSTANTIATE(fionread_after_two_sends, KINDS_MIX_BYTESTREAMS)
 
-/* DGRAM: FIONREAD is the size of the next datagram on Linux (3 of 3 + 5). */
-CHECK(fionread_dgram)
-{
-    outcome(c, "%d", fionread_after_3_5(c));
-}
-INSTANTIATE(fionread_dgram, X_RD_FIONREAD_DGRAM)
-
-/* SEQPACKET: FIONREAD counts every queued byte on Linux (8), like a stream. */
-CHECK(fionread_seqpacket)
-{
-    outcome(c, "%d", fionread_after_3_5(c));
-}
-INSTANTIATE(fionread_seqpacket, X_RD_FIONREAD_SEQPACKET)
-
-/* FIONREAD matches what the next read returns on a stream after a partial read (8 - 2 = 6). */
-CHECK(fionread_after_partial_read)
+CHECK(fionread_after_partial_read,
+      "FIONREAD matches what the next read returns on a stream after a partial read (8 - 2 = 6).")
 {
     char buf[16];
     int before = fionread_after_3_5(c);
-    cr_assert(before == 8, "FIONREAD %d before the read", before);
-    cr_assert(read_nb(c, c->b, buf, 2, 0) == 2, "partial read failed");
+    REQUIRE(before == 8, "FIONREAD %d before the read", before);
+    REQUIRE(read_nb(c, c->b, buf, 2, 0) == 2, "partial read failed");
     int n = fionread(c->b);
     ssize_t r = read_nb(c, c->b, buf, sizeof buf, 0);
-    cr_expect(r == n, "FIONREAD said %d, read returned %zd", n, r);
+    EXPECT(r == n, "FIONREAD said %d, read returned %zd", n, r);
     outcome(c, "%d", n);
 }
-INSTANTIATE(fionread_after_partial_read, KINDS_RD_STREAMISH)
+INSTANTIATE(fionread_after_partial_read, KINDS_MIX_BYTESTREAMS)
 
-/* A zero-length datagram: POLLIN, yet FIONREAD is 0. */
-CHECK(fionread_zero_length_message)
+CHECK(fionread_zero_length_message, "A zero-length datagram: POLLIN, yet FIONREAD is 0.")
 {
-    cr_assert(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", sockspec_errno_name(errno));
-    cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN, "empty message not readable");
+    REQUIRE(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", sockspec_errno_name(errno));
+    REQUIRE(poll_events(c->b, POLLIN, 2000) & POLLIN, "empty message not readable");
     outcome(c, "%d", fionread(c->b));
 }
-INSTANTIATE(fionread_zero_length_message, X_RD_FIONREAD_SEQPACKET)
-INSTANTIATE(fionread_zero_length_message, X_RD_FIONREAD_DGRAM)
+INSTANTIATE(fionread_zero_length_message, KINDS_UDP4)
+INSTANTIATE(fionread_zero_length_message, KINDS_REP_DGRAM)
+INSTANTIATE(fionread_zero_length_message, KINDS_REP_SEQPACKET)

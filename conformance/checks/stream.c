@@ -22,19 +22,6 @@
 
 #define CATEGORY stream
 
-/* Kind lists of this file: one or two kinds per origin where the behaviour should not vary. */
-#define ST_UNIX(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, fs_stream) X(c, abs_stream_sw)
-#define ST_ALL(X, c) ST_UNIX(X, c) X(c, tcp4)
-#define ST_ALL_PIPE(X, c) ST_ALL(X, c) X(c, pipe_nb)
-#define ST_UNIX_PIPE(X, c) ST_UNIX(X, c) X(c, pipe)
-#define ST_BLOCKING(X, c)                                                                          \
-    X(c, sp_stream) X(c, sp_stream_sw) X(c, fs_stream_sw) X(c, abs_stream) X(c, tcp4)
-#define ST_BIG(X, c)                                                                               \
-    X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, fs_stream) X(c, tcp6) X(c, pipe) X(c, pipe_nb)
-#define ST_NB(X, c) X(c, sp_stream_nb) X(c, sp_stream_nb_sw) X(c, pipe_nb)
-#define ST_BL_BIG(X, c) X(c, sp_stream) X(c, fs_stream_sw) X(c, tcp4) X(c, pipe)
-#define ST_TCP4(X, c) X(c, tcp4)
-
 /* Waits (bounded) for b to be readable, then reads once without blocking. */
 static ssize_t rx(struct chan *c, void *buf, size_t n, int flags)
 {
@@ -46,20 +33,20 @@ static ssize_t rx(struct chan *c, void *buf, size_t n, int flags)
 static void tx(struct chan *c, const void *buf, size_t n)
 {
     ssize_t r = send_or_write(c->a, buf, n, 0);
-    cr_assert(r == (ssize_t)n, "send(%zu): %zd %s", n, r,
-              r < 0 ? sockspec_errno_name(errno) : "short");
+    REQUIRE(r == (ssize_t)n, "send(%zu): %zd %s", n, r,
+            r < 0 ? sockspec_errno_name(errno) : "short");
 }
 
 /* ---- order and integrity ------------------------------------------------------------------- */
 
 #define BIG (4u << 20)
 
-/* 4 MiB written in varied chunks by a helper and read in varied chunks arrive intact: "ok". */
-CHECK(large_transfer_integrity)
+CHECK(large_transfer_integrity,
+      "4 MiB written in varied chunks by a helper and read in varied chunks arrive intact: \"ok\".")
 {
     static const size_t rsizes[] = {3, 5000, 65536, 1, 777, 16384, 100000};
     unsigned char *out = malloc(BIG), *in = malloc(BIG);
-    cr_assert(out && in);
+    REQUIRE(out && in);
     fill_pattern(out, BIG, 42);
     struct writer w;
     writer_start(&w, c->a, out, BIG, 0);
@@ -86,17 +73,17 @@ CHECK(large_transfer_integrity)
         got += (size_t)r;
     }
     int werr = writer_join(&w);
-    cr_expect(werr == 0, "writer: %s", sockspec_errno_name(werr));
+    EXPECT(werr == 0, "writer: %s", sockspec_errno_name(werr));
     if (got == BIG && fnv1a(in, BIG, 0) != fnv1a(out, BIG, 0))
         res = "corrupted";
     free(out);
     free(in);
     outcome(c, "%s", res);
 }
-INSTANTIATE(large_transfer_integrity, ST_BIG)
+INSTANTIATE(large_transfer_integrity, KINDS_MIX_BULK)
 
-/* 500 separate 7-byte writes (by a helper) read back as one ordered byte sequence: "ok". */
-CHECK(small_writes_in_order)
+CHECK(small_writes_in_order,
+      "500 separate 7-byte writes (by a helper) read back as one ordered byte sequence: \"ok\".")
 {
     unsigned char out[3500], in[3500];
     fill_pattern(out, sizeof out, 9);
@@ -110,47 +97,51 @@ CHECK(small_writes_in_order)
         got += (size_t)r;
     }
     int werr = writer_join(&w);
-    cr_expect(werr == 0, "writer: %s", sockspec_errno_name(werr));
+    EXPECT(werr == 0, "writer: %s", sockspec_errno_name(werr));
     outcome(c, "%s",
             got != sizeof in                  ? "short"
             : memcmp(in, out, sizeof in) == 0 ? "ok"
                                               : "corrupted");
 }
-INSTANTIATE(small_writes_in_order, ST_ALL_PIPE)
+INSTANTIATE(small_writes_in_order, KINDS_TCP4)
+INSTANTIATE(small_writes_in_order, KINDS_PIPE_NB)
+INSTANTIATE(small_writes_in_order, KINDS_MIX_STREAM)
 
-/* Two sends ("abc", "def") are returned by one 100-byte read: 6. */
-CHECK(coalesce_sends)
+CHECK(coalesce_sends, "Two sends (\"abc\", \"def\") are returned by one 100-byte read: 6.")
 {
     char buf[100];
     tx(c, "abc", 3);
     tx(c, "def", 3);
     ssize_t r = rx(c, buf, sizeof buf, 0);
-    cr_expect(r != 6 || memcmp(buf, "abcdef", 6) == 0, "bytes out of order");
+    EXPECT(r != 6 || memcmp(buf, "abcdef", 6) == 0, "bytes out of order");
     outcome_ret(c, r);
 }
-INSTANTIATE(coalesce_sends, ST_UNIX_PIPE)
+INSTANTIATE(coalesce_sends, KINDS_PIPE)
+INSTANTIATE(coalesce_sends, KINDS_MIX_STREAM)
 
-/* A 4-byte read of 10 queued bytes leaves the other 6, in order: "4,6". */
-CHECK(partial_read_keeps_rest)
+CHECK(partial_read_keeps_rest,
+      "A 4-byte read of 10 queued bytes leaves the other 6, in order: \"4,6\".")
 {
     char buf[100];
     tx(c, "0123456789", 10);
     ssize_t r1 = rx(c, buf, 4, 0);
-    cr_assert(r1 == 4, "first read: %zd", r1);
-    cr_expect(memcmp(buf, "0123", 4) == 0);
+    REQUIRE(r1 == 4, "first read: %zd", r1);
+    EXPECT(memcmp(buf, "0123", 4) == 0);
     ssize_t r2 = rx(c, buf, sizeof buf, 0);
     struct ret_str s2 = ret_str(r2);
-    cr_expect(r2 != 6 || memcmp(buf, "456789", 6) == 0, "rest out of order");
+    EXPECT(r2 != 6 || memcmp(buf, "456789", 6) == 0, "rest out of order");
     outcome(c, "4,%s", s2.s);
 }
-INSTANTIATE(partial_read_keeps_rest, ST_ALL_PIPE)
+INSTANTIATE(partial_read_keeps_rest, KINDS_TCP4)
+INSTANTIATE(partial_read_keeps_rest, KINDS_PIPE_NB)
+INSTANTIATE(partial_read_keeps_rest, KINDS_MIX_STREAM)
 
-/* writev() of three pieces then readv() into two buffers keeps the byte order: "ok". */
-CHECK(writev_readv_order)
+CHECK(writev_readv_order,
+      "writev() of three pieces then readv() into two buffers keeps the byte order: \"ok\".")
 {
     char p1[] = "ab", p2[] = "cdef", p3[] = "ghi";
     struct iovec wv[3] = {{p1, 2}, {p2, 4}, {p3, 3}};
-    cr_assert(writev(c->a, wv, 3) == 9, "writev: %s", sockspec_errno_name(errno));
+    REQUIRE(writev(c->a, wv, 3) == 9, "writev: %s", sockspec_errno_name(errno));
     char r1[4] = {0}, r2[16] = {0};
     struct iovec rv[2] = {{r1, sizeof r1}, {r2, sizeof r2}};
     (void)poll_events(c->b, POLLIN, 2000);
@@ -160,12 +151,14 @@ CHECK(writev_readv_order)
             : memcmp(r1, "abcd", 4) == 0 && memcmp(r2, "efghi", 5) == 0 ? "ok"
                                                                         : "corrupted");
 }
-INSTANTIATE(writev_readv_order, ST_ALL_PIPE)
+INSTANTIATE(writev_readv_order, KINDS_TCP4)
+INSTANTIATE(writev_readv_order, KINDS_PIPE_NB)
+INSTANTIATE(writev_readv_order, KINDS_MIX_STREAM)
 
 /* ---- MSG_PEEK ---------------------------------------------------------------------------- */
 
-/* MSG_PEEK returns the data without consuming it: peek then read give "5,5", same bytes. */
-CHECK(peek_does_not_consume)
+CHECK(peek_does_not_consume,
+      "MSG_PEEK returns the data without consuming it: peek then read give \"5,5\", same bytes.")
 {
     char p[16], r[16];
     tx(c, "hello", 5);
@@ -173,20 +166,21 @@ CHECK(peek_does_not_consume)
     struct ret_str s1 = ret_str(n1);
     ssize_t n2 = rx(c, r, sizeof r, 0);
     struct ret_str s2 = ret_str(n2);
-    cr_expect(n1 != 5 || n2 != 5 || memcmp(p, r, 5) == 0, "peeked bytes differ");
+    EXPECT(n1 != 5 || n2 != 5 || memcmp(p, r, 5) == 0, "peeked bytes differ");
     outcome(c, "%s,%s", s1.s, s2.s);
 }
-INSTANTIATE(peek_does_not_consume, ST_ALL)
+INSTANTIATE(peek_does_not_consume, KINDS_TCP4)
+INSTANTIATE(peek_does_not_consume, KINDS_MIX_STREAM)
 
-/* MSG_PEEK returns bytes of two sends ("abc", "def") at once on Linux: 6. */
-CHECK(peek_across_sends)
+CHECK(peek_across_sends,
+      "MSG_PEEK returns bytes of two sends (\"abc\", \"def\") at once on Linux: 6.")
 {
     char buf[100];
     tx(c, "abc", 3);
     tx(c, "def", 3);
     outcome_ret(c, rx(c, buf, sizeof buf, MSG_PEEK));
 }
-INSTANTIATE(peek_across_sends, ST_UNIX)
+INSTANTIATE(peek_across_sends, KINDS_MIX_STREAM)
 
 /* ---- MSG_WAITALL -------------------------------------------------------------------------- */
 
@@ -248,11 +242,10 @@ static void *two_part_main(void *arg)
 }
 #endif
 
-/*
- * MSG_WAITALL waits for the full count across two separate sends: 6 (3 where it is ignored).
- * The main thread only receives; the helper sends the second part once the first is consumed.
- */
-CHECK(waitall_waits_full)
+CHECK(
+    waitall_waits_full,
+    "* MSG_WAITALL waits for the full count across two separate sends: 6 (3 where it is ignored). "
+    "The main thread only receives; the helper sends the second part once the first is consumed.")
 {
 #ifndef SOCKSPEC_HAVE_FIONREAD
     UNSUPPORTED(c, "FIONREAD");
@@ -264,36 +257,34 @@ CHECK(waitall_waits_full)
     ssize_t r = recv(c->b, buf, sizeof buf, MSG_WAITALL);
     int e = errno;
     helper_join(&h);
-    cr_expect(t.err == 0, "helper: %s", sockspec_errno_name(t.err));
-    cr_expect(r != 6 || memcmp(buf, "abcdef", 6) == 0, "bytes out of order");
+    EXPECT(t.err == 0, "helper: %s", sockspec_errno_name(t.err));
+    EXPECT(r != 6 || memcmp(buf, "abcdef", 6) == 0, "bytes out of order");
     errno = e;
     outcome_ret(c, r);
 #endif
 }
-INSTANTIATE(waitall_waits_full, ST_BLOCKING)
+INSTANTIATE(waitall_waits_full, KINDS_MIX_STREAM_BLOCKING)
 
-/* MSG_WAITALL with SO_RCVTIMEO (20 ms) returns the partial count when it expires: 3. */
-CHECK(waitall_rcvtimeo_partial)
+CHECK(waitall_rcvtimeo_partial,
+      "MSG_WAITALL with SO_RCVTIMEO (20 ms) returns the partial count when it expires: 3.")
 {
     char buf[6];
     tx(c, "abc", 3);
-    cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN);
+    REQUIRE(poll_events(c->b, POLLIN, 2000) & POLLIN);
     xset_timeo(c->b, SO_RCVTIMEO, 0, 20000);
     outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, MSG_WAITALL, c->a, 3000,
                                 "the timeout never expired"));
 }
-INSTANTIATE(waitall_rcvtimeo_partial, ST_BLOCKING)
+INSTANTIATE(waitall_rcvtimeo_partial, KINDS_MIX_STREAM_BLOCKING)
 
-/*
- * MSG_WAITALL after the peer closed returns what there is, then EOF: "3,0".
- * (SO_RCVTIMEO of 3 s only bounds the call should EOF not end the wait.)
- */
-CHECK(waitall_after_peer_close)
+CHECK(waitall_after_peer_close,
+      "* MSG_WAITALL after the peer closed returns what there is, then EOF: \"3,0\". (SO_RCVTIMEO "
+      "of 3 s only bounds the call should EOF not end the wait.)")
 {
     char buf[6];
     tx(c, "abc", 3);
     xclose(&c->a);
-    cr_assert(poll_events(c->b, POLLIN, 2000) & POLLIN);
+    REQUIRE(poll_events(c->b, POLLIN, 2000) & POLLIN);
     xset_timeo(c->b, SO_RCVTIMEO, 3, 0);
     ssize_t r1 = recv(c->b, buf, sizeof buf, MSG_WAITALL);
     if (r1 < 0) {
@@ -302,25 +293,27 @@ CHECK(waitall_after_peer_close)
     }
     outcome(c, "%zd,%s", r1, ret_str(recv(c->b, buf, sizeof buf, MSG_WAITALL)).s);
 }
-INSTANTIATE(waitall_after_peer_close, ST_BLOCKING)
+INSTANTIATE(waitall_after_peer_close, KINDS_MIX_STREAM_BLOCKING)
 
-/* recv(MSG_WAITALL | MSG_DONTWAIT) with 3 of 6 bytes queued returns what there is: 3. */
-CHECK(waitall_dontwait_partial)
+CHECK(waitall_dontwait_partial,
+      "recv(MSG_WAITALL | MSG_DONTWAIT) with 3 of 6 bytes queued returns what there is: 3.")
 {
     char buf[6];
     tx(c, "abc", 3);
     outcome_ret(c, rx(c, buf, sizeof buf, MSG_WAITALL));
 }
-INSTANTIATE(waitall_dontwait_partial, ST_ALL)
+INSTANTIATE(waitall_dontwait_partial, KINDS_TCP4)
+INSTANTIATE(waitall_dontwait_partial, KINDS_MIX_STREAM)
 
-/* recv(MSG_DONTWAIT) with 3 of 6 bytes queued returns the 3 available. */
-CHECK(dontwait_returns_available)
+CHECK(dontwait_returns_available,
+      "recv(MSG_DONTWAIT) with 3 of 6 bytes queued returns the 3 available.")
 {
     char buf[6];
     tx(c, "abc", 3);
     outcome_ret(c, rx(c, buf, sizeof buf, 0));
 }
-INSTANTIATE(dontwait_returns_available, ST_ALL)
+INSTANTIATE(dontwait_returns_available, KINDS_TCP4)
+INSTANTIATE(dontwait_returns_available, KINDS_MIX_STREAM)
 
 /* ---- MSG_TRUNC ---------------------------------------------------------------------------- */
 
@@ -337,43 +330,37 @@ static void trunc_stream(struct chan *c)
         outcome(c, "%zd,%s", r, memcmp(buf, "0123", 4) == 0 ? "copied" : "not copied");
 }
 
-/* AF_UNIX stream: MSG_TRUNC is ignored, the bytes are copied: "4,copied" (Linux). */
-CHECK(msg_trunc_unix_stream)
+CHECK(
+    msg_trunc,
+    "recv(MSG_TRUNC) of 4 of the bytes queued on a byte stream: \"4,copied\" or \"4,not copied\".")
 {
     trunc_stream(c);
 }
-INSTANTIATE(msg_trunc_unix_stream, ST_UNIX)
+INSTANTIATE(msg_trunc, KINDS_TCP)
+INSTANTIATE(msg_trunc, KINDS_MIX_STREAM)
 
-/* TCP: MSG_TRUNC discards the bytes instead of copying them: "4,not copied" (Linux tcp.7). */
-CHECK(msg_trunc_tcp)
-{
-    trunc_stream(c);
-}
-INSTANTIATE(msg_trunc_tcp, KINDS_TCP)
-
-/* After recv(4, MSG_TRUNC) of 10 queued bytes, 6 remain. */
-CHECK(msg_trunc_rest_kept)
+CHECK(msg_trunc_rest_kept, "After recv(4, MSG_TRUNC) of 10 queued bytes, 6 remain.")
 {
     char buf[16];
     tx(c, "0123456789", 10);
     ssize_t r = rx(c, buf, 4, MSG_TRUNC);
-    cr_assert(r >= 0, "recv(MSG_TRUNC): %s", sockspec_errno_name(errno));
+    REQUIRE(r >= 0, "recv(MSG_TRUNC): %s", sockspec_errno_name(errno));
     outcome_ret(c, rx(c, buf, sizeof buf, 0));
 }
-INSTANTIATE(msg_trunc_rest_kept, ST_ALL)
+INSTANTIATE(msg_trunc_rest_kept, KINDS_TCP4)
+INSTANTIATE(msg_trunc_rest_kept, KINDS_MIX_STREAM)
 
-/* A short recvmsg() on a stream never sets MSG_TRUNC: "0". */
-CHECK(msg_trunc_flag_never_set)
+CHECK(msg_trunc_flag_never_set, "A short recvmsg() on a stream never sets MSG_TRUNC: \"0\".")
 {
     tx(c, "0123456789", 10);
     outcome_msg_flags(c, c->b, 4, 0, 0, 4);
 }
-INSTANTIATE(msg_trunc_flag_never_set, ST_ALL)
+INSTANTIATE(msg_trunc_flag_never_set, KINDS_TCP4)
+INSTANTIATE(msg_trunc_flag_never_set, KINDS_MIX_STREAM)
 
 /* ---- zero-length sends and receives -------------------------------------------------------- */
 
-/* A zero-length send returns 0 and queues nothing: "0,EAGAIN". */
-CHECK(zero_send_queues_nothing)
+CHECK(zero_send_queues_nothing, "A zero-length send returns 0 and queues nothing: \"0,EAGAIN\".")
 {
     char buf[16] = {0};
     ssize_t s = send_or_write(c->a, buf, 0, 0);
@@ -384,10 +371,12 @@ CHECK(zero_send_queues_nothing)
     (void)poll_events(c->b, POLLIN, 20);
     outcome(c, "0,%s", ret_str(read_nb(c, c->b, buf, sizeof buf, 0)).s);
 }
-INSTANTIATE(zero_send_queues_nothing, ST_ALL_PIPE)
+INSTANTIATE(zero_send_queues_nothing, KINDS_TCP4)
+INSTANTIATE(zero_send_queues_nothing, KINDS_PIPE_NB)
+INSTANTIATE(zero_send_queues_nothing, KINDS_MIX_STREAM)
 
-/* A zero-length receive with data queued returns 0 and leaves the data: "0,5". */
-CHECK(zero_recv_with_data)
+CHECK(zero_recv_with_data,
+      "A zero-length receive with data queued returns 0 and leaves the data: \"0,5\".")
 {
     char buf[16];
     tx(c, "hello", 5);
@@ -395,33 +384,36 @@ CHECK(zero_recv_with_data)
     struct ret_str r1 = ret_str(rx(c, buf, sizeof buf, 0));
     outcome(c, "%s,%s", r0.s, r1.s);
 }
-INSTANTIATE(zero_recv_with_data, ST_ALL_PIPE)
+INSTANTIATE(zero_recv_with_data, KINDS_TCP4)
+INSTANTIATE(zero_recv_with_data, KINDS_PIPE_NB)
+INSTANTIATE(zero_recv_with_data, KINDS_MIX_STREAM)
 
-/* A zero-length recv(MSG_DONTWAIT) on an empty stream: Linux EAGAIN. */
-CHECK(zero_recv_empty_dontwait)
+CHECK(zero_recv_empty_dontwait,
+      "A zero-length recv(MSG_DONTWAIT) on an empty stream: Linux EAGAIN.")
 {
     char buf[1] = {0};
     outcome_ret(c, recv(c->b, buf, 0, MSG_DONTWAIT));
 }
-INSTANTIATE(zero_recv_empty_dontwait, ST_ALL)
+INSTANTIATE(zero_recv_empty_dontwait, KINDS_TCP4)
+INSTANTIATE(zero_recv_empty_dontwait, KINDS_MIX_STREAM)
 
-/* A zero-length receive after the peer's SHUT_WR returns 0. */
-CHECK(zero_recv_after_peer_shutdown)
+CHECK(zero_recv_after_peer_shutdown, "A zero-length receive after the peer's SHUT_WR returns 0.")
 {
     char buf[1] = {0};
-    cr_assert(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
+    REQUIRE(shutdown(c->a, SHUT_WR) == 0, "shutdown: %s", sockspec_errno_name(errno));
     (void)poll_events(c->b, POLLIN, 2000);
     outcome_ret(c, recv(c->b, buf, 0, MSG_DONTWAIT));
 }
-INSTANTIATE(zero_recv_after_peer_shutdown, ST_ALL)
+INSTANTIATE(zero_recv_after_peer_shutdown, KINDS_TCP4)
+INSTANTIATE(zero_recv_after_peer_shutdown, KINDS_MIX_STREAM)
 
 /* ---- large writes --------------------------------------------------------------------------- */
 
-/* A non-blocking 4 MiB write on an empty stream writes part of it: "short". */
-CHECK(nonblocking_large_write_partial)
+CHECK(nonblocking_large_write_partial,
+      "A non-blocking 4 MiB write on an empty stream writes part of it: \"short\".")
 {
     char *buf = calloc(1, BIG);
-    cr_assert(buf != NULL);
+    REQUIRE(buf != NULL);
     ssize_t r = send_or_write(c->a, buf, BIG, 0);
     free(buf);
     if (r < 0)
@@ -429,13 +421,14 @@ CHECK(nonblocking_large_write_partial)
     else
         outcome(c, "%s", r == (ssize_t)BIG ? "full" : r > 0 ? "short" : "0");
 }
-INSTANTIATE(nonblocking_large_write_partial, ST_NB)
+INSTANTIATE(nonblocking_large_write_partial, KINDS_SP_STREAM_NB)
+INSTANTIATE(nonblocking_large_write_partial, KINDS_PIPE_NB)
 
-/* A blocking 4 MiB write with a reader draining returns the full count: 4194304. */
-CHECK(blocking_large_write_full)
+CHECK(blocking_large_write_full,
+      "A blocking 4 MiB write with a reader draining returns the full count: 4194304.")
 {
     char *buf = calloc(1, BIG);
-    cr_assert(buf != NULL);
+    REQUIRE(buf != NULL);
     struct reader s;
     reader_start(&s, c->b, BIG);
     ssize_t r = send_or_write(c->a, buf, BIG, 0);
@@ -444,26 +437,18 @@ CHECK(blocking_large_write_full)
         xclose(&c->a);
     size_t got = reader_join(&s);
     free(buf);
-    cr_expect(r < 0 || got == (size_t)r, "reader got %zu of %zd", got, r);
+    EXPECT(r < 0 || got == (size_t)r, "reader got %zu of %zd", got, r);
     errno = e;
     outcome_ret(c, r);
 }
-INSTANTIATE(blocking_large_write_full, ST_BL_BIG)
+INSTANTIATE(blocking_large_write_full, KINDS_PIPE)
+INSTANTIATE(blocking_large_write_full, KINDS_TCP4)
+INSTANTIATE(blocking_large_write_full, KINDS_MIX_STREAM_TWO)
 
 /* ---- addresses and out-of-band ------------------------------------------------------------ */
 
-/* AF_UNIX stream: sendto() with an address on a connected socket fails with EISCONN. */
-CHECK(sendto_addr_unix_stream)
-{
-    struct sockaddr_un sun;
-    socklen_t len = nowhere_addr(&sun);
-    ssize_t r = sendto(c->a, "hello", 5, ss_nosignal, (struct sockaddr *)&sun, len);
-    outcome_ret(c, r);
-}
-INSTANTIATE(sendto_addr_unix_stream, ST_UNIX)
-
-/* TCP: sendto() with another address on a connected socket; Linux ignores it: 5. */
-CHECK(sendto_addr_tcp)
+CHECK(sendto_addr_tcp,
+      "TCP: sendto() with another address on a connected socket; Linux ignores it: 5.")
 {
     struct sockaddr_in in;
     memset(&in, 0, sizeof in);
@@ -473,18 +458,10 @@ CHECK(sendto_addr_tcp)
     ssize_t r = sendto(c->a, "hello", 5, ss_nosignal, (struct sockaddr *)&in, sizeof in);
     outcome_ret(c, r);
 }
-INSTANTIATE(sendto_addr_tcp, ST_TCP4)
+INSTANTIATE(sendto_addr_tcp, KINDS_TCP4)
 
-/* AF_UNIX stream: send(MSG_OOB) of one byte; Linux (CONFIG_AF_UNIX_OOB, 5.15+) accepts it: 1. */
-CHECK(oob_send_unix_stream)
-{
-    ssize_t r = send(c->a, "x", 1, MSG_OOB | MSG_DONTWAIT | ss_nosignal);
-    outcome_ret(c, r);
-}
-INSTANTIATE(oob_send_unix_stream, ST_UNIX)
-
-/* TCP: recv(MSG_OOB) with no urgent data pending fails with EINVAL. */
-CHECK(oob_recv_tcp_none_pending)
+CHECK(oob_recv_tcp_none_pending,
+      "TCP: recv(MSG_OOB) with no urgent data pending fails with EINVAL.")
 {
     char buf[4];
     tx(c, "abc", 3);
