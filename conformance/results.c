@@ -180,6 +180,8 @@ int results_write(const struct results *r, const char *path, double seconds)
             p->id, p->name, p->class_, p->judged_as);
     fprintf(fp, "# platform_version\t%s\n# os\t%s\n# release\t%s\n# version\t%s\n# arch\t%s\n",
             p->version, u.sysname, u.release, u.version, u.machine);
+    const char *host = getenv("SOCKSPEC_HOST_KERNEL");
+    fprintf(fp, "# host_kernel\t%s\n", host && *host ? host : "-");
     fprintf(fp, "# abi\t%s\n# runner\t%s\n# date\t%s\n# seconds\t%.1f\n", abi(), r->runner, date,
             seconds);
     fprintf(fp, "instance\tcheck\tkind\tstatus\tverdict\tobserved\texpected\tagainst\tcause\t"

@@ -1,7 +1,8 @@
 /*
  * The results of one run, as a TSV file that the report generator reads:
  *   "# key<TAB>value" header lines: platform, platform_name, platform_class, judged_as,
- *   platform_version, os, release, version, arch, abi, runner, date, seconds;
+ *   platform_version, os, release, version, arch, host_kernel (the kernel under an
+ *   implementation, as ci/conformance saw it), abi, runner, date, seconds;
  *   then one row per instance:
  *   instance  check  kind  status  verdict  observed  expected  against  cause  problems
  * status is the runner's (pass, fail, crash, timeout, skip); verdict is the harness's
