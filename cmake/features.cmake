@@ -6,10 +6,30 @@ include(CheckSymbolExists)
 include(CheckCSourceCompiles)
 include(CMakePushCheckState)
 
+# The BSDs and macOS hide their extensions (CMSG_SPACE and CMSG_LEN before POSIX 2024, mkdtemp
+# and MSG_NOSIGNAL on macOS, syscall) from a file that asks for _POSIX_C_SOURCE, and glibc does
+# not: each file may ask for POSIX and still see what the probes below saw, since every file of
+# the build and every probe get the OS's own macro for "show the extensions too" (macOS
+# <sys/cdefs.h> _DARWIN_C_SOURCE; FreeBSD <sys/cdefs.h> __BSD_VISIBLE; NetBSD
+# <sys/featuretest.h> _NETBSD_SOURCE; OpenBSD <sys/cdefs.h> _BSD_SOURCE).
+if(APPLE)
+  set(SOCKSPEC_VISIBILITY_DEFINITIONS _DARWIN_C_SOURCE)
+elseif(CMAKE_SYSTEM_NAME MATCHES "^(FreeBSD|DragonFly)$")
+  set(SOCKSPEC_VISIBILITY_DEFINITIONS __BSD_VISIBLE=1)
+elseif(CMAKE_SYSTEM_NAME STREQUAL "NetBSD")
+  set(SOCKSPEC_VISIBILITY_DEFINITIONS _NETBSD_SOURCE=1)
+elseif(CMAKE_SYSTEM_NAME STREQUAL "OpenBSD")
+  set(SOCKSPEC_VISIBILITY_DEFINITIONS _BSD_SOURCE=1)
+else()
+  set(SOCKSPEC_VISIBILITY_DEFINITIONS "")
+endif()
+add_compile_definitions(${SOCKSPEC_VISIBILITY_DEFINITIONS})
+
 cmake_push_check_state(RESET)
+list(TRANSFORM SOCKSPEC_VISIBILITY_DEFINITIONS PREPEND -D OUTPUT_VARIABLE CMAKE_REQUIRED_DEFINITIONS)
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   # glibc and musl hide MSG_CMSG_CLOEXEC, POLLRDHUP, struct ucred unless asked.
-  set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
+  list(APPEND CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
 endif()
 
 set(_sockspec_symbols
@@ -68,6 +88,14 @@ check_c_source_compiles([=[
 #include <sys/un.h>
 int main(void) { struct sockaddr_un a; a.sun_len = sizeof a; return a.sun_len == 0; }
 ]=] SOCKSPEC_HAVE_SUN_LEN)
+
+# SO_PEERCRED's result: struct ucred {pid, uid, gid} on Linux, struct sockpeercred {uid, gid,
+# pid} on OpenBSD (getsockopt.2), which has no struct ucred.
+check_c_source_compiles([=[
+#include <sys/types.h>
+#include <sys/socket.h>
+int main(void) { struct sockpeercred c; c.pid = 0; return (int)c.pid; }
+]=] SOCKSPEC_HAVE_STRUCT_SOCKPEERCRED)
 
 # Where the abstract namespace exists is a run-time fact (FreeBSD main grew it); compile-time
 # only tells whether the kernel headers claim Linux.

@@ -561,14 +561,18 @@ static ssize_t send_cut(int fd, const struct msghdr *m, int flags, enum fdtype t
     return r < 0 ? r : (ssize_t)total;
 }
 
+/* Takes back the SIGPIPE a failed write left pending in a thread that blocks it. sigwait(), not a
+ * zero-timeout sigtimedwait(): macOS and OpenBSD have no sigtimedwait. The failed write's
+ * SIGPIPE is pending on this thread, so no other thread can take it before sigwait does. */
 static void sigpipe_drop(void)
 {
-    sigset_t set, cur;
-    struct timespec zero = {0, 0};
+    sigset_t set, cur, pending;
+    int sig;
     sigemptyset(&set);
     sigaddset(&set, SIGPIPE);
-    if (pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0 && sigismember(&cur, SIGPIPE))
-        (void)sigtimedwait(&set, NULL, &zero);
+    if (pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0 && sigismember(&cur, SIGPIPE) &&
+        sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+        (void)sigwait(&set, &sig);
 }
 
 static ssize_t tx_failure(int fd, const struct msghdr *m, int flags, enum fdtype t)
@@ -801,6 +805,21 @@ int shutdown(int fd, int how)
 
 /* ---- options, ioctl, fcntl, poll ---- */
 
+#ifdef SOCKSPEC_HAVE_SO_PEERCRED
+/* SO_PEERCRED's result: OpenBSD's struct sockpeercred orders its fields uid, gid, pid. */
+#ifdef SOCKSPEC_HAVE_STRUCT_SOCKPEERCRED
+typedef struct sockpeercred peercred;
+#else
+typedef struct ucred peercred;
+#endif
+
+static void peercred_unknown(void *val)
+{
+    peercred u = {.pid = 0, .uid = 65534, .gid = 65534};
+    memcpy(val, &u, sizeof u);
+}
+#endif
+
 static void sockopt_deviate(int name, void *val, socklen_t *len)
 {
     if (dev == D_SO_TYPE_STREAM && name == SO_TYPE && *len >= sizeof(int))
@@ -811,10 +830,8 @@ static void sockopt_deviate(int name, void *val, socklen_t *len)
     if (dev == D_SO_ERROR_CLEARED && name == SO_ERROR && *len >= sizeof(int))
         *(int *)val = 0;
 #ifdef SOCKSPEC_HAVE_SO_PEERCRED
-    if (dev == D_PEERCRED_UNKNOWN && name == SO_PEERCRED && *len >= sizeof(struct ucred)) {
-        struct ucred u = {.pid = 0, .uid = 65534, .gid = 65534};
-        memcpy(val, &u, sizeof u);
-    }
+    if (dev == D_PEERCRED_UNKNOWN && name == SO_PEERCRED && *len >= sizeof(peercred))
+        peercred_unknown(val);
 #endif
 }
 
