@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "sockspec_config.h" /* before the feature tests below */
 #ifdef SOCKSPEC_HAVE_LOCAL_PEERCRED
 #include <sys/ucred.h>
 #endif

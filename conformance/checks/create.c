@@ -362,13 +362,13 @@ CHECK(pipe_emfile_one_slot, "Exactly one free slot: pipe() fails with EMFILE (PO
 }
 INSTANTIATE(pipe_emfile_one_slot, KINDS_NONE)
 
+#if !defined(QUIRK_NO_SOCK_NONBLOCK) || !defined(QUIRK_NO_SOCK_CLOEXEC)
 /* Flag state of two descriptors: "both", "none" or which one has it. */
 static const char *both_or_none(int fa, int fb)
 {
     return fa && fb ? "both" : !fa && !fb ? "none" : fa ? "first only" : "second only";
 }
 
-#if !defined(QUIRK_NO_SOCK_NONBLOCK) || !defined(QUIRK_NO_SOCK_CLOEXEC)
 /* socketpair() of the kind's type with a creation flag: which ends have the flag's state
  * (has), and an expectation that none got the other one (other). */
 static void creation_flag_outcome(struct chan *c, int flag, int (*has)(int), int (*other)(int),
