@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "fdset.h"
 #include "harness.h"
 
 /* ---- I/O on sockets and pipes ---- */
@@ -25,16 +26,29 @@ ssize_t recv_or_read(int fd, void *buf, size_t n, int flags);
 /* One read that does not block: recv(flags | MSG_DONTWAIT) on sockets; on pipes read() with
  * O_NONBLOCK set for the call (flags are ignored there). -1/errno as recv. */
 ssize_t read_nb(const struct chan *c, int fd, void *buf, size_t n, int flags);
+/* On TCP, waits (up to 2 s) until fd is readable: data and FIN cross loopback asynchronously
+ * on some OSes, so a read that does not wait could see neither yet. No-op on other kinds. */
+void settle_tcp(const struct chan *c, int fd);
 /* read_nb after waiting up to timeout_ms for fd to be readable. */
 ssize_t read_wait(const struct chan *c, int fd, void *buf, size_t n, int flags, int timeout_ms);
 
 /* Most bytes any fill loop pushes before giving up (TCP on loopback autotunes its buffers). */
 #define FILL_LIMIT (64u << 20)
+/* ... and the longest a fill loop runs (one-byte writes under a slow implementation). */
+#define FILL_SECONDS 2
 
 /* Writes chunk-sized zero pieces with O_NONBLOCK until the first failure; returns the bytes
- * written and stores the failure's errno (0 if FILL_LIMIT was reached first). The
+ * written and stores the failure's errno (0 if FILL_LIMIT or FILL_SECONDS was reached first). The
  * descriptor's blocking mode is restored. */
 size_t fill_nb(int fd, size_t chunk, int *err);
+/* Waits up to ms until n bytes (at most 256) are queued on the stream socket fd, by a
+ * blocking MSG_PEEK | MSG_WAITALL receive under a temporary SO_RCVTIMEO: what the peek saw,
+ * or -1 and errno. */
+ssize_t wait_queued(int fd, size_t n, int ms);
+/* The largest message size, want or a halving of it, that an empty pair of message kind takes
+ * in one send (OSes refuse AF_UNIX datagrams above their send buffer, 2048 bytes on macOS):
+ * fills and blocking sends use it instead of a fixed size. want for byte streams. */
+size_t message_chunk(struct chan *c, size_t want);
 /* Reads without blocking until nothing arrives for idle_ms; returns the bytes read. *end (if not
  * NULL) says why it stopped: 0 at end of file, the errno value otherwise (EAGAIN when idle). */
 size_t drain_nb(const struct chan *c, int fd, int idle_ms, int *end);
@@ -48,6 +62,7 @@ struct writer {
     const unsigned char *data;
     size_t len, chunk, sent;
     int err;
+    unsigned long retries; /* sends that failed with ENOBUFS and were tried again */
     struct helper h;
 };
 void writer_start(struct writer *w, int fd, const void *data, size_t len, size_t chunk);
@@ -68,14 +83,23 @@ size_t reader_join(struct reader *r);
 /*
  * Calls that should return on their own (a timeout expiring, a wait being satisfied), guarded
  * by a watchdog: unless the call returns within ms, the watchdog sends 32 bytes on peer
- * (recv_guarded) or reads peer dry (send_guarded, to unblock a full sender), so that the call
- * returns instead of hanging. If the watchdog had to act and fired_msg is not NULL, that is
- * reported with EXPECT. The call's result and errno are returned.
+ * (recv_guarded) or reads peer dry (send_guarded, to unblock a full sender). If the call is
+ * still blocked GUARD_RESCUE_MS after that, the watchdog shuts the call's descriptor down so
+ * that it returns, and guarded_stuck() is 1 until the next guarded call: no instance hangs.
+ * If the watchdog had to act and fired_msg is not NULL, that is reported with EXPECT. The
+ * call's result and errno are returned.
  */
+#define GUARD_RESCUE_MS 1500
 ssize_t recv_guarded(int fd, void *buf, size_t n, int flags, int peer, int ms,
                      const char *fired_msg);
 ssize_t send_guarded(int fd, const void *buf, size_t n, int flags, int peer, int ms,
                      const char *fired_msg);
+/* 1 if the watchdog of the last guarded call had to act. */
+int guarded_fired(void);
+/* 1 if the last guarded call stayed blocked after the watchdog acted. */
+int guarded_stuck(void);
+/* "blocked" if the last guarded call stayed blocked, else outcome_ret(c, r). */
+void outcome_guarded(struct chan *c, ssize_t r);
 
 /* ---- child processes ---- */
 
@@ -106,7 +130,12 @@ const char *revents_str(int re, char *buf, size_t n);
 /* The msg_flags bits sockspec looks at, by name: "0", "MSG_TRUNC", "MSG_TRUNC|MSG_EOR", ... */
 const char *msg_flags_str(int f, char *buf, size_t n);
 
-/* recvmsg into one buffer; *flags_io holds msg_flags before the call and after it. */
+/* Flags that only ever mean something on input. The BSDs and macOS copy the flags argument
+ * into msg_flags (sys_recvmsg), so they come back out; recorded msg_flags leave them out. */
+#define INPUT_ONLY_FLAGS (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL)
+
+/* recvmsg into one buffer; *flags_io holds msg_flags before the call and after it, without the
+ * INPUT_ONLY_FLAGS of flags. */
 ssize_t recvmsg_flags(int fd, void *buf, size_t n, int flags, int *flags_io);
 /* Waits (bounded) for fd, receives up to n bytes with recvmsg(flags | MSG_DONTWAIT) starting
  * from msg_flags fl_in, asserts that want bytes came, and records msg_flags as the outcome. */
@@ -120,6 +149,9 @@ int sockopt_int(int fd, int level, int opt, int *val);
 int xsockopt_int(int fd, int level, int opt);
 /* setsockopt of an int: 0, or -1 with errno. */
 int setsockopt_int(int fd, int level, int opt, int v);
+/* Raises SO_SNDBUF to at least n (EXPECTs success): a datagram size check then measures the
+ * protocol's limit, not a send buffer smaller than it (the BSDs' UDP default is 9216). */
+void raise_sndbuf(int fd, int n);
 /* setsockopt of a struct timeval (SO_RCVTIMEO, SO_SNDTIMEO), fatal on failure. */
 void xset_timeo(int fd, int opt, long sec, long usec);
 
@@ -131,6 +163,8 @@ int fd_is_open(int fd);
 int closed_fd(void);
 /* The lowest free descriptor number (what the next open would return). */
 int lowest_free_fd(void);
+/* Closes every descriptor open now that was not open in before: how many. */
+int close_new_fds(const struct fdset *before);
 /* Number of open descriptors below 4096. */
 int count_open_fds(void);
 /* A scratch regular file, already unlinked. */

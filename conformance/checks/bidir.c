@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -177,8 +178,14 @@ CHECK(shut_rdwr_both_queued_data,
     xsend_all(c->a, "abc", 3);
     REQUIRE(poll_events(c->b, POLLIN, 1000) & POLLIN, "data never arrived");
     REQUIRE(shutdown(c->a, SHUT_RDWR) == 0, "shutdown a: %s", sockspec_errno_name(errno));
-    REQUIRE(shutdown(c->b, SHUT_RDWR) == 0, "shutdown b: %s", sockspec_errno_name(errno));
+    /* Some OSes refuse the second shutdown (the read side is already shut): recorded. */
+    int rb = shutdown(c->b, SHUT_RDWR), eb = errno;
     recv_outcome(c, c->b, "abc");
+    if (rb != 0) {
+        char got[OUTCOME_MAX];
+        snprintf(got, sizeof got, "%s", c->outcome);
+        outcome(c, "shutdown b %s,%s", sockspec_errno_name(eb), got);
+    }
 }
 INSTANTIATE(shut_rdwr_both_queued_data, KINDS_SP_BLOCKING)
 

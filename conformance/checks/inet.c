@@ -109,6 +109,7 @@ static void big_datagram(struct chan *c, size_t n)
 {
     char *buf = calloc(1, n);
     REQUIRE(buf != NULL);
+    raise_sndbuf(c->a, (int)n + 1024);
     outcome_ret(c, send(c->a, buf, n, MSG_DONTWAIT));
     free(buf);
 }
@@ -165,7 +166,12 @@ CHECK(tcp_connect_refused, "TCP connect to a bound port that does not listen: EC
     if (r < 0 && errno == EINPROGRESS) {
         int err = 0;
         socklen_t el = sizeof err;
-        REQUIRE(poll_events(s, POLLOUT, 2000) != 0, "connect never completed");
+        if (poll_events(s, POLLOUT, 2000) == 0) { /* no reset came back: the SYN was dropped */
+            outcome(c, "no answer within 2 s");
+            xclose(&s);
+            xclose(&bound);
+            return;
+        }
         REQUIRE(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == 0);
         errno = err;
         r = err ? -1 : 0;

@@ -27,11 +27,12 @@ static void settle(int fd)
     (void)poll_events(fd, POLLIN, 2000);
 }
 
-/* Fills fd (non-blocking) until EAGAIN; returns the bytes queued. */
-static size_t fill(int fd)
+/* Fills a (non-blocking) until EAGAIN, with 4096-byte writes or the largest message that
+ * fits if smaller; returns the bytes queued. */
+static size_t fill(struct chan *c)
 {
     int err;
-    size_t total = fill_nb(fd, 4096, &err);
+    size_t total = fill_nb(c->a, message_chunk(c, 4096), &err);
     REQUIRE(err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS, "filling: %s after %zu bytes",
             err ? sockspec_errno_name(err) : "never full", total);
     return total;
@@ -56,7 +57,7 @@ static void revents_outcome(struct chan *c, int fd, short events)
 /* Fills a (non-blocking) and records its POLLOUT revents. */
 static void pollout_when_full(struct chan *c)
 {
-    REQUIRE(fill(c->a) > 0, "nothing could be queued");
+    REQUIRE(fill(c) > 0, "nothing could be queued");
     revents_outcome(c, c->a, POLLOUT);
 }
 
@@ -111,7 +112,7 @@ INSTANTIATE(pollout_cleared_when_full, KINDS_PIPE_NB)
 CHECK(pollout_restored_after_drain, "POLLOUT comes back after the peer drains a full buffer.")
 {
     char s[64];
-    REQUIRE(fill(c->a) > 0, "nothing could be queued");
+    REQUIRE(fill(c) > 0, "nothing could be queued");
     drain(c, c->b);
     outcome(c, "%s", revents_str(poll_events(c->a, POLLOUT, 2000), s, sizeof s));
 }
@@ -305,7 +306,7 @@ INSTANTIATE(select_writable_when_space, KINDS_SP_PLAIN)
 CHECK(select_not_writable_when_full, "select(): a full non-blocking sender is not writable.")
 {
     char s[8];
-    REQUIRE(fill(c->a) > 0, "nothing could be queued");
+    REQUIRE(fill(c) > 0, "nothing could be queued");
     outcome(c, "%s", select_now(c->a, 0, 1, s, sizeof s));
 }
 INSTANTIATE(select_not_writable_when_full, KINDS_SP_STREAM_NB)
@@ -362,12 +363,16 @@ static int fionread(int fd)
     return n;
 }
 
-/* Queues a 3-byte and a 5-byte send, waits for them, returns FIONREAD of the reader. */
+/* Queues a 3-byte and a 5-byte send, waits for them, returns FIONREAD of the reader. On a
+ * byte stream both sends must have arrived (TCP delays the second under Nagle's algorithm,
+ * and loopback IP is not always synchronous): a bounded peek waits for all 8 bytes. */
 static int fionread_after_3_5(struct chan *c)
 {
     xsend_all(c->a, "abc", 3);
     xsend_all(c->a, "defgh", 5);
     settle(c->b);
+    if (c->kind->type == SOCK_STREAM)
+        EXPECT(wait_queued(c->b, 8, 2000) == 8, "the 8 bytes never all arrived");
     return fionread(c->b);
 }
 
@@ -393,7 +398,7 @@ CHECK(fionread_after_partial_read,
 {
     char buf[16];
     int before = fionread_after_3_5(c);
-    REQUIRE(before == 8, "FIONREAD %d before the read", before);
+    REQUIRE(before >= 2, "FIONREAD %d before the read", before);
     REQUIRE(read_nb(c, c->b, buf, 2, 0) == 2, "partial read failed");
     int n = fionread(c->b);
     ssize_t r = read_nb(c, c->b, buf, sizeof buf, 0);
@@ -402,11 +407,14 @@ CHECK(fionread_after_partial_read,
 }
 INSTANTIATE(fionread_after_partial_read, KINDS_MIX_BYTESTREAMS)
 
-CHECK(fionread_zero_length_message, "A zero-length datagram: POLLIN, yet FIONREAD is 0.")
+CHECK(fionread_zero_length_message, "A zero-length message: POLLIN, yet FIONREAD is 0; \"not "
+                                    "readable\" where the empty message queues nothing.")
 {
     REQUIRE(send(c->a, "", 0, ss_nosignal) == 0, "empty send: %s", sockspec_errno_name(errno));
-    REQUIRE(poll_events(c->b, POLLIN, 2000) & POLLIN, "empty message not readable");
-    outcome(c, "%d", fionread(c->b));
+    if (!(poll_events(c->b, POLLIN, 1000) & POLLIN))
+        outcome(c, "not readable, FIONREAD %d", fionread(c->b));
+    else
+        outcome(c, "%d", fionread(c->b));
 }
 INSTANTIATE(fionread_zero_length_message, KINDS_UDP4)
 INSTANTIATE(fionread_zero_length_message, KINDS_REP_DGRAM)
