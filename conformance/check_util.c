@@ -323,14 +323,16 @@ int guarded_fired(void)
     return last_fired;
 }
 
-/* Cancels the watchdog; records whether it had to act and whether the call stayed stuck. */
-static ssize_t guarded_end(struct watchdog *w, ssize_t r, const char *fired_msg)
+/* Cancels the watchdog; records whether it had to act and whether the call stayed stuck
+ * (timed_out: the call's own bound ended it). */
+static ssize_t guarded_end(struct watchdog *w, ssize_t r, const char *fired_msg, int timed_out)
 {
     int e = errno;
     REQUIRE(write(w->ctl[1], "x", 1) == 1, "watchdog pipe");
     helper_join(&w->h);
     xclose(&w->ctl[0]);
     xclose(&w->ctl[1]);
+    w->stuck |= timed_out;
     last_stuck = w->stuck;
     last_fired = w->fired;
     if (fired_msg && !w->stuck)
@@ -339,20 +341,54 @@ static ssize_t guarded_end(struct watchdog *w, ssize_t r, const char *fired_msg)
     return r;
 }
 
-ssize_t recv_guarded(int fd, void *buf, size_t n, int flags, int peer, int ms,
-                     const char *fired_msg)
+/* A socket without a timeout of its own gets one for the guarded call, in case shutting it
+ * down does not end the call either (gVisor: a sender never woken stays blocked): 1 if set. */
+static int bound_call(int fd, int opt, int ms)
 {
-    struct watchdog w;
-    watchdog_start(&w, fd, peer, ms, 0);
-    return guarded_end(&w, recv(fd, buf, n, flags), fired_msg);
+    struct timeval tv;
+    socklen_t len = sizeof tv;
+    if (getsockopt(fd, SOL_SOCKET, opt, &tv, &len) != 0 || tv.tv_sec != 0 || tv.tv_usec != 0)
+        return 0;
+    ms += GUARD_RESCUE_MS + 500;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+    return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv) == 0;
 }
 
-ssize_t send_guarded(int fd, const void *buf, size_t n, int flags, int peer, int ms,
+static void unbound_call(int fd, int opt, int was_set)
+{
+    struct timeval zero = {0, 0};
+    if (was_set)
+        (void)setsockopt(fd, SOL_SOCKET, opt, &zero, sizeof zero);
+}
+
+ssize_t recv_guarded(int fd, void *buf, size_t n, int flags, int peer, int ms, int own_bound,
                      const char *fired_msg)
 {
     struct watchdog w;
+    int bounded = own_bound && bound_call(fd, SO_RCVTIMEO, ms);
+    watchdog_start(&w, fd, peer, ms, 0);
+    ssize_t r = recv(fd, buf, n, flags);
+    int e = errno;
+    int timed_out =
+        bounded && r < 0 && (e == EAGAIN || e == EWOULDBLOCK) && !(flags & MSG_DONTWAIT);
+    unbound_call(fd, SO_RCVTIMEO, bounded);
+    errno = e;
+    return guarded_end(&w, r, fired_msg, timed_out);
+}
+
+ssize_t send_guarded(int fd, const void *buf, size_t n, int flags, int peer, int ms, int own_bound,
+                     const char *fired_msg)
+{
+    struct watchdog w;
+    int bounded = own_bound && bound_call(fd, SO_SNDTIMEO, ms);
     watchdog_start(&w, fd, peer, ms, 1);
-    return guarded_end(&w, send_or_write(fd, buf, n, flags), fired_msg);
+    ssize_t r = send_or_write(fd, buf, n, flags);
+    int e = errno;
+    int timed_out = bounded && r < 0 && (e == EAGAIN || e == EWOULDBLOCK);
+    unbound_call(fd, SO_SNDTIMEO, bounded);
+    errno = e;
+    return guarded_end(&w, r, fired_msg, timed_out);
 }
 
 void outcome_guarded(struct chan *c, ssize_t r)

@@ -86,13 +86,16 @@ size_t reader_join(struct reader *r);
  * (recv_guarded) or reads peer dry (send_guarded, to unblock a full sender). If the call is
  * still blocked GUARD_RESCUE_MS after that, the watchdog shuts the call's descriptor down so
  * that it returns, and guarded_stuck() is 1 until the next guarded call: no instance hangs.
+ * With own_bound, a socket that has no timeout of its own also gets SO_RCVTIMEO/SO_SNDTIMEO
+ * for the call, for implementations where even a shutdown does not end it (not for checks
+ * that measure timeouts they set themselves).
  * If the watchdog had to act and fired_msg is not NULL, that is reported with EXPECT. The
  * call's result and errno are returned.
  */
 #define GUARD_RESCUE_MS 1500
-ssize_t recv_guarded(int fd, void *buf, size_t n, int flags, int peer, int ms,
+ssize_t recv_guarded(int fd, void *buf, size_t n, int flags, int peer, int ms, int own_bound,
                      const char *fired_msg);
-ssize_t send_guarded(int fd, const void *buf, size_t n, int flags, int peer, int ms,
+ssize_t send_guarded(int fd, const void *buf, size_t n, int flags, int peer, int ms, int own_bound,
                      const char *fired_msg);
 /* 1 if the watchdog of the last guarded call had to act. */
 int guarded_fired(void);

@@ -499,7 +499,7 @@ CHECK(waitall_no_join,
     tx(c, buf, 10);
     tx(c, buf, 10);
     REQUIRE(poll_events(c->b, POLLIN, 2000) & POLLIN);
-    outcome_guarded(c, recv_guarded(c->b, buf, sizeof buf, MSG_WAITALL, c->a, 1000,
+    outcome_guarded(c, recv_guarded(c->b, buf, sizeof buf, MSG_WAITALL, c->a, 1000, 1,
                                     "MSG_WAITALL waited for more"));
 }
 INSTANTIATE(waitall_no_join, KINDS_MIX_MSG_BLOCKING_IP)

@@ -329,7 +329,7 @@ static void blocking_resumes(struct chan *c)
             sockspec_errno_name(err));
     /* A send that waits is let go by a watchdog that drains the peer after 300 ms; one that
      * fails at once records its errno; one that is never woken records "blocked". */
-    outcome_guarded(c, send_guarded(c->a, buf, chunk, 0, c->b, 300, NULL));
+    outcome_guarded(c, send_guarded(c->a, buf, chunk, 0, c->b, 300, 1, NULL));
 }
 
 CHECK(blocking_send_resumes, "A blocking send on a full buffer waits and completes once the peer "
@@ -355,7 +355,7 @@ static void send_until_sndtimeo(struct chan *c)
     xset_timeo(c->a, SO_SNDTIMEO, 0, 20000);
     /* Should the timeout never expire, a watchdog reads b after 1 s so the send returns. */
     outcome_guarded(
-        c, send_guarded(c->a, buf, chunk, ss_nosignal, c->b, 1000, "the timeout never expired"));
+        c, send_guarded(c->a, buf, chunk, ss_nosignal, c->b, 1000, 0, "the timeout never expired"));
 }
 
 CHECK(sndtimeo_full, "SO_SNDTIMEO expiring on a full buffer fails the send: the errno.")
@@ -372,7 +372,8 @@ CHECK(rcvtimeo_empty, "SO_RCVTIMEO of 20 ms on an empty blocking socket: recv fa
 {
     char buf[16];
     xset_timeo(c->b, SO_RCVTIMEO, 0, 20000);
-    outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, 0, c->a, 3000, "the timeout never expired"));
+    outcome_ret(c,
+                recv_guarded(c->b, buf, sizeof buf, 0, c->a, 3000, 0, "the timeout never expired"));
 }
 INSTANTIATE(rcvtimeo_empty, KINDS_MIX_SOCKETS_BLOCKING)
 
@@ -401,7 +402,7 @@ CHECK(rcvtimeo_negative_sec,
         outcome(c, "setsockopt %s", sockspec_errno_name(errno));
         return;
     }
-    outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, 0, c->a, 3000, NULL));
+    outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, 0, c->a, 3000, 0, NULL));
 }
 INSTANTIATE(rcvtimeo_negative_sec, KINDS_SP_PLAIN)
 

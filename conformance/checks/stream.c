@@ -244,7 +244,7 @@ CHECK(waitall_rcvtimeo_partial,
     tx(c, "abc", 3);
     REQUIRE(poll_events(c->b, POLLIN, 2000) & POLLIN);
     xset_timeo(c->b, SO_RCVTIMEO, 0, 20000);
-    outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, MSG_WAITALL, c->a, 3000,
+    outcome_ret(c, recv_guarded(c->b, buf, sizeof buf, MSG_WAITALL, c->a, 3000, 0,
                                 "the timeout never expired"));
 }
 INSTANTIATE(waitall_rcvtimeo_partial, KINDS_MIX_STREAM_BLOCKING)
@@ -275,7 +275,8 @@ CHECK(waitall_dontwait_partial,
     tx(c, "abc", 3);
     REQUIRE(poll_events(c->b, POLLIN, 2000) & POLLIN, "the 3 bytes never arrived");
     /* Some kernels wait despite MSG_DONTWAIT: a watchdog then sends more after 1 s. */
-    ssize_t r = recv_guarded(c->b, buf, sizeof buf, MSG_WAITALL | MSG_DONTWAIT, c->a, 1000, NULL);
+    ssize_t r =
+        recv_guarded(c->b, buf, sizeof buf, MSG_WAITALL | MSG_DONTWAIT, c->a, 1000, 1, NULL);
     if (guarded_fired())
         outcome(c, "blocked");
     else
