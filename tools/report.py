@@ -343,6 +343,7 @@ class Val:
         self.rows = list(rows)  # run: the results rows
         self.version = version  # src: the cells' version
         self.failed = any(row_failed(r) for r in self.rows)
+        self.against = None  # the cell an observed value disagrees with, if the cells changed
         self.known_deviation = any(r.verdict == "known" for r in self.rows)
         self.cause = ",".join(sorted({r.cause for r in self.rows if r.cause not in ("", "-")}))
 
@@ -474,6 +475,7 @@ class Model:
         if col.origin == "src":
             return self.src_val(check_id, kind, col.os, col.version)
         run = col.run
+        v = None
         if check_id == "kind.builds":
             rows = run.by_kind.get(kind.name, [])
             if rows:
@@ -481,14 +483,30 @@ class Model:
                 built = [o for o in outcomes if not UNBUILT.match(o)]
                 value = "ok" if built else outcomes[0]
                 shown = [r for r in rows if (r.observed in built) == bool(built)]
-                return Val(value, "run", rows=shown[:1])
+                v = Val(value, "run", rows=shown[:1])
         else:
             r = run.by_instance.get((check_id, kind.name))
             if r is not None:
-                return Val(r.observed, "run", rows=[r])
+                v = Val(r.observed, "run", rows=[r])
+        if v is not None:
+            self._judge(col, check_id, kind, v)
+            return v
         if col.is_implementation():
             return Val("-", "none")
         return self.src_val(check_id, kind, col.os, col.version)
+
+    def _judge(self, col, check_id, kind, v):
+        """An observed value its cell (as the cells are now) does not admit, and that is no
+        known deviation, reads as a failed run, whatever verdict the results file recorded."""
+        if v.failed or v.known_deviation or v.value == "-":
+            return
+        cell = self.derived(check_id, kind, col.os, col.version)
+        if cell is None or cell.value == "?" or value_matches(cell.value, v.value):
+            return
+        if matching_deviation(self, col.run.platform, check_id, kind, v.value):
+            return
+        v.failed = True
+        v.against = cell
 
     def error(self, message):
         if message not in self.errors:
@@ -565,12 +583,15 @@ def check_class(model, col, check_id):
 
 def matrix_class(model, check_id):
     """differs (two known values differ), same (every cell known and equal), partly (equal
-    where known, unknown somewhere) or one (known on one OS only)."""
+    where known, unknown somewhere) or one (known on one OS only); kinds that cannot be built
+    in a column are left out of that column."""
     known_platforms = set()
     every_known = True
     uncertain = False
     for k in model.check_kinds(check_id):
-        vals = [(c, model.val(c, check_id, k)) for c in model.columns]
+        # a kind that cannot be built in a column is told once, by kind.builds
+        vals = [(c, model.val(c, check_id, k)) for c in model.columns
+                if check_id == "kind.builds" or not model.unbuilt(c, k)]
         for c, v in vals:
             if v.known():
                 known_platforms.add(c.platform.id)
@@ -723,7 +744,7 @@ class QuestionCell:
             self.mark = "+".join("src %s" % ",".join(versions) if o == "src" else o
                                  for o in origins)
         if self.failed:
-            self.mark += ", run failed"
+            self.mark = self.mark.replace("run", "run failed", 1)
         elif self.known_deviation:
             self.mark += ", known deviation"
 
@@ -778,11 +799,12 @@ def unbuildable_cells(model, answering):
                                     ", ".join(k.name for k in applies), b.value, b.file, b.line))
 
 
-def matching_deviation(model, run, r):
-    kind = model.kinds[r.kind]
+def matching_deviation(model, platform, check_id, kind, observed):
+    """The known deviation (conformance/known/deviations.tsv) of platform that admits observed
+    for check on kind, or None."""
     for d in model.deviations:
-        if (d.platform == run.platform and d.check == r.check and kinds_match(d.kinds, kind)[0]
-                and value_matches(d.observed, r.observed)):
+        if (d.platform == platform and d.check == check_id and kinds_match(d.kinds, kind)[0]
+                and value_matches(d.observed, observed)):
             return d
     return None
 
@@ -817,7 +839,7 @@ def observed_against_cells(model):
                 continue
             if value_matches(cell.value, r.observed):
                 continue
-            if matching_deviation(model, run, r) is not None:
+            if matching_deviation(model, run.platform, r.check, kind, r.observed) is not None:
                 continue
             model.error("%s: %s on %s: observed %r, but %s:%d (%s %s) says %r" % (
                 where, r.instance, col.label, r.observed, cell.file, cell.line, cell.os,
@@ -1219,7 +1241,8 @@ def evidence_lines(model, col, ans, up):
                                             for r in rows), rows[0].file) if rows else ""
             state = "observed"
             if v.failed:
-                state = "observed, **the run failed** (expected %s)" % code(v.rows[0].expected)
+                state = "observed, **the run failed** (its cell says %s)" % code(
+                    v.against.value if v.against else v.rows[0].expected)
             elif v.known_deviation:
                 state = "observed, a known deviation (cause `%s`)" % v.cause
             lines.append("  - %s: %s %s → **%s**; %s" % (md(kinds), state, code(value), md(word),
@@ -1309,7 +1332,7 @@ def kind_groups(model, check_id):
 
 MATRIX_CLASSES = (
     ("differs", "Differ between platforms"),
-    ("same", "Same on every platform (every cell known)"),
+    ("same", "Same on every platform (every cell known; kinds that cannot be built left out)"),
     ("partly", "Same where known, unknown on some platform"),
     ("one", "Known on one OS only"),
 )
@@ -1420,13 +1443,14 @@ def write_platform(model, questions, p, out):
     for c in cols:
         if c.origin == "run":
             m = c.run.meta
-            lines += wrap("**%s: observed.** Run of %s on %s (%s, %s ABI, %s runner), %s: %d "
-                          "instances, %d failing; [%s](../%s)." % (
-                              md(c.label), md(m.get("platform_version", "")),
-                              md(m.get("host_kernel", "")), md(m.get("arch", "")),
-                              md(m.get("abi", "")), md(m.get("runner", "")),
-                              md(m.get("date", "")), len(c.run.rows), len(c.run.failing()),
-                              c.run.file, c.run.file))
+            lines += wrap("**%s: observed** by the run in [%s](../%s): %s %s, kernel %s %s, host "
+                          "kernel %s, %s, %s ABI, %s runner, %s; %d instances, %d failing." % (
+                              md(c.label), c.run.file, c.run.file, md(p.name),
+                              md(m.get("platform_version", "")), md(m.get("os", "")),
+                              md(m.get("release", "")), md(m.get("host_kernel", "")),
+                              md(m.get("arch", "")), md(m.get("abi", "")),
+                              md(m.get("runner", "")), md(m.get("date", "")), len(c.run.rows),
+                              len(c.run.failing())))
         else:
             lines += wrap("**%s: derived from source, never observed.** Every value below is what "
                           "the cells derive from %s %s's source (or its tests, headers, man "
@@ -1508,9 +1532,10 @@ def unsupported_section(model, cols):
                 seen.append("- %s: %s: %s" % (md(c.label), md(describe_kinds(ks)), code(value)))
     lines += seen or ["None: every kind builds."]
     lines.append("")
-    lines += wrap("Every check on such a kind reads as this kind row (unsupported, never a "
-                  "behaviour), so the sections below leave these kinds out.")
-    lines.append("")
+    if seen:
+        lines += wrap("Every check on such a kind reads as this kind row (unsupported, never a "
+                      "behaviour), so the sections below leave these kinds out.")
+        lines.append("")
     return lines
 
 
@@ -1554,7 +1579,7 @@ def majority_section(model, cols):
                 votes = collections.Counter()
                 for o in others.values():
                     v = model.val(o, chk, k)
-                    if v.known():
+                    if v.known() and (chk == "kind.builds" or not model.unbuilt(o, k)):
                         votes[v.value] += 1
                 if not votes:
                     continue
@@ -1575,7 +1600,11 @@ def majority_section(model, cols):
             lines.append("- **%s** (`%s`; %s)" % (md(model.statement(chk)), chk,
                                                   md(describe_kinds(kinds))))
             lines.append("  - %s" % value_sentence(model, col, chk, kinds, "../"))
-            lines.append("  - %s: %s" % (" and ".join(md(a) for a in agree), code(value)))
+            lines.append("  - %s (%s; their pages give the sources): %s" % (
+                ", ".join(md(o.label) for o in others.values() if o.label in agree),
+                "derived from source" if all(o.origin == "src" for o in others.values()
+                                             if o.label in agree) else "observed or derived",
+                code(value)))
         lines.append("")
     if n == 0:
         lines += ["None.", ""]
