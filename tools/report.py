@@ -10,7 +10,9 @@ the fuzz and bench summaries; ci/report runs it.
   --check        write nothing: regenerate into a scratch directory, fail if any output would
                  change, and fail on any contradiction in the data (exit 1)
 
-Exit status: 0; 1 for a contradiction or (with --check) a stale output; 2 for unreadable input.
+Exit status: 0; 1 with --check for a stale output or a contradiction (without --check a
+contradiction is printed and listed in REPORT.md, and the outputs are written); 2 for
+unreadable input.
 
 Python 3.6 or newer, standard library only. Output depends only on the input files: no clock,
 and every listing is sorted, so that --check can compare bytes.
@@ -1024,8 +1026,6 @@ def write_report(model, questions, out, summaries):
         lines += wrap("Not run yet (no results file): %s." % ", ".join(
             "[%s](report/%s.md)" % (md(p.name), p.id) for p in not_run))
         lines.append("")
-    lines += refs
-    lines.append("")
     lines += ["## Every behaviour at a glance", ""]
     lines += wrap("One square per check, grouped by category; one row per column of the tables. "
                   "Solid squares were observed by a run, pale ones derived from source. "
@@ -1041,6 +1041,8 @@ def write_report(model, questions, out, summaries):
     for role, title in (("fuzz", "Fuzzing"), ("planted", "Fuzzing: time to find planted bugs"),
                         ("bench", "Benchmarks")):
         lines += summary_section(summaries.get(role), role, title)
+    lines += ["<!-- The answers table's links (reference definitions render as nothing). -->", ""]
+    lines += refs
     write(out, "REPORT.md", lines)
 
 
@@ -1820,7 +1822,8 @@ def main():
                   file=sys.stderr)
             for e in model.errors:
                 print("  %s" % e, file=sys.stderr)
-            status = 1
+            # Writing, they are in REPORT.md for everyone to see; checking, they fail.
+            status = 1 if args.check else 0
         new = outputs(scratch)
         if args.check:
             old = outputs(out)
