@@ -378,6 +378,7 @@ class Model:
         self.columns = self._columns()
         self.reference = self._reference()
         self._vals = {}
+        self._cells = {}
         used = {k for c in self.checks.values() for k in c.kinds}
         self.used_kinds = [k for k in self.kinds.values() if k.name in used]
 
@@ -486,6 +487,9 @@ class Model:
                 value = "ok" if built else outcomes[0]
                 shown = [r for r in rows if (r.observed in built) == bool(built)]
                 v = Val(value, "run", rows=shown[:1])
+                # the row is evidence that the kind was built, not a judgement of kind.builds
+                v.failed = v.known_deviation = False
+                v.cause = ""
         else:
             r = run.by_instance.get((check_id, kind.name))
             if r is not None:
@@ -509,6 +513,15 @@ class Model:
             return
         v.failed = True
         v.against = cell
+
+    def os_name(self, os_id):
+        return self.platforms[os_id].name if os_id in self.platforms else os_id
+
+    def question_cell(self, col, qid, q):
+        key = (col.id, qid)
+        if key not in self._cells:
+            self._cells[key] = QuestionCell(self, col, qid, q)
+        return self._cells[key]
 
     def error(self, message):
         if message not in self.errors:
@@ -704,8 +717,10 @@ class PartAnswer:
         known = [a for a in self.answers if a.known()]
         self.primary = known[0] if known else self.answers[0]
         self.word = self.primary.word
+        self.disagree = False
         for a in known[1:]:
             if a.word != self.primary.word:
+                self.disagree = True
                 model.error("question %s%s on %s: %s says %r, %s says %r" % (
                     qid, "" if part == "-" else " (%s)" % part, col.label, self.primary.row.check,
                     self.primary.word, a.row.check, a.word))
@@ -749,6 +764,8 @@ class QuestionCell:
             self.mark = self.mark.replace("run", "run failed", 1)
         elif self.known_deviation:
             self.mark += ", known deviation"
+        if any(p.disagree for p in self.parts):
+            self.mark += ", checks disagree"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -761,7 +778,7 @@ def find_contradictions(model, questions):
     observed_against_cells(model)
     for col in model.columns:
         for qid, q in questions.items():
-            verify_cell(model, col, qid, q, QuestionCell(model, col, qid, q))
+            verify_cell(model, col, qid, q, model.question_cell(col, qid, q))
 
 
 def unbuildable_cells(model, answering):
@@ -795,10 +812,12 @@ def unbuildable_cells(model, answering):
                 if all(b is not None and unsupported(b.value) for b in builds):
                     b = builds[0]
                     claim = check_id.startswith("claims.") or check_id in answering
-                    (model.error if claim else model.dead_cell)("%s:%d: %s on %s %s says %r for %s, but kind.builds says %r "
-                                "(%s:%d): no such kind can be built there" % (
-                                    cell.file, cell.line, check_id, os_id, version, cell.value,
-                                    ", ".join(k.name for k in applies), b.value, b.file, b.line))
+                    report = model.error if claim else model.dead_cell
+                    report("%s:%d: %s on %s %s says %r for %s (%s), but kind.builds says %r "
+                           "(%s:%d): that kind cannot be built there" % (
+                               cell.file, cell.line, check_id, model.os_name(os_id), version,
+                               cell.value, describe_kinds(applies),
+                               ", ".join(k.name for k in applies), b.value, b.file, b.line))
 
 
 def matching_deviation(model, platform, check_id, kind, observed):
@@ -844,8 +863,8 @@ def observed_against_cells(model):
             if matching_deviation(model, run.platform, r.check, kind, r.observed) is not None:
                 continue
             model.error("%s: %s on %s: observed %r, but %s:%d (%s %s) says %r" % (
-                where, r.instance, col.label, r.observed, cell.file, cell.line, cell.os,
-                cell.versions[0], cell.value))
+                where, r.instance, col.label, r.observed, cell.file, cell.line,
+                model.os_name(cell.os), cell.versions[0], cell.value))
         run.resolver_agrees = agree
 
 
@@ -982,10 +1001,10 @@ def answers_table(model, questions, cols, refs, number, implementation=False):
         if number == 0:
             refs.append("[%s]: report/answers.md#%s" % (qid, qid))
         for ci, col in enumerate(cols):
-            qc = QuestionCell(model, col, qid, q)
+            qc = model.question_cell(col, qid, q)
             text = qc.text
             if implementation and model.reference is not None:
-                ref = QuestionCell(model, model.reference, qid, q)
+                ref = model.question_cell(model.reference, qid, q)
                 if ref.text == qc.text and not qc.failed:
                     text = "as Linux"
             label = "%d%s" % (qi, chr(ord("a") + number + ci))
@@ -1036,7 +1055,7 @@ def write_report(model, questions, out, summaries):
     lines.append("")
     lines += pages_section(model)
     lines += columns_section(model)
-    lines += problems_section(model, "report/")
+    lines += problems_section(model)
     lines += matrix_summary(model)
     for role, title in (("fuzz", "Fuzzing"), ("planted", "Fuzzing: time to find planted bugs"),
                         ("bench", "Benchmarks")):
@@ -1120,7 +1139,7 @@ def columns_section(model):
     return lines
 
 
-def problems_section(model, prefix):
+def problems_section(model):
     lines = ["## Contradictions and failed runs", ""]
     if not model.errors:
         lines += wrap("None: every observed outcome is admitted by its cell (or is a known "
@@ -1241,14 +1260,14 @@ def evidence_lines(model, col, ans, up):
             rows = [r for _, it, _ in items for r in it.rows[:1]]
             where = "%s of %s" % (", ".join("[line %d](%s%s#L%d)" % (r.line, up, r.file, r.line)
                                             for r in rows), rows[0].file) if rows else ""
-            state = "observed"
+            state = ""
             if v.failed:
-                state = "observed, **the run failed** (its cell says %s)" % code(
+                state = "; **the run failed**: the cell says %s" % code(
                     v.against.value if v.against else v.rows[0].expected)
             elif v.known_deviation:
-                state = "observed, a known deviation (cause `%s`)" % v.cause
-            lines.append("  - %s: %s %s → **%s**; %s" % (md(kinds), state, code(value), md(word),
-                                                        where))
+                state = "; a known deviation (cause `%s`)" % v.cause
+            lines.append("  - %s: observed %s → **%s**%s; %s" % (md(kinds), code(value), md(word),
+                                                               state, where))
         elif origin == "none":
             lines.append("  - %s: not run on %s" % (md(kinds), md(col.label)))
         elif v.cell is None:
@@ -1288,7 +1307,7 @@ def write_answers(model, questions, out):
                     md(model.statement(r.check))))
         lines.append("")
         for col in model.columns:
-            qc = QuestionCell(model, col, qid, q)
+            qc = model.question_cell(col, qid, q)
             lines.append("### %s: %s %s" % (md(col.title()), md(qc.text),
                                             anchor("%s-%s" % (qid, col.id))))
             lines.append("")
@@ -1480,7 +1499,7 @@ def platform_answers(model, questions, cols):
     for qid, q in questions.items():
         row = [md(q["question"])]
         for c in cols:
-            qc = QuestionCell(model, c, qid, q)
+            qc = model.question_cell(c, qid, q)
             row.append("[%s](answers.md#%s-%s) (%s)" % (md(qc.text), qid, c.id, qc.mark))
         rows.append(row)
     lines += table(header, rows)
