@@ -1266,8 +1266,12 @@ def evidence_lines(model, col, ans, up):
                     v.against.value if v.against else v.rows[0].expected)
             elif v.known_deviation:
                 state = "; a known deviation (cause `%s`)" % v.cause
-            lines.append("  - %s: observed %s → **%s**%s; %s" % (md(kinds), code(value), md(word),
-                                                               state, where))
+            if ans.row.check == "kind.builds" and value == "ok":
+                lines.append("  - %s: observed: built, instances on it ran → **%s**%s; e.g. %s"
+                             % (md(kinds), md(word), state, where))
+            else:
+                lines.append("  - %s: observed %s → **%s**%s; %s" % (
+                    md(kinds), code(value), md(word), state, where))
         elif origin == "none":
             lines.append("  - %s: not run on %s" % (md(kinds), md(col.label)))
         elif v.cell is None:
@@ -1778,6 +1782,11 @@ def write_svg(model, out):
 # Output
 
 
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 def write(out, name, lines):
     path = os.path.join(out, name)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -1848,8 +1857,8 @@ def main():
             old = outputs(out)
             stale = sorted(set(old) ^ set(new))
             for name in sorted(set(old) & set(new)):
-                a = open(os.path.join(out, name), encoding="utf-8").read()
-                b = open(os.path.join(scratch, name), encoding="utf-8").read()
+                a = read(os.path.join(out, name))
+                b = read(os.path.join(scratch, name))
                 if a != b:
                     stale.append(name)
                     diff = list(difflib.unified_diff(a.splitlines(), b.splitlines(),
