@@ -269,6 +269,7 @@ class Run:
             self.by_kind[r.kind].append(r)
         self.platform = self.meta["platform"]
         self.version = self.meta["platform_version"]
+        self.resolver_agrees = 0  # instances whose cell is the one the run was judged against
 
     def failing(self):
         return [r for r in self.rows if row_failed(r)]
@@ -1824,6 +1825,60 @@ def outputs(directory):
     return found
 
 
+def print_findings(model, checking):
+    """Warnings, how far the report's cells agree with each run's judgement, contradictions:
+    the exit status (contradictions fail only a check: written, REPORT.md lists them)."""
+    for w in model.warnings[:20]:
+        print("tools/report.py: warning: %s" % w, file=sys.stderr)
+    if len(model.warnings) > 20:
+        print("tools/report.py: ... %d more warnings" % (len(model.warnings) - 20),
+              file=sys.stderr)
+    for run in model.runs:
+        judged = sum(1 for r in run.rows if r.status != "skip" and not row_failed(r))
+        print("tools/report.py: %s: the report's cells are the ones the run was judged against "
+              "for %d of %d instances" % (run.file, run.resolver_agrees, judged))
+    if not model.errors:
+        return 0
+    print("tools/report.py: %d contradiction%s:" % (
+        len(model.errors), "" if len(model.errors) == 1 else "s"), file=sys.stderr)
+    for e in model.errors:
+        print("  %s" % e, file=sys.stderr)
+    return 1 if checking else 0
+
+
+def check_outputs(scratch, out):
+    """0 if the outputs under out are the regenerated ones in scratch, else 1 (diffs shown)."""
+    new, old = outputs(scratch), outputs(out)
+    stale = set(old) ^ set(new)
+    for name in sorted(set(old) & set(new)):
+        a, b = read(os.path.join(out, name)), read(os.path.join(scratch, name))
+        if a == b:
+            continue
+        stale.add(name)
+        diff = list(difflib.unified_diff(a.splitlines(), b.splitlines(), "committed/" + name,
+                                         "regenerated/" + name, lineterm="", n=1))
+        print("\n".join(diff[:40]))
+        if len(diff) > 40:
+            print("... (%d more diff lines)" % (len(diff) - 40))
+    if stale:
+        print("ci/report --check: stale or missing: %s; run ci/report" % ", ".join(sorted(stale)),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def install_outputs(scratch, out):
+    new = outputs(scratch)
+    for name in outputs(out):
+        if name.startswith("report/") and name not in new:
+            os.remove(os.path.join(out, name))
+    for name in new:
+        dest = os.path.join(out, name)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copyfile(os.path.join(scratch, name), dest)
+    print("ci/report: wrote REPORT.md and %d files under report/" % (len(new) - 1))
+
+
 def main():
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description="Writes REPORT.md and report/.")
@@ -1842,53 +1897,14 @@ def main():
         except (InputError, OSError, UnicodeDecodeError) as e:
             print("tools/report.py: %s" % e, file=sys.stderr)
             return 2
-        status = 0
-        for w in model.warnings[:20]:
-            print("tools/report.py: warning: %s" % w, file=sys.stderr)
-        for run in model.runs:
-            agree = getattr(run, "resolver_agrees", 0)
-            judged = sum(1 for r in run.rows if r.status != "skip" and not row_failed(r))
-            print("tools/report.py: %s: the report's cells are the ones the run was judged "
-                  "against for %d of %d instances" % (run.file, agree, judged))
-        if model.errors:
-            print("tools/report.py: %d contradiction%s:" % (len(model.errors),
-                                                           "" if len(model.errors) == 1 else "s"),
-                  file=sys.stderr)
-            for e in model.errors:
-                print("  %s" % e, file=sys.stderr)
-            # Writing, they are in REPORT.md for everyone to see; checking, they fail.
-            status = 1 if args.check else 0
-        new = outputs(scratch)
-        if args.check:
-            old = outputs(out)
-            stale = sorted(set(old) ^ set(new))
-            for name in sorted(set(old) & set(new)):
-                a = read(os.path.join(out, name))
-                b = read(os.path.join(scratch, name))
-                if a != b:
-                    stale.append(name)
-                    diff = list(difflib.unified_diff(a.splitlines(), b.splitlines(),
-                                                     "committed/" + name, "regenerated/" + name,
-                                                     lineterm="", n=1))
-                    for line in diff[:40]:
-                        print(line)
-                    if len(diff) > 40:
-                        print("... (%d more diff lines)" % (len(diff) - 40))
-            if stale:
-                print("ci/report --check: stale or missing: %s; run ci/report"
-                      % ", ".join(sorted(set(stale))), file=sys.stderr)
-                status = 1
-            if status == 0:
-                print("ci/report --check: %d files up to date, no contradiction" % len(new))
+        status = print_findings(model, args.check)
+        if not args.check:
+            install_outputs(scratch, out)
             return status
-        for name in outputs(out):
-            if name.startswith("report/") and name not in new:
-                os.remove(os.path.join(out, name))
-        for name in new:
-            dest = os.path.join(out, name)
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            shutil.copyfile(os.path.join(scratch, name), dest)
-        print("ci/report: wrote REPORT.md and %d files under report/" % (len(new) - 1))
+        status = max(status, check_outputs(scratch, out))
+        if status == 0:
+            print("ci/report --check: %d files up to date, no contradiction"
+                  % len(outputs(scratch)))
         return status
     finally:
         shutil.rmtree(scratch)
