@@ -1705,84 +1705,90 @@ def svg_text(s):
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def write_svg(model, out):
-    cw, ch, gap, label_w, line_w = 6, 12, 10, 150, 960
-    cats = collections.OrderedDict()
+SVG_CELL_W, SVG_CELL_H, SVG_GAP, SVG_LABEL_W, SVG_WIDTH = 6, 12, 10, 150, 960
+
+
+def svg_blocks(model):
+    """(category, [(check, kind or None)]): one square per check, one per kind for kind.builds."""
+    blocks = collections.OrderedDict()
     for chk in sorted_checks(model):
-        cats.setdefault("kind" if chk == "kind.builds" else category(chk), []).append(chk)
-    # kind.builds is one behaviour per kind: one square each
-    blocks = []
-    for cat, chks in cats.items():
-        items = []
-        for chk in chks:
-            if chk == "kind.builds":
-                items += [("kind.builds", k) for k in model.check_kinds(chk)]
-            else:
-                items.append((chk, None))
-        blocks.append((cat, items))
-    # lay the category blocks out in lines
-    lines, cur, x = [], [], 0
+        if chk == "kind.builds":
+            blocks["kind"] = [(chk, k) for k in model.check_kinds(chk)]
+        else:
+            blocks.setdefault(category(chk), []).append((chk, None))
+    return list(blocks.items())
+
+
+def svg_lines(blocks):
+    """The blocks laid out left to right in lines no wider than the picture: [[(cat, items, x)]]."""
+    lines, line, x = [], [], 0
     for cat, items in blocks:
-        w = len(items) * cw
-        if cur and label_w + x + w > line_w:
-            lines.append(cur)
-            cur, x = [], 0
-        cur.append((cat, items, x))
-        x += w + gap
-    if cur:
-        lines.append(cur)
+        w = len(items) * SVG_CELL_W
+        if line and SVG_LABEL_W + x + w > SVG_WIDTH:
+            lines.append(line)
+            line, x = [], 0
+        line.append((cat, items, x))
+        x += w + SVG_GAP
+    return lines + [line] if line else lines
+
+
+def svg_shade(model, col, check_id, kind):
+    """The square's symbol: o (observed) or d (derived), and the class's first two letters."""
+    if kind is None:
+        cls = check_class(model, col, check_id)
+        origins = {model.val(col, check_id, k).origin for k in model.check_kinds(check_id)}
+    else:
+        cls = kind_class(model, col, check_id, kind)
+        origins = {model.val(col, check_id, kind).origin}
+    return ("o" if origins == {"run"} else "d") + cls[:2]
+
+
+def svg_legend(y):
+    out, x = [], 0
+    for cls in ("same", "differs", "unsupported", "unknown"):
+        out.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>' % (x, y, COLOURS[cls]))
+        out.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>' % (x + 12, y, PALE[cls]))
+        out.append('<text x="%d" y="%d">%s</text>' % (x + 26, y + 9, CLASS_WORDS[cls]))
+        x += 120
+    out.append('<text x="%d" y="%d">left square: observed by a run; right, pale: derived from '
+               'source</text>' % (x, y + 9))
+    return out
+
+
+def write_svg(model, out):
     rows = model.columns
-    block_h = 16 + len(rows) * (ch + 2)
+    row_h = SVG_CELL_H + 2
+    block_h = 16 + len(rows) * row_h
+    lines = svg_lines(svg_blocks(model))
     height = 28 + len(lines) * (block_h + 14) + 40
-    width = line_w
-    out_lines = ['<svg xmlns="http://www.w3.org/2000/svg" '
-                 'xmlns:xlink="http://www.w3.org/1999/xlink" width="%d" height="%d" '
-                 'viewBox="0 0 %d %d" font-family="sans-serif" font-size="10">'
-                 % (width, height, width, height),
-                 '<defs>'] + [
-                     '<rect id="%s%s" width="%d" height="%d" fill="%s"/>'
-                     % (o, cls[:2], cw - 1, ch, (COLOURS if o == "o" else PALE)[cls])
-                     for o in "od" for cls in COLOURS] + [
-                 '</defs>',
-                 '<rect width="100%" height="100%" fill="#ffffff"/>',
-                 '<text x="0" y="14" font-size="12" font-weight="bold">Every check by category '
-                 'and platform, against %s</text>' % svg_text(model.reference.label
-                                                               if model.reference else "Linux")]
+    svg = ['<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+           'width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="10">'
+           % (SVG_WIDTH, height, SVG_WIDTH, height), "<defs>"]
+    svg += ['<rect id="%s%s" width="%d" height="%d" fill="%s"/>'
+            % (o, cls[:2], SVG_CELL_W - 1, SVG_CELL_H, (COLOURS if o == "o" else PALE)[cls])
+            for o in "od" for cls in COLOURS]
+    svg += ["</defs>", '<rect width="100%" height="100%" fill="#ffffff"/>',
+            '<text x="0" y="14" font-size="12" font-weight="bold">Every check by category and '
+            'platform, against %s</text>' % svg_text(model.reference.label
+                                                  if model.reference else "Linux")]
     y0 = 28
     for line in lines:
         for i, c in enumerate(rows):
-            y = y0 + 16 + i * (ch + 2)
-            label = "%s (%s)" % (c.label, "run" if c.origin == "run" else "source")
-            out_lines.append('<text x="0" y="%d">%s</text>' % (y + ch - 2, svg_text(label)))
+            svg.append('<text x="0" y="%d">%s</text>' % (
+                y0 + 16 + i * row_h + SVG_CELL_H - 2,
+                svg_text("%s (%s)" % (c.label, "run" if c.origin == "run" else "source"))))
         for cat, items, x in line:
-            out_lines.append('<text x="%d" y="%d">%s (%d)</text>'
-                             % (label_w + x, y0 + 11, svg_text(cat), len(items)))
+            svg.append('<text x="%d" y="%d">%s (%d)</text>'
+                       % (SVG_LABEL_W + x, y0 + 11, svg_text(cat), len(items)))
             for j, (chk, kind) in enumerate(items):
                 for i, c in enumerate(rows):
-                    if kind is None:
-                        cls = check_class(model, c, chk)
-                        origin = {model.val(c, chk, k).origin for k in model.check_kinds(chk)}
-                    else:
-                        cls = kind_class(model, c, chk, kind)
-                        origin = {model.val(c, chk, kind).origin}
-                    shade = ("o" if origin == {"run"} else "d") + cls[:2]
-                    out_lines.append('<use xlink:href="#%s" x="%d" y="%d"/>'
-                                     % (shade, label_w + x + j * cw, y0 + 16 + i * (ch + 2)))
+                    svg.append('<use xlink:href="#%s" x="%d" y="%d"/>' % (
+                        svg_shade(model, c, chk, kind), SVG_LABEL_W + x + j * SVG_CELL_W,
+                        y0 + 16 + i * row_h))
         y0 += block_h + 14
-    # legend
-    x = 0
-    y = y0 + 6
-    for cls in ("same", "differs", "unsupported", "unknown"):
-        out_lines.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>'
-                         % (x, y, COLOURS[cls]))
-        out_lines.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>'
-                         % (x + 12, y, PALE[cls]))
-        out_lines.append('<text x="%d" y="%d">%s</text>' % (x + 26, y + 9, CLASS_WORDS[cls]))
-        x += 120
-    out_lines.append('<text x="%d" y="%d">left square: observed by a run; right, pale: derived '
-                     'from source</text>' % (x, y + 9))
-    out_lines.append("</svg>")
-    write(out, "report/overview.svg", out_lines)
+    svg += svg_legend(y0 + 6)
+    svg.append("</svg>")
+    write(out, "report/overview.svg", svg)
 
 
 # ---------------------------------------------------------------------------------------------
