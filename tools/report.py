@@ -509,17 +509,19 @@ class Model:
         return self.src_val(check_id, kind, col.os, col.version)
 
     def _judge(self, col, check_id, kind, v):
-        """An observed value its cell (as the cells are now) does not admit, and that is no
-        known deviation, reads as a failed run, whatever verdict the results file recorded."""
-        if v.failed or v.known_deviation or v.value == "-":
+        """An observed value its cell (as the cells are now) does not admit reads as a known
+        deviation if known/deviations.tsv lists it now, else as a failed run, whatever verdict
+        the results file recorded."""
+        if v.failed or v.value == "-":
             return
         cell = self.derived(check_id, kind, col.os, col.version)
         if cell is None or cell.value == "?" or value_matches(cell.value, v.value):
             return
-        if matching_deviation(self, col.run.platform, check_id, kind, v.value):
+        known = matching_deviation(self, col.run.platform, check_id, kind, v.value)
+        if known is not None:
+            v.known_deviation, v.cause = True, known.cause
             return
-        v.failed = True
-        v.against = cell
+        v.failed, v.known_deviation, v.against = True, False, cell
 
     def os_name(self, os_id):
         return self.platforms[os_id].name if os_id in self.platforms else os_id

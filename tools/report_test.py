@@ -14,7 +14,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_testdata")
 
 
 def kind(name, attributes):
@@ -124,78 +124,100 @@ class Values(unittest.TestCase):
 
 
 class Planted(unittest.TestCase):
-    """A copy of the real inputs with one thing planted: the report must say so."""
+    """The fixture (tools/report_testdata: a Linux run, an implementation's run with a known
+    deviation, a BSD known by its cells at two versions, without SEQPACKET) with one thing
+    planted: the report must say so. The fixture, not the live tables, so that editing
+    conformance/expectations/ cannot break these tests."""
 
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="report-test.")
-        for d in ("conformance/expectations", "conformance/known", "results"):
-            shutil.copytree(os.path.join(ROOT, d), os.path.join(self.root, d))
-        os.makedirs(os.path.join(self.root, "tools"))
-        for f in ("conformance/platforms.tsv", "tools/questions.tsv"):
-            shutil.copyfile(os.path.join(ROOT, f), os.path.join(self.root, f))
-        self.out = os.path.join(self.root, "out")
+        shutil.copytree(FIXTURE, os.path.join(self.root, "in"))
+        self.root = os.path.join(self.root, "in")
+        self.out = os.path.join(os.path.dirname(self.root), "out")
 
     def tearDown(self):
-        shutil.rmtree(self.root)
+        shutil.rmtree(os.path.dirname(self.root))
 
     def replace(self, rel, old, new):
         path = os.path.join(self.root, rel)
         text = report.read(path)
-        self.assertIn(old, text, "the plant's target is not in %s any more" % rel)
+        self.assertIn(old, text)
         with open(path, "w", encoding="utf-8") as f:
             f.write(text.replace(old, new, 1))
 
     def generate(self):
         return report.generate(self.root, os.path.join(self.root, "results"), self.out)
 
-    def test_unplanted_copy_is_clean(self):
-        self.assertEqual(self.generate().errors, [])
+    def answer(self, qid, table=0):
+        """A question's row in the answers table (0: OSes, 1: implementations), as cells."""
+        text = report.read(os.path.join(self.out, "REPORT.md"))
+        row = [l for l in text.splitlines() if "][%s]" % qid in l][table]
+        return [c.strip() for c in row.split("|")[3:-1]]
+
+    def test_fixture_is_clean(self):
+        model = self.generate()
+        self.assertEqual(model.errors, [])
+        self.assertEqual(self.answer("pipe-bidir"),
+                         ["[no][1a] (run)", "[no][1b] (src 2.0)", "[yes][1c] (src 3.0)"])
+        self.assertEqual(self.answer("seqpacket-boundaries")[1:],
+                         ["[no SEQPACKET][2b] (src 2.0)", "[no SEQPACKET][2c] (src 3.0)"])
 
     def test_claim_for_a_kind_that_cannot_be_built(self):
-        # issue 14: "holds" for SEQPACKET on macOS, where the kind row says it does not exist
+        # issue 14: "holds" for SEQPACKET where the kind row says it does not exist
         self.replace("conformance/expectations/claims.tsv",
-                     "claims.keeps_boundaries\tseqpacket\tmacos\t15\tunsupported: EPROTONOSUPPORT",
-                     "claims.keeps_boundaries\tseqpacket\tmacos\t15\tholds")
+                     "claims.keeps_boundaries\tseqpacket\tbsd\t2.0,3.0\tunsupported: "
+                     "EPROTONOSUPPORT", "claims.keeps_boundaries\tseqpacket\tbsd\t2.0,3.0\tholds")
         model = self.generate()
-        self.assertTrue(any("claims.keeps_boundaries on macOS 15 says 'holds'" in e
+        self.assertTrue(any("claims.keeps_boundaries on SomeBSD 2.0 says 'holds'" in e
                             for e in model.errors), model.errors)
-        # and the answer still reads as the kind row: no SEQPACKET, never "holds"
-        text = report.read(os.path.join(self.out, "REPORT.md"))
-        row = [l for l in text.splitlines() if "][seqpacket-boundaries]" in l][0]
-        self.assertIn("[no SEQPACKET]", row.split("|")[-2])
+        # and the answer still reads as the kind row: never "holds"
+        self.assertEqual(self.answer("seqpacket-boundaries")[1], "[no SEQPACKET][2b] (src 2.0)")
 
     def test_observed_outcome_its_cell_does_not_admit(self):
         self.replace("conformance/expectations/claims.tsv",
-                     "claims.pipe_bidirectional\t*\tlinux\t6.18\tfails: the read end write gives "
-                     "EBADF", "claims.pipe_bidirectional\t*\tlinux\t6.18\tholds")
+                     "claims.pipe_bidirectional\t*\tlinux\t1.0\tfails: the read end write gives "
+                     "EBADF", "claims.pipe_bidirectional\t*\tlinux\t1.0\tholds")
         model = self.generate()
-        self.assertTrue(any("claims.pipe_bidirectional/none on Linux 6.18: observed" in e
+        self.assertTrue(any("claims.pipe_bidirectional/none on Linux 1.0: observed" in e
                             for e in model.errors), model.errors)
-        text = report.read(os.path.join(self.out, "REPORT.md"))
-        row = [l for l in text.splitlines() if "][pipe-bidir]" in l][0]
-        self.assertIn("(run failed)", row)
+        self.assertEqual(self.answer("pipe-bidir")[0], "[no][1a] (run failed)")
 
     def test_checks_of_one_question_disagree(self):
         self.replace("conformance/expectations/bidir.tsv",
-                     "bidir.pipe_write_read_end\t*\tfreebsd\t14.3,15.0\tok",
-                     "bidir.pipe_write_read_end\t*\tfreebsd\t14.3,15.0\tEBADF")
+                     "bidir.pipe_write_read_end\t*\tbsd\t3.0\tok",
+                     "bidir.pipe_write_read_end\t*\tbsd\t3.0\tEBADF")
         model = self.generate()
-        self.assertIn("question pipe-bidir on FreeBSD 15.0: claims.pipe_bidirectional says "
+        self.assertIn("question pipe-bidir on SomeBSD 3.0: claims.pipe_bidirectional says "
                       "'yes', bidir.pipe_write_read_end says 'no'", model.errors)
+        self.assertEqual(self.answer("pipe-bidir")[2], "[yes][1c] (src 3.0, checks disagree)")
 
     def test_failed_run(self):
-        path = os.path.join(self.root, "results/conformance-linux-6.18-x86_64.tsv")
-        lines = report.read(path).split("\n")
-        for i, l in enumerate(lines):
-            if l.startswith("close.msg_nosignal_stream/sp_stream\t"):
-                f = l.split("\t")
-                f[3], f[4], f[5] = "fail", "FAIL", "EPIPE+SIGPIPE"
-                lines[i] = "\t".join(f)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines))
+        self.replace("results/conformance-linux-1.0-x86_64.tsv",
+                     "close.reset/sp_seqpacket\tclose.reset\tsp_seqpacket\tpass\tpass\t"
+                     "ECONNRESET,0", "close.reset/sp_seqpacket\tclose.reset\tsp_seqpacket\t"
+                     "fail\tFAIL\t0,0")
         model = self.generate()
-        self.assertTrue(any("close.msg_nosignal_stream/sp_stream on Linux 6.18: the run failed"
-                            in e for e in model.errors), model.errors)
+        self.assertTrue(any("close.reset/sp_seqpacket on Linux 1.0: the run failed" in e
+                            for e in model.errors), model.errors)
+
+    def test_known_deviation_by_root_cause(self):
+        model = self.generate()
+        self.assertEqual(model.errors, [])
+        page = report.read(os.path.join(self.out, "report/impl.md"))
+        self.assertIn("### `impl-no-reset`: AnImpl never resets a socketpair", page)
+        self.assertIn("AnImpl observes `0,0`; seen in", page)
+        self.assertEqual(self.answer("reset", 1),
+                         ["[DGRAM: EOF; SEQPACKET: ECONNRESET][3d] (run, known deviation)"])
+        self.assertEqual(self.answer("pipe-bidir", 1), ["[as Linux][1d] (run)"])
+
+    def test_unexplained_deviation_of_an_implementation(self):
+        self.replace("conformance/known/deviations.tsv", "impl\tclose.reset\tdgram\t0,0",
+                     "impl\tclose.reset\tdgram\t1,1")
+        model = self.generate()
+        self.assertTrue(any("close.reset/sp_dgram on AnImpl 7: observed '0,0'" in e
+                            for e in model.errors), model.errors)
+        self.assertEqual(self.answer("reset", 1),
+                         ["[DGRAM: EOF; SEQPACKET: ECONNRESET][3d] (run failed)"])
 
     def test_output_does_not_depend_on_the_run(self):
         self.generate()
