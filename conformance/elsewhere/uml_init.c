@@ -1,7 +1,7 @@
 /*
  * init for running the plain runner under user-mode Linux (ci/run-elsewhere): the guest's root
- * is the host's / over hostfs, read-only. This mounts what the suite needs (proc, a private
- * /dev, tmpfs scratch space, the host's results directory read-write at /tmp/out), brings the
+ * is the host's / over hostfs, read-only. This mounts what the suite needs (proc, tmpfs
+ * scratch space, the host's results directory read-write at /tmp/out), brings the
  * loopback interface up, loads IPv6 (a module in Debian's UML kernel), runs the command given
  * after "--" on the kernel command line, prints "uml-init: exit status N" and powers off.
  *   linux.uml ... init=<this> -- <host results dir> <program> <args...>
@@ -63,8 +63,12 @@ int main(int argc, char **argv)
         reboot(RB_POWER_OFF);
         return 1;
     }
+    /* UML appends its own root= to the command line, which reaches init after our arguments. */
+    /* UML appends root= and console= of its own, which reach init after our arguments. */
+    while (argc > 3 && (strncmp(argv[argc - 1], "root=", 5) == 0 ||
+                        strncmp(argv[argc - 1], "console=", 8) == 0))
+        argv[--argc] = NULL;
     try_mount("proc", "/proc", "proc", NULL);
-    try_mount("devtmpfs", "/dev", "devtmpfs", NULL);
     try_mount("tmpfs", "/tmp", "tmpfs", NULL);
     try_mount("tmpfs", "/dev/shm", "tmpfs", NULL);
     try_mount("none", "/tmp/out", "hostfs", argv[1]);
