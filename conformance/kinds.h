@@ -260,7 +260,7 @@ void kind_close(struct chan *c);
 #define KINDS_IOCTL_TYPES(X, c) KINDS_SP_PLAIN(X, c) X(c, tcp4) X(c, udp6)
 /* Listeners of each connected type and origin. */
 #define KINDS_IOCTL_LISTENERS(X, c) X(c, fs_stream) X(c, abs_seqpacket) X(c, tcp4)
-/* Receivers holding data: every origin, a pipe included; sockets only. */
+/* Receivers holding data: every origin, a pipe included; then the sockets alone. */
 #define KINDS_IOCTL_QUEUED(X, c)                                                                   \
     X(c, sp_stream)                                                                                \
     X(c, sp_dgram) X(c, sp_seqpacket_sw) X(c, fs_stream_sw) X(c, tcp6) X(c, udp4) X(c, pipe)

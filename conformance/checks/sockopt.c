@@ -55,7 +55,8 @@ INSTANTIATE(rcvlowat_nonblocking_recv, KINDS_SOCKOPT_LOWAT)
 
 CHECK(rcvlowat_blocking_recv,
       "SO_RCVLOWAT = 10 and 5 bytes queued: a blocking recv waits for the mark (\"woken: 10\" once "
-      "5 more come) or returns at once (\"returned before the event: 5\").")
+      "5 more come), returns at once (\"returned before the event: 5\"), or is not woken by the 5 "
+      "more (\"not woken within 1000 ms\").")
 {
     struct waiter w;
     queue_below_mark(c, LOWAT / 2);
