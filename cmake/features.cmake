@@ -57,6 +57,12 @@ set(_sockspec_symbols
   "ESOCKTNOSUPPORT\;errno.h"
   "F_GETPIPE_SZ\;fcntl.h"
   "O_DIRECT\;fcntl.h"
+  "SO_PEEK_OFF\;sys/socket.h"
+  "TIOCINQ\;sys/ioctl.h"
+  "TIOCOUTQ\;sys/ioctl.h"
+  "SIOCOUTQ\;sys/ioctl.h\;linux/sockios.h"
+  "FIONWRITE\;sys/ioctl.h"
+  "FIONSPACE\;sys/ioctl.h"
 )
 foreach(entry IN LISTS _sockspec_symbols)
   list(POP_FRONT entry sym)

@@ -1,15 +1,19 @@
 #include "check_util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- I/O on sockets and pipes ---- */
@@ -657,4 +661,305 @@ socklen_t nowhere_addr(struct sockaddr_un *sun)
     sun->sun_len = (unsigned char)SUN_LEN(sun);
 #endif
     return (socklen_t)sizeof *sun;
+}
+
+/* ---- waiters and bounded waits (families) ---- */
+
+static int waiter_count;
+static struct sigaction waiter_old_action;
+
+static void waiter_interrupt(int sig)
+{
+    (void)sig; /* only there to make the blocked call fail with EINTR */
+}
+
+/* SIGUSR2 interrupts a waiter's call while any waiter runs; the old action comes back after. */
+static void waiter_handler(int on)
+{
+    if (on && waiter_count++ == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = waiter_interrupt;
+        sigemptyset(&sa.sa_mask);
+        REQUIRE(sigaction(SIGUSR2, &sa, &waiter_old_action) == 0, "sigaction: %s",
+                sockspec_errno_name(errno));
+    } else if (!on && --waiter_count == 0) {
+        (void)sigaction(SIGUSR2, &waiter_old_action, NULL);
+    }
+}
+
+/* A SIGPIPE the helper's own call raised is pending for the helper thread: take it. */
+static int waiter_take_sigpipe(void)
+{
+    sigset_t pending, set;
+    int sig;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    if (sigpending(&pending) != 0 || !sigismember(&pending, SIGPIPE))
+        return 0;
+    return sigwait(&set, &sig) == 0;
+}
+
+static ssize_t waiter_call(struct waiter *w)
+{
+    struct pollfd p = {.fd = w->fd, .events = (short)w->flags};
+    size_t n = w->len < sizeof w->buf ? w->len : sizeof w->buf;
+    switch (w->call) {
+    case WAITER_RECV:
+        return recv_or_read(w->fd, w->buf, n, w->flags);
+    case WAITER_SEND:
+        return send_or_write(w->fd, w->buf, n, w->flags);
+    case WAITER_POLL:
+        return poll(&p, 1, -1) < 0 ? -1 : p.revents;
+    case WAITER_CONNECT:
+        return connect(w->fd, (const struct sockaddr *)w->addr, w->addrlen);
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+static void *waiter_main(void *arg)
+{
+    struct waiter *w = arg;
+    w->self = pthread_self();
+    if (write(w->ctl[1], "s", 1) != 1)
+        return NULL;
+    w->ret = waiter_call(w);
+    w->err = w->ret < 0 ? errno : 0;
+    if (w->ret < 0 && w->err == EPIPE)
+        w->sigpipe = waiter_take_sigpipe();
+    (void)write(w->ctl[1], "d", 1);
+    return NULL;
+}
+
+/* Reads one byte of the helper's reports within ms: the byte, or 0. */
+static char waiter_report(struct waiter *w, int ms)
+{
+    struct pollfd p = {.fd = w->ctl[0], .events = POLLIN};
+    char x = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        long left = ms - elapsed_ms(&t0);
+        int r = poll(&p, 1, left > 0 ? (int)left : 0);
+        if (r > 0)
+            return read(w->ctl[0], &x, 1) == 1 ? x : 0;
+        if (r == 0 || errno != EINTR)
+            return 0;
+    }
+}
+
+static void waiter_begin(struct waiter *w)
+{
+    w->ret = -1;
+    w->err = 0;
+    w->sigpipe = 0;
+    w->returned = 0;
+    memset(w->buf, 'w', sizeof w->buf);
+    xpipe(w->ctl);
+    waiter_handler(1);
+    helper_start(&w->h, waiter_main, w);
+    /* The helper must say it started before it can be interrupted; a thread that is not
+     * scheduled within 10 s leaves nothing to join safely. */
+    REQUIRE(waiter_report(w, 10000) == 's', "the waiter never started");
+}
+
+void waiter_start(struct waiter *w, enum waiter_call call, int fd, size_t len, int flags)
+{
+    w->call = call;
+    w->fd = fd;
+    w->len = len;
+    w->flags = flags;
+    w->addr = NULL;
+    w->addrlen = 0;
+    waiter_begin(w);
+}
+
+void waiter_start_connect(struct waiter *w, int fd, const struct sockaddr_un *addr, socklen_t len)
+{
+    w->call = WAITER_CONNECT;
+    w->fd = fd;
+    w->len = 0;
+    w->flags = 0;
+    w->addr = addr;
+    w->addrlen = len;
+    waiter_begin(w);
+}
+
+int waiter_returned(struct waiter *w, int ms)
+{
+    if (!w->returned && waiter_report(w, ms) == 'd')
+        w->returned = 1;
+    return w->returned;
+}
+
+int waiter_end(struct waiter *w)
+{
+    int interrupted = 0;
+    /* A signal sent before the helper enters the call is lost: send it until the call
+     * returns, 2 s at most. */
+    for (int i = 0; i < 40 && !waiter_returned(w, i ? 50 : 0); i++) {
+        pthread_kill(w->self, SIGUSR2);
+        interrupted = 1;
+    }
+    helper_join(&w->h);
+    waiter_handler(0);
+    xclose(&w->ctl[0]);
+    xclose(&w->ctl[1]);
+    return interrupted ? -1 : 0;
+}
+
+const char *waiter_result(const struct waiter *w, char *buf, size_t n)
+{
+    if (w->ret < 0)
+        snprintf(buf, n, "%s%s", sockspec_errno_name(w->err), w->sigpipe ? "+SIGPIPE" : "");
+    else if (w->call == WAITER_POLL)
+        revents_str((int)w->ret, buf, n);
+    else
+        snprintf(buf, n, "%zd", w->ret);
+    return buf;
+}
+
+int waiter_blocked(struct chan *c, struct waiter *w)
+{
+    char res[64];
+    if (!waiter_returned(w, WAITER_SETTLE_MS))
+        return 1;
+    waiter_end(w);
+    outcome(c, "returned before the event: %s", waiter_result(w, res, sizeof res));
+    return 0;
+}
+
+void waiter_outcome(struct chan *c, struct waiter *w, int ms)
+{
+    char res[64];
+    if (waiter_returned(w, ms)) {
+        waiter_end(w);
+        outcome(c, "woken: %s", waiter_result(w, res, sizeof res));
+    } else {
+        waiter_end(w);
+        outcome(c, "not woken within %d ms", ms);
+    }
+}
+
+long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+size_t read_collect(const struct chan *c, int fd, char *buf, size_t n, int idle_ms)
+{
+    size_t got = 0;
+    struct timespec last;
+    clock_gettime(CLOCK_MONOTONIC, &last);
+    while (got < n) {
+        ssize_t r = read_nb(c, fd, buf + got, n - got, 0);
+        if (r > 0) {
+            got += (size_t)r;
+            clock_gettime(CLOCK_MONOTONIC, &last);
+            continue;
+        }
+        long left = idle_ms - elapsed_ms(&last);
+        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) || left <= 0)
+            break;
+        (void)poll_events(fd, POLLIN, (int)left);
+    }
+    return got;
+}
+
+static int all_zero(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+const char *unix_name_str(const struct sockaddr_un *sun, socklen_t len, char *buf, size_t n)
+{
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    size_t max = len > off ? len - off : 0;
+    if (max > sizeof sun->sun_path)
+        max = sizeof sun->sun_path;
+    if (len >= off && sun->sun_family != AF_UNIX)
+        snprintf(buf, n, "family %d", sun->sun_family);
+    else if (all_zero(sun->sun_path, max))
+        snprintf(buf, n, "unnamed");
+    else if (sun->sun_path[0] == '\0')
+        snprintf(buf, n, "abstract %zu", max - 1);
+    else {
+        size_t l = strnlen(sun->sun_path, max);
+        snprintf(buf, n, "path %zu%s", l, l == max ? "+no NUL" : "");
+    }
+    return buf;
+}
+
+/* The loopback address of domain with port 0. */
+static socklen_t loopback_any(int domain, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (domain == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return sizeof *in;
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_addr = in6addr_loopback;
+    return sizeof *in6;
+}
+
+/* The fresh name a listener of c's kind binds. */
+static socklen_t listener_name(const struct chan *c, struct scratch_dir *d,
+                               struct sockaddr_storage *addr)
+{
+    struct sockaddr_un *sun = (struct sockaddr_un *)addr;
+    if (c->kind->domain != AF_UNIX)
+        return loopback_any(c->kind->domain, addr);
+    if (c->kind->origin == ORIGIN_ABSTRACT)
+        return xabstract_addr("L", sun);
+    xscratch_dir(d);
+    return xscratch_addr(d, "L", sun);
+}
+
+int listener_open(const struct chan *c, struct scratch_dir *d, int backlog,
+                  struct sockaddr_storage *addr, socklen_t *len)
+{
+    d->path[0] = '\0';
+    *len = listener_name(c, d, addr);
+    int fd = socket(c->kind->domain, c->kind->type, 0);
+    REQUIRE(fd >= 0, "socket: %s", sockspec_errno_name(errno));
+    if (bind(fd, (struct sockaddr *)addr, *len) < 0 || listen(fd, backlog) < 0 ||
+        getsockname(fd, (struct sockaddr *)addr, len) < 0) {
+        int e = errno;
+        listener_close(&fd, d);
+        REQUIRE(0, "listener: %s", sockspec_errno_name(e));
+    }
+    return fd;
+}
+
+void listener_close(int *fd, struct scratch_dir *d)
+{
+    static const char *const names[] = {"L"};
+    xclose(fd);
+    if (d->path[0])
+        xscratch_dir_remove(d, names, 1);
+    d->path[0] = '\0';
+}
+
+int client_connect(const struct chan *c, const struct sockaddr_storage *addr, socklen_t len)
+{
+    int fd = socket(c->kind->domain, c->kind->type, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (const struct sockaddr *)addr, len) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
 }

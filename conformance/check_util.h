@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <pthread.h>
+#include <time.h>
 
 #include "fdset.h"
 #include "harness.h"
@@ -182,5 +184,81 @@ socklen_t xscratch_addr(const struct scratch_dir *d, const char *name, struct so
 socklen_t xabstract_addr(const char *name, struct sockaddr_un *sun);
 /* A filesystem address that names nothing, for sendto() on a connected socket; its length. */
 socklen_t nowhere_addr(struct sockaddr_un *sun);
+
+/* ---- waiters and bounded waits (families) ---- */
+
+/*
+ * A helper thread blocked in one call, for checks about what wakes a waiter. The helper
+ * reports, through a pipe, that it is about to make the call and that the call returned; the
+ * check's thread only ever waits on that pipe with a bound. "Blocked" is established by the
+ * call not returning within a short bound after the helper said it was making it (the helper
+ * cannot report the moment it sleeps in the kernel). A call that nothing wakes is interrupted
+ * with SIGUSR2 (a handler without SA_RESTART, installed while any waiter runs), so the helper
+ * is always joined. No REQUIRE between waiter_start and waiter_end: a failed precondition
+ * would leave the helper running; record it after waiter_end.
+ */
+enum waiter_call { WAITER_RECV, WAITER_SEND, WAITER_POLL, WAITER_CONNECT };
+struct waiter {
+    enum waiter_call call;
+    int fd;
+    size_t len; /* WAITER_RECV, WAITER_SEND: bytes (recv_or_read, send_or_write) */
+    int flags;  /* WAITER_RECV, WAITER_SEND: flags; WAITER_POLL: the events */
+    const struct sockaddr_un *addr; /* WAITER_CONNECT */
+    socklen_t addrlen;
+    ssize_t ret; /* the call's result; revents for WAITER_POLL */
+    int err;     /* errno after a failed call */
+    int sigpipe; /* 1 if the call raised SIGPIPE (taken by the helper) */
+    int ctl[2];
+    int returned;
+    char buf[8192]; /* what WAITER_RECV reads into and WAITER_SEND sends (len is capped) */
+    pthread_t self;
+    struct helper h;
+};
+/* Starts the call in a helper and waits (up to 2 s) until the helper is about to make it. */
+void waiter_start(struct waiter *w, enum waiter_call call, int fd, size_t len, int flags);
+/* The same for connect(fd, addr). */
+void waiter_start_connect(struct waiter *w, int fd, const struct sockaddr_un *addr, socklen_t len);
+/* 1 if the call has returned, waiting up to ms for it. */
+int waiter_returned(struct waiter *w, int ms);
+/* Interrupts the call unless it returned, joins the helper: 0, or -1 if it had to interrupt. */
+int waiter_end(struct waiter *w);
+/* The call's result as text: the count or revents, or the errno name ("+SIGPIPE" if raised). */
+const char *waiter_result(const struct waiter *w, char *buf, size_t n);
+/*
+ * After the event that should wake the waiter: "woken: <result>" if the call returned within
+ * ms, else "not woken within <ms> ms"; ends the waiter either way.
+ */
+void waiter_outcome(struct chan *c, struct waiter *w, int ms);
+/* What a waiter that must stay blocked until the event gets before it: ms with no return. */
+#define WAITER_SETTLE_MS 100
+/* 1 if the waiter has not returned within WAITER_SETTLE_MS; else it is ended and the outcome
+ * is "returned before the event: <result>", and 0. */
+int waiter_blocked(struct chan *c, struct waiter *w);
+/* How long a woken waiter may take to return after the event. */
+#define WAITER_WAKE_MS 1000
+
+/* An AF_UNIX address of length len, as text: "unnamed" (no name, or only NULs: BSD's
+ * unnamed sender), "abstract <bytes after the NUL>",
+ * "path <bytes before the first NUL>" with "+no NUL" when none is within len, or
+ * "family <n>". */
+const char *unix_name_str(const struct sockaddr_un *sun, socklen_t len, char *buf, size_t n);
+
+/*
+ * A listener of c's domain and type on a fresh name: for AF_UNIX, of c's origin (a path "L" in
+ * a scratch directory d made here, or an abstract name), for IP an ephemeral loopback port.
+ * Its address goes to *addr and *len. REQUIREs; listener_close closes it and removes d.
+ */
+int listener_open(const struct chan *c, struct scratch_dir *d, int backlog,
+                  struct sockaddr_storage *addr, socklen_t *len);
+void listener_close(int *fd, struct scratch_dir *d);
+/* A socket of c's domain and type connected to addr: the descriptor, or -1 with errno. */
+int client_connect(const struct chan *c, const struct sockaddr_storage *addr, socklen_t len);
+
+/* ms elapsed since *t0 (CLOCK_MONOTONIC), for bounded loops. */
+long elapsed_ms(const struct timespec *t0);
+/* Reads without blocking until n bytes came, end of file, an error, or idle_ms without a byte
+ * (timed by the clock: a descriptor that polls readable but has nothing to read still ends):
+ * the bytes read. */
+size_t read_collect(const struct chan *c, int fd, char *buf, size_t n, int idle_ms);
 
 #endif

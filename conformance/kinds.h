@@ -235,4 +235,70 @@ void kind_close(struct chan *c);
 #define KINDS_SOCKETS(X, c) KINDS_UNIX(X, c) KINDS_TCP(X, c) KINDS_UDP(X, c)
 #define KINDS_ALL(X, c) KINDS_SOCKETS(X, c) KINDS_PIPES(X, c)
 
+/* Lists of the sockopt, ioctl, waiters, msghdr, listen and names checks. */
+/* SO_RCVLOWAT: byte streams of every origin (a non-blocking one included) and message kinds;
+ * the blocking ones, for a receive that waits. */
+#define KINDS_SOCKOPT_LOWAT(X, c)                                                                  \
+    X(c, sp_stream)                                                                                \
+    X(c, sp_stream_nb_sw)                                                                          \
+    X(c, fs_stream_sw) X(c, abs_stream) X(c, tcp4) X(c, sp_dgram) X(c, sp_seqpacket_nb) X(c, udp6)
+#define KINDS_SOCKOPT_LOWAT_BLOCKING(X, c)                                                         \
+    X(c, sp_stream) X(c, fs_stream_sw) X(c, tcp6) X(c, sp_dgram) X(c, sp_seqpacket)
+/* Urgent data: AF_UNIX byte streams and TCP. */
+#define KINDS_SOCKOPT_OOB(X, c) X(c, sp_stream) X(c, sp_stream_nb_sw) X(c, fs_stream_sw) X(c, tcp4)
+/* Buffers filled and drained: each AF_UNIX type, socketpair and path pairs. */
+#define KINDS_SOCKOPT_FILL(X, c)                                                                   \
+    X(c, sp_stream_nb) X(c, sp_dgram_nb) X(c, sp_seqpacket_nb_sw) X(c, fs_stream) X(c, fs_dgram_sw)
+/* SO_PEEK_OFF: each AF_UNIX type, TCP and UDP. */
+#define KINDS_SOCKOPT_PEEK_OFF(X, c)                                                               \
+    X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket_sw) X(c, fs_stream_nb) X(c, tcp4) X(c, udp4)
+/* SO_LINGER: connected AF_UNIX kinds and TCP. */
+#define KINDS_SOCKOPT_LINGER(X, c)                                                                 \
+    X(c, sp_stream) X(c, sp_seqpacket) X(c, fs_stream_sw) X(c, abs_seqpacket) X(c, tcp4)
+
+/* Fresh sockets of each type (the check makes its own of the kind's domain and type). */
+#define KINDS_IOCTL_TYPES(X, c) KINDS_SP_PLAIN(X, c) X(c, tcp4) X(c, udp6)
+/* Listeners of each connected type and origin. */
+#define KINDS_IOCTL_LISTENERS(X, c) X(c, fs_stream) X(c, abs_seqpacket) X(c, tcp4)
+/* Receivers holding data: every origin, a pipe included; then the sockets alone. */
+#define KINDS_IOCTL_QUEUED(X, c)                                                                   \
+    X(c, sp_stream)                                                                                \
+    X(c, sp_dgram) X(c, sp_seqpacket_sw) X(c, fs_stream_sw) X(c, tcp6) X(c, udp4) X(c, pipe)
+#define KINDS_IOCTL_SOCKETS(X, c)                                                                  \
+    X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket) X(c, fs_dgram_sw) X(c, tcp4) X(c, udp6)
+/* Output queues: AF_UNIX only (a TCP queue empties when the loopback peer acknowledges). */
+#define KINDS_IOCTL_OUTQ(X, c)                                                                     \
+    X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket) X(c, fs_stream_sw) X(c, fs_dgram)
+#define KINDS_IOCTL_SP(X, c) KINDS_SP_PLAIN(X, c)
+
+/* Waiters block, so their ends are blocking: readers of every origin and type; readers whose
+ * own descriptor closes; writers on a full buffer (TCP's autotuned buffers take too long to
+ * fill); pollers of every origin, non-blocking ends included. */
+#define KINDS_WAITERS_READ(X, c)                                                                   \
+    SS_BLOCKING_OF(X, c, sp_stream)                                                                \
+    X(c, sp_dgram)                                                                                 \
+    X(c, sp_seqpacket) X(c, fs_stream_sw) X(c, fs_dgram) X(c, abs_seqpacket) X(c, tcp6) X(c, udp4)
+#define KINDS_WAITERS_OWN_CLOSE(X, c)                                                              \
+    X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket) X(c, fs_stream) X(c, tcp4) X(c, pipe)
+#define KINDS_WAITERS_WRITE_SOCKETS(X, c)                                                          \
+    X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket) X(c, fs_stream_sw) X(c, fs_dgram)
+#define KINDS_WAITERS_WRITE(X, c) KINDS_WAITERS_WRITE_SOCKETS(X, c) X(c, pipe)
+#define KINDS_WAITERS_POLL(X, c)                                                                   \
+    X(c, sp_stream)                                                                                \
+    X(c, sp_dgram_nb)                                                                              \
+    X(c, sp_seqpacket_sw) X(c, fs_stream) X(c, abs_dgram) X(c, tcp4) X(c, udp6) X(c, pipe_nb)
+
+/* msghdr edge cases: each AF_UNIX type, a path pair, TCP and UDP; for names, every origin. */
+#define KINDS_MSGHDR_SOCKETS(X, c)                                                                 \
+    X(c, sp_stream) X(c, sp_dgram) X(c, sp_seqpacket_sw) X(c, fs_dgram) X(c, tcp4) X(c, udp6)
+#define KINDS_MSGHDR_NAMES(X, c)                                                                   \
+    KINDS_SP_PLAIN(X, c)                                                                           \
+    X(c, fs_stream) X(c, fs_dgram_sw) X(c, abs_dgram) X(c, abs_seqpacket) X(c, tcp4) X(c, udp6)
+
+/* Listeners closed with connections pending: each connected type and origin, TCP over both
+ * families; AF_UNIX alone where connect waits on a full backlog. */
+#define KINDS_LISTEN_UNIX(X, c)                                                                    \
+    X(c, fs_stream) X(c, abs_stream) X(c, fs_seqpacket) X(c, abs_seqpacket)
+#define KINDS_LISTEN(X, c) KINDS_LISTEN_UNIX(X, c) X(c, tcp4) X(c, tcp6)
+
 #endif

@@ -57,4 +57,27 @@
 #define SOL_LOCAL 0
 #endif
 
+/* Socket options and queue-size ioctls of the families checks (issue 11, item 4). */
+#ifndef SOCKSPEC_HAVE_SO_PEEK_OFF
+#define QUIRK_NO_SO_PEEK_OFF "SO_PEEK_OFF not defined (Linux socket.7 only)"
+#endif
+#ifndef SOCKSPEC_HAVE_SO_PASSCRED
+#define QUIRK_NO_SO_PASSCRED "SO_PASSCRED not defined (Linux unix.7; the BSDs have LOCAL_CREDS)"
+#endif
+#ifndef SOCKSPEC_HAVE_TIOCINQ
+#define QUIRK_NO_TIOCINQ "TIOCINQ not defined (Linux asm-generic/ioctls.h only: FIONREAD elsewhere)"
+#endif
+#ifndef SOCKSPEC_HAVE_TIOCOUTQ
+#define QUIRK_NO_TIOCOUTQ "TIOCOUTQ not defined (a tty ioctl: Linux tty_ioctl.4, BSD tty.4)"
+#endif
+#ifndef SOCKSPEC_HAVE_SIOCOUTQ
+#define QUIRK_NO_SIOCOUTQ "SIOCOUTQ not defined (Linux linux/sockios.h, unix.7 and tcp.7 only)"
+#endif
+#ifndef SOCKSPEC_HAVE_FIONWRITE
+#define QUIRK_NO_FIONWRITE "FIONWRITE not defined (FreeBSD, NetBSD sys/filio.h; not Linux)"
+#endif
+#ifndef SOCKSPEC_HAVE_FIONSPACE
+#define QUIRK_NO_FIONSPACE "FIONSPACE not defined (FreeBSD, NetBSD sys/filio.h; not Linux)"
+#endif
+
 #endif
