@@ -103,25 +103,11 @@ static void send_rights(struct chan *c, int fd)
     REQUIRE(r == 1, "sendmsg SCM_RIGHTS: %s", ret_str(r).s);
 }
 
-#define FD_SCAN 1024
-
-/* Closes every descriptor below FD_SCAN open now but not in before: how many. */
-static int close_new_fds(const unsigned char *before)
-{
-    int n = 0;
-    for (int fd = 0; fd < FD_SCAN; fd++)
-        if (!before[fd] && fd_is_open(fd)) {
-            close(fd);
-            n++;
-        }
-    return n;
-}
-
 CHECK(recvmsg_null_control_with_rights,
       "recvmsg() with msg_control NULL and msg_controllen 64 while a descriptor is in flight: "
       "\"<bytes or errno>,<msg_flags>,<descriptors installed>\" (none may be installed unseen).")
 {
-    unsigned char before[FD_SCAN];
+    struct fdset before;
     char buf[16], fs[64];
     int p[2];
     xpipe(p);
@@ -129,8 +115,7 @@ CHECK(recvmsg_null_control_with_rights,
     xclose(&p[0]);
     xclose(&p[1]);
     wait_data(c);
-    for (int fd = 0; fd < FD_SCAN; fd++)
-        before[fd] = (unsigned char)fd_is_open(fd);
+    REQUIRE(fdset_probe(&before) == 0, "descriptor probe: %s", sockspec_errno_name(errno));
     struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
     struct msghdr m;
     msg_init(&m, &iov, 1);
@@ -139,7 +124,7 @@ CHECK(recvmsg_null_control_with_rights,
     ssize_t r = recvmsg(c->b, &m, MSG_DONTWAIT);
     memcheck_expect_bad_argument(0);
     struct ret_str rs = ret_str(r);
-    int installed = close_new_fds(before);
+    int installed = close_new_fds(&before);
     outcome(c, "%s,%s,%d", rs.s,
             r < 0 ? "-" : flags_besides(m.msg_flags, MSG_DONTWAIT, fs, sizeof fs), installed);
 }
