@@ -247,6 +247,20 @@ static void run_body(const struct check *check, struct chan *c)
     current = NULL;
 }
 
+int harness_record_death(const struct check *check, const struct kind *k, const char *what)
+{
+    static struct chan c;
+    char instance[160], problems[256] = "";
+    struct verdict_info vi = {VERDICT_PASS, "", "", ""};
+    memset(&c, 0, sizeof c);
+    c.kind = k;
+    snprintf(instance, sizeof instance, "%s/%s", check->id, k->name);
+    outcome(&c, "%s", what);
+    judge(check, &c, 0, &vi, problems, sizeof problems);
+    record(instance, &c, &vi, problems);
+    return vi.v == VERDICT_KNOWN;
+}
+
 void harness_run(const struct check *check, const struct kind *k)
 {
     struct fdset before, after;

@@ -101,6 +101,11 @@ const struct instance *registry_list(size_t *n);
 /* Runs one instance in this process: builds the kind, runs the body, judges and records. */
 void harness_run(const struct check *check, const struct kind *k);
 
+/* For a runner whose instance died without an outcome (a signal, its timeout): records what
+ * happened as the outcome ("crashed: SIGSEGV", "killed after 20 s"), judged like any other;
+ * 1 if it is a known deviation of this platform. */
+int harness_record_death(const struct check *check, const struct kind *k, const char *what);
+
 /* The runner's way to fail the running instance with a message (harness.c calls it). */
 void runner_fail(const char *msg);
 

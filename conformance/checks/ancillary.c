@@ -155,7 +155,7 @@ static void recv_fds(int fd, void *data, size_t len, size_t ctllen, int flags, s
     out->err = errno;
     if (out->r < 0)
         return;
-    out->flags = m.msg_flags & ~((flags | MSG_DONTWAIT) & INPUT_ONLY_FLAGS);
+    out->flags = m.msg_flags & ~(flags | MSG_DONTWAIT); /* the BSDs echo what was passed in */
     if (m.msg_controllen == 0 || m.msg_control == NULL) {
         close_unreported(out, &before);
         return;

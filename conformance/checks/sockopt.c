@@ -122,8 +122,12 @@ CHECK(oobinline_recv_msg_oob,
             sockspec_errno_name(errno));
     if (send_with_urgent(c) < 0)
         return;
-    /* A plain read stops at the urgent mark even in line, so only POLLPRI says it came. */
-    REQUIRE(poll_events(c->b, POLLPRI, 2000) & POLLPRI, "no POLLPRI within 2 s");
+    /* A plain read stops at the urgent mark even in line, so only POLLPRI says it came; an
+     * implementation that never signals urgent data is recorded as such. */
+    if (!(poll_events(c->b, POLLPRI, 2000) & POLLPRI)) {
+        outcome(c, "no POLLPRI within 2 s");
+        return;
+    }
     outcome_ret(c, recv(c->b, buf, sizeof buf, MSG_OOB | MSG_DONTWAIT));
 }
 INSTANTIATE(oobinline_recv_msg_oob, KINDS_SOCKOPT_OOB)
