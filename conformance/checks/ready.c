@@ -1,5 +1,7 @@
 /* Readiness: what poll(), select() and FIONREAD report for data, space, hangups and errors. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +370,9 @@ static int fionread(int fd)
  * loopback IP is not always synchronous): a bounded peek waits for all 8 bytes. */
 static int fionread_after_3_5(struct chan *c)
 {
+    if (c->kind->origin == ORIGIN_INET && c->kind->type == SOCK_STREAM) /* no Nagle delay */
+        EXPECT(setsockopt_int(c->a, IPPROTO_TCP, TCP_NODELAY, 1) == 0, "TCP_NODELAY: %s",
+               sockspec_errno_name(errno));
     xsend_all(c->a, "abc", 3);
     xsend_all(c->a, "defgh", 5);
     settle(c->b);
