@@ -4,7 +4,8 @@
  * scratch space, the host's results directory read-write at /tmp/out), brings the
  * loopback interface up, loads IPv6 (a module in Debian's UML kernel), runs the command given
  * after "--" on the kernel command line, prints "uml-init: exit status N" and powers off.
- *   linux.uml ... init=<this> -- <host results dir> <program> <args...>
+ *   linux.uml ... init=<this> -- <host results dir> <host kernel> <program> <args...>
+ * The host kernel ("Linux 6.18.44") reaches the program as SOCKSPEC_HOST_KERNEL.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,14 +59,14 @@ static void load_module(const char *release, const char *rel)
 int main(int argc, char **argv)
 {
     struct utsname u;
-    if (argc < 3) {
-        fprintf(stderr, "uml-init: usage: -- <host results dir> <program> [args]\n");
+    if (argc < 4) {
+        fprintf(stderr, "uml-init: usage: -- <host results dir> <host kernel> <program> [args]\n");
         reboot(RB_POWER_OFF);
         return 1;
     }
     /* UML appends its own root= to the command line, which reaches init after our arguments. */
     /* UML appends root= and console= of its own, which reach init after our arguments. */
-    while (argc > 3 && (strncmp(argv[argc - 1], "root=", 5) == 0 ||
+    while (argc > 4 && (strncmp(argv[argc - 1], "root=", 5) == 0 ||
                         strncmp(argv[argc - 1], "console=", 8) == 0))
         argv[--argc] = NULL;
     try_mount("proc", "/proc", "proc", NULL);
@@ -80,8 +81,9 @@ int main(int argc, char **argv)
     int st = 0;
     pid_t pid = fork();
     if (pid == 0) {
-        execv(argv[2], argv + 2);
-        fprintf(stderr, "uml-init: exec %s: %s\n", argv[2], strerror(errno));
+        setenv("SOCKSPEC_HOST_KERNEL", argv[2], 1);
+        execv(argv[3], argv + 3);
+        fprintf(stderr, "uml-init: exec %s: %s\n", argv[3], strerror(errno));
         _exit(127);
     }
     while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
