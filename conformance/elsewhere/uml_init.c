@@ -5,13 +5,15 @@
  * loopback interface up, loads IPv6 (a module in Debian's UML kernel), runs the command given
  * after "--" on the kernel command line, prints "uml-init: exit status N" and powers off.
  *   linux.uml ... init=<this> -- <host results dir> <host kernel> <program> <args...>
- * The host kernel ("Linux 6.18.44") reaches the program as SOCKSPEC_HOST_KERNEL.
+ * The host kernel ("Linux_6.18.44": the command line splits at spaces) reaches the program as
+ * SOCKSPEC_HOST_KERNEL ("Linux 6.18.44").
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -81,6 +83,9 @@ int main(int argc, char **argv)
     int st = 0;
     pid_t pid = fork();
     if (pid == 0) {
+        char *sep = strchr(argv[2], '_');
+        if (sep)
+            *sep = ' ';
         setenv("SOCKSPEC_HOST_KERNEL", argv[2], 1);
         execv(argv[3], argv + 3);
         fprintf(stderr, "uml-init: exec %s: %s\n", argv[3], strerror(errno));
