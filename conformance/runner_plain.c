@@ -3,7 +3,8 @@
  * Criterion cannot run (NetBSD, OpenBSD, user-mode Linux, qemu-user). Each instance runs in a
  * child process of its own, as under Criterion, and is killed if it outlives its timeout.
  *   -j N, --jobs N      instances at a time (default: 2)
- *   --filter PATTERN    only instances whose "category/check__kind" matches (fnmatch(3))
+ *   --filter PATTERN    only instances whose "category/check__kind" matches (fnmatch(3), with
+ *                       extended patterns where the C library has them)
  *   --list              print the instances and exit
  *   --timeout=S         seconds before an instance is killed (default SS_TIMEOUT)
  *   -q, --verbose       quiet (default) or one line per instance
@@ -23,6 +24,13 @@
 
 #include "harness.h"
 #include "runner.h"
+
+/* Extended patterns ("@(a|b)", glibc) let ci/deviations name its subset in one filter. */
+#ifdef FNM_EXTMATCH
+#define FILTER_FLAGS FNM_EXTMATCH
+#else
+#define FILTER_FLAGS 0
+#endif
 
 static int instance_failed;
 
@@ -248,7 +256,7 @@ int main(int argc, char **argv)
         return 2;
     for (size_t i = 0; i < n; i++) {
         test_name(&all[i], name, sizeof name);
-        if (!o.filter || fnmatch(o.filter, name, 0) == 0)
+        if (!o.filter || fnmatch(o.filter, name, FILTER_FLAGS) == 0)
             sel[nsel++] = &all[i];
     }
     if (o.list) {

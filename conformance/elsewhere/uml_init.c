@@ -1,7 +1,7 @@
 /*
  * init for running the plain runner under user-mode Linux (ci/run-elsewhere): the guest's root
  * is the host's / over hostfs, read-only. This mounts what the suite needs (proc, tmpfs
- * scratch space, the host's results directory read-write at /tmp/out), brings the
+ * scratch space, the host's results directory read-write at /run/out), brings the
  * loopback interface up, loads IPv6 (a module in Debian's UML kernel), runs the command given
  * after "--" on the kernel command line, prints "uml-init: exit status N" and powers off.
  *   linux.uml ... init=<this> -- <host results dir> <host kernel> <program> <args...>
@@ -72,9 +72,11 @@ int main(int argc, char **argv)
                         strncmp(argv[argc - 1], "console=", 8) == 0))
         argv[--argc] = NULL;
     try_mount("proc", "/proc", "proc", NULL);
-    try_mount("tmpfs", "/tmp", "tmpfs", NULL);
+    /* Not over /tmp: the program may live there on the host (a clone under /tmp). */
+    try_mount("tmpfs", "/run", "tmpfs", NULL);
     try_mount("tmpfs", "/dev/shm", "tmpfs", NULL);
-    try_mount("none", "/tmp/out", "hostfs", argv[1]);
+    try_mount("none", "/run/out", "hostfs", argv[1]);
+    mkdir("/run/tmp", 01777);
     loopback_up();
     if (uname(&u) == 0) {
         load_module(u.release, "lib/crc-ccitt.ko");
@@ -87,6 +89,7 @@ int main(int argc, char **argv)
         if (sep)
             *sep = ' ';
         setenv("SOCKSPEC_HOST_KERNEL", argv[2], 1);
+        setenv("TMPDIR", "/run/tmp", 1);
         execv(argv[3], argv + 3);
         fprintf(stderr, "uml-init: exec %s: %s\n", argv[3], strerror(errno));
         _exit(127);
