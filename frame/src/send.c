@@ -36,61 +36,64 @@ void frame_sendq_free(struct frame_sendq_ *sq)
     free(sq);
 }
 
-static int reserve_bytes(struct frame_sendq_ *sq, size_t n)
+/* Room for n more entries of size sz after the live ones, [*head, *tail) of *cap: moves them
+ * to the front when that leaves at least half free, else reallocates to twice what is
+ * needed (at least min_cap, at most max_cap). So an array never outgrows twice its largest
+ * live count, however long the queue stays non-empty. */
+static int reserve_array(void **arr, size_t sz, size_t *cap, size_t *head, size_t *tail, size_t n,
+                         size_t min_cap, size_t max_cap)
 {
-    size_t used = sq->tail - sq->head, cap;
-    unsigned char *b;
+    size_t live = *tail - *head, c;
+    unsigned char *p;
 
-    if (sq->cap - sq->tail >= n)
+    if (*cap - *tail >= n)
         return 0;
-    if (sq->head > 0 && sq->cap - used >= n) {
-        memmove(sq->buf, sq->buf + sq->head, used);
-        sq->tail = used;
-        sq->head = 0;
+    if (live + n <= *cap / 2) {
+        if (live)
+            memmove(*arr, (unsigned char *)*arr + *head * sz, live * sz);
+        *head = 0;
+        *tail = live;
         return 0;
     }
-    cap = sq->cap ? sq->cap : 4096;
-    while (cap - used < n)
-        cap *= 2;
-    if ((b = malloc(cap)) == NULL)
+    c = 2 * (live + n);
+    c = c < min_cap ? min_cap : c > max_cap ? max_cap : c;
+    if (c < live + n || (p = malloc(c * sz)) == NULL) {
+        errno = ENOMEM;
         return -1;
-    if (used)
-        memcpy(b, sq->buf + sq->head, used);
-    free(sq->buf);
-    sq->buf = b;
-    sq->cap = cap;
-    sq->head = 0;
-    sq->tail = used;
+    }
+    if (live)
+        memcpy(p, (unsigned char *)*arr + *head * sz, live * sz);
+    free(*arr);
+    *arr = p;
+    *cap = c;
+    *head = 0;
+    *tail = live;
     return 0;
 }
 
+/* The byte buffer stays within 2 x sendq_max: the queue holds at most sendq_max. */
+static int reserve_bytes(struct frame_sendq_ *sq, size_t n, size_t sendq_max)
+{
+    void *b = sq->buf;
+    int r = reserve_array(&b, 1, &sq->cap, &sq->head, &sq->tail, n, 4096, 2 * sendq_max);
+
+    sq->buf = b;
+    return r;
+}
+
+/* Room for the record and descriptors of one frame that carries nfds (> 0). */
 static int reserve_rec(struct frame_sendq_ *sq, unsigned nfds)
 {
-    size_t cap;
+    void *r = sq->rec, *f = sq->fds;
+    int ret = reserve_array(&r, sizeof(*sq->rec), &sq->rec_cap, &sq->rec_head, &sq->rec_tail, 1, 16,
+                            SIZE_MAX / sizeof(*sq->rec));
 
-    if (sq->rec_head == sq->rec_tail)
-        sq->rec_head = sq->rec_tail = 0;
-    if (sq->fds_head == sq->fds_tail)
-        sq->fds_head = sq->fds_tail = 0;
-    if (sq->rec_tail == sq->rec_cap) {
-        struct frame_sendrec_ *r;
-        cap = sq->rec_cap ? sq->rec_cap * 2 : 16;
-        if ((r = realloc(sq->rec, cap * sizeof(*r))) == NULL)
-            return -1;
-        sq->rec = r;
-        sq->rec_cap = cap;
-    }
-    if (sq->fds_cap - sq->fds_tail < nfds) {
-        int *f;
-        cap = sq->fds_cap ? sq->fds_cap : 64;
-        while (cap - sq->fds_tail < nfds)
-            cap *= 2;
-        if ((f = realloc(sq->fds, cap * sizeof(*f))) == NULL)
-            return -1;
-        sq->fds = f;
-        sq->fds_cap = cap;
-    }
-    return 0;
+    sq->rec = r;
+    if (ret == 0)
+        ret = reserve_array(&f, sizeof(*sq->fds), &sq->fds_cap, &sq->fds_head, &sq->fds_tail, nfds,
+                            64, SIZE_MAX / sizeof(*sq->fds));
+    sq->fds = f;
+    return ret;
 }
 
 static void close_all(const int *fds, unsigned n)
@@ -151,10 +154,8 @@ static void push_rec(struct frame_sendq_ *sq, uint64_t off, size_t len, const in
     struct frame_sendrec_ *r = &sq->rec[sq->rec_tail++];
 
     r->off = off;
-    r->len = len;
+    r->len = (uint32_t)len;
     r->nfds = nfds;
-    if (nfds == 0)
-        return; /* sq->fds may still be NULL: no pointer arithmetic on it */
     memcpy(sq->fds + sq->fds_tail, owned, nfds * sizeof(int));
     sq->fds_tail += nfds;
 }
@@ -263,7 +264,8 @@ int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const
     (void)frame_encode_header(hdr, type, id, (uint32_t)len, nfds);
     total = FRAME_HDR_LEN + len;
     /* Reserved first: once a byte is out, the rest must fit. */
-    if (reserve_bytes(sq, total) == -1 || reserve_rec(sq, nfds) == -1)
+    if (reserve_bytes(sq, total, chan->opts.sendq_max) == -1 ||
+        (nfds && reserve_rec(sq, nfds) == -1))
         return -1;
     if (!packet && len >= SEND_DIRECT_MIN && FRAME_DONTWAIT != 0 &&
         flush_before(chan, deadline) == -1)
@@ -277,7 +279,7 @@ int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const
         if (sent == total || (packet && sent > 0))
             return 0;
     }
-    if (sent == 0 && (nfds || packet)) {
+    if (sent == 0 && nfds) {
         if (own_fds(owned, fds, nfds, mode) == -1)
             return -1;
         push_rec(sq, sq->off + frame_pending(chan), total, owned, nfds);
@@ -313,7 +315,9 @@ static size_t next_batch(const struct frame_sendq_ *sq, int packet,
     uint64_t end = sq->off + (sq->tail - sq->head);
 
     *rp = NULL;
-    if (r != NULL && packet) {
+    if (packet) { /* one frame: its record if it has descriptors, else its header says */
+        if (r == NULL || r->off != sq->off)
+            return FRAME_HDR_LEN + (size_t)wire_get32(sq->buf + sq->head + 12);
         *rp = r;
         return r->len;
     }
@@ -375,4 +379,13 @@ int frame_flush_flags_(struct frame_chan *chan, int flags)
 int frame_flush(struct frame_chan *chan)
 {
     return frame_flush_flags_(chan, 0);
+}
+
+size_t frame_sendq_mem_(const struct frame_chan *chan)
+{
+    const struct frame_sendq_ *sq = chan->sq;
+
+    if (sq == NULL)
+        return 0;
+    return sizeof(*sq) + sq->cap + sq->rec_cap * sizeof(*sq->rec) + sq->fds_cap * sizeof(*sq->fds);
 }

@@ -7,11 +7,12 @@
 
 #include "frame.h"
 
-/* A frame that needs its own sendmsg: it carries descriptors, or the socket is a packet one. */
+/* A queued frame that carries descriptors: it needs its own sendmsg. (On a packet socket
+ * every frame does, but one without descriptors needs no record: its header gives its length.) */
 struct frame_sendrec_ {
-    uint64_t off; /* stream offset of the frame's first byte */
-    size_t len;
-    unsigned nfds; /* the next nfds entries of fds[] */
+    uint64_t off;  /* stream offset of the frame's first byte */
+    uint32_t len;  /* header included: at most FRAME_HDR_LEN + FRAME_MAX_PAYLOAD_LIMIT */
+    uint32_t nfds; /* the next nfds entries of fds[] */
 };
 
 struct frame_sendq_ {
@@ -34,5 +35,7 @@ int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const
                       const int64_t *deadline);
 /* Waits until the socket takes bytes: 0, or -1 (ETIMEDOUT once the deadline, -1: none, passed). */
 int frame_wait_out_(struct frame_chan *chan, int64_t deadline);
+/* Bytes the send queue has allocated; for tests (tests/testonly.h). */
+size_t frame_sendq_mem_(const struct frame_chan *chan);
 
 #endif
