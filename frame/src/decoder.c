@@ -247,9 +247,11 @@ static int claim(struct frame_decoder *dec, uint64_t hdr, unsigned k)
 {
     if (dec->fdq_len - dec->fdq_claimed < k)
         return defer(dec, EPROTO, hdr);
-    for (unsigned i = 0; i < k; i++)
-        if (fdq_at(dec, dec->fdq_claimed + i)->chunk_start > hdr)
+    for (unsigned i = 0; i < k; i++) {
+        const struct frame_fdq_entry_ *e = fdq_at(dec, dec->fdq_claimed + i);
+        if (e->chunk_start > hdr || e->fd < 0) /* fd < 0: a truncated control message */
             return defer(dec, EPROTO, hdr);
+    }
     dec->fdq_claimed += k;
     return 0;
 }
@@ -261,7 +263,9 @@ static int scan_one(struct frame_decoder *dec)
     struct wire_hdr h;
     int err;
 
-    if (dec->pending || dec->wpos < FRAME_HDR_LEN || pos > dec->wpos - FRAME_HDR_LEN)
+    /* Headers before a deferred error are still validated: their messages come first. */
+    if ((dec->pending && dec->next_hdr >= dec->pending_at) || dec->wpos < FRAME_HDR_LEN ||
+        pos > dec->wpos - FRAME_HDR_LEN)
         return 0;
     /* Unclaimed descriptors before the header: that rule can fire before its bytes are in. */
     if (check_unclaimed(dec, dec->next_hdr) == -1)
@@ -311,6 +315,33 @@ static int packet_check(struct frame_decoder *dec, size_t n, unsigned nfds)
     return 0;
 }
 
+/* A stream chunk whose control message was truncated: its descriptors are closed and one
+ * placeholder (fd -1) stands for them, tagged with the chunk. The descriptors of honest frames
+ * ride at a frame's first byte, so the placeholder fails where theirs would be claimed: at the
+ * first header from the chunk on that declares descriptors, or, if none in the chunk does, at
+ * the first header after it (as a stray descriptor). Messages before that are delivered,
+ * however many earlier bytes the kernel merged into the read. */
+static int commit_ctrunc(struct frame_decoder *dec, size_t n, const int *fds, unsigned nfds,
+                         int in_flags)
+{
+    uint64_t a = dec->offset + dec->wpos;
+    struct frame_fdq_entry_ *e;
+
+    close_fds(dec, fds, nfds);
+    if ((in_flags & FRAME_IN_TRUNC) || dec->fdq_len + 1 > fdq_hard(dec) ||
+        fdq_reserve(dec, 1) == -1) {
+        (void)defer(dec, EPROTO, a);
+        dec->wpos += n;
+        return 0;
+    }
+    e = fdq_at(dec, dec->fdq_len++);
+    e->fd = -1;
+    e->chunk_start = a;
+    e->chunk_end = a + n;
+    dec->wpos += n;
+    return scan_all(dec);
+}
+
 int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds, unsigned nfds,
                          int in_flags)
 {
@@ -333,6 +364,8 @@ int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds, un
         close_fds(dec, fds, nfds);
         return fail(dec, err);
     }
+    if (!dec->packet && (in_flags & FRAME_IN_CTRUNC) && !dec->pending)
+        return commit_ctrunc(dec, n, fds, nfds, in_flags);
     if (in_flags & (FRAME_IN_CTRUNC | FRAME_IN_TRUNC) || (nfds && n == 0) || dec->pending ||
         dec->fdq_len + nfds > fdq_hard(dec) || fdq_reserve(dec, nfds) == -1) {
         close_fds(dec, fds, nfds);

@@ -114,3 +114,106 @@ Test(hostile, sendq_memory_steady_seqpacket_descriptors, .timeout = TEST_TIMEOUT
     steady_state(SOCK_SEQPACKET, 2, 30000);
     util_end();
 }
+
+/* Two complete frames (ids 1, 2), then a header for id 3 that declares `declare` descriptors;
+ * returns the length of the frames before it, *total that of all three. */
+static size_t ctrunc_bytes(unsigned char *buf, unsigned declare, size_t *total)
+{
+    size_t n = 0;
+
+    frame_encode_header(buf, 7, 1, 5, 0);
+    memcpy(buf + FRAME_HDR_LEN, "hello", 5);
+    n = FRAME_HDR_LEN + 5;
+    frame_encode_header(buf + n, 7, 2, 0, 0);
+    n += FRAME_HDR_LEN;
+    frame_encode_header(buf + n, 7, 3, 0, declare);
+    *total = n + FRAME_HDR_LEN;
+    return n;
+}
+
+/* The peer sends two frames, then a header with more descriptors than the control buffer
+ * holds (MSG_CTRUNC). Read apart (the frames read, not taken) or in one read, the two
+ * frames come first, then EPROTO. */
+Test(hostile, ctrunc_keeps_frames_read_before, .timeout = TEST_TIMEOUT)
+{
+    for (int merged = 0; merged < 2; merged++) {
+        unsigned char buf[3 * FRAME_HDR_LEN + 5];
+        struct frame_opts o;
+        struct frame_chan b;
+        int sv[2], fds[8];
+        uint32_t next = 1;
+        size_t total, n = ctrunc_bytes(buf, 2, &total);
+        ssize_t got;
+
+        frame_opts_default(&o);
+        o.max_fds = 2;
+        util_pair(SOCK_STREAM, sv);
+        cr_assert(eq(int, frame_chan_init(&b, sv[1], &o), 0));
+        for (int i = 0; i < 8; i++)
+            fds[i] = sv[0];
+        cr_assert(eq(sz, (size_t)util_raw_send(sv[0], buf, n, NULL, 0), n));
+        if (!merged)
+            cr_assert(eq(sz, (size_t)frame_recv(&b), n));
+        cr_assert(eq(sz, (size_t)util_raw_send(sv[0], buf + n, total - n, fds, 8), total - n));
+        got = frame_recv(&b);
+        cr_log_info("merged %d: the read with MSG_CTRUNC returned %zd", merged, got);
+        cr_assert(eq(int, take_all(&b, &next), -1));
+        cr_assert(eq(int, errno, EPROTO));
+        cr_assert(eq(u32, next, 3), "merged %d: %u frames before EPROTO, want 2", merged, next - 1);
+        frame_chan_fini(&b);
+        util_close(sv[0]);
+        util_close(sv[1]);
+    }
+    util_end();
+}
+
+/* Feeds buf[0, len) as [0, a) [a, b) with MSG_CTRUNC, [b, len); takes messages after each feed
+ * when `take`: the number of messages before the error. */
+static uint32_t ctrunc_split(const unsigned char *buf, size_t len, size_t a, size_t b, int take)
+{
+    const size_t cut[4] = {0, a, b, len};
+    struct frame_decoder d;
+    struct frame_msg m;
+    uint32_t got = 0;
+    int r = 0;
+
+    cr_assert(eq(int, frame_decoder_init(&d, 100, 2, 0), 0));
+    for (int i = 0; i < 3 && r != -1; i++) {
+        size_t off = cut[i];
+        while (off < cut[i + 1]) {
+            ssize_t k = frame_decoder_feed(&d, buf + off, cut[i + 1] - off, NULL, 0,
+                                           i == 1 ? FRAME_IN_CTRUNC : 0);
+            if (k == -1)
+                break;
+            off += (size_t)k;
+        }
+        if (i == 2)
+            (void)frame_decoder_eof(&d);
+        if (take || i == 2)
+            while ((r = frame_decoder_next(&d, &m)) == 1)
+                got++;
+    }
+    cr_assert(eq(int, r, -1));
+    cr_assert(eq(int, errno, EPROTO));
+    frame_decoder_fini(&d);
+    return got;
+}
+
+/* Where MSG_CTRUNC takes effect does not depend on how much came before it in the same read:
+ * at the header that declares descriptors (they cannot be whole), or, if none in the chunk
+ * does, at the first header after the chunk (as for a stray descriptor). */
+Test(hostile, ctrunc_lands_however_reads_merge, .timeout = TEST_TIMEOUT)
+{
+    for (unsigned declare = 0; declare < 2; declare++) {
+        unsigned char buf[4 * FRAME_HDR_LEN + 5];
+        size_t total, s = ctrunc_bytes(buf, declare, &total), len;
+
+        frame_encode_header(buf + total, 7, 4, 0, 0); /* a frame after the truncated chunk */
+        len = total + FRAME_HDR_LEN;
+        for (size_t a = 0; a <= s; a++)
+            for (int take = 0; take < 2; take++)
+                cr_assert(eq(u32, ctrunc_split(buf, len, a, total, take), declare ? 2 : 3),
+                          "declare %u, the chunk from %zu, take %d", declare, a, take);
+    }
+    util_end();
+}
