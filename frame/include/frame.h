@@ -104,8 +104,14 @@ void frame_opts_default(struct frame_opts *opts);
  * a stream, seqpacket or datagram socket. */
 int frame_chan_init(struct frame_chan *chan, int fd, const struct frame_opts *opts);
 
-/* Frees the channel, closing queued and unclaimed descriptors (and the socket if asked). */
+/* Frees the channel, closing queued and unclaimed descriptors (and the socket if asked).
+ * Frames still queued (frame_pending() > 0) are dropped: use frame_chan_close to flush. */
 void frame_chan_fini(struct frame_chan *chan);
+
+/* Flushes the send queue for up to timeout_ms (< 0: no limit), then frame_chan_fini.
+ * 0: every queued frame was written. -1: frames were dropped (their descriptors closed):
+ * ETIMEDOUT at the deadline, or the socket's error (EPIPE, ...). Frees chan either way. */
+int frame_chan_close(struct frame_chan *chan, int timeout_ms);
 
 /* Queues one frame. E2BIG: payload above max_payload or nfds above max_fds (EINVAL if
  * the channel allows none); ENOBUFS: the send queue is full, flush and retry. On failure

@@ -288,3 +288,28 @@ int frame_recv_wait(struct frame_chan *chan, struct frame_msg *msg, int timeout_
             return -1;
     }
 }
+
+/* Flushes within the deadline, then frees: whatever is left is dropped and reported. */
+static int flush_until(struct frame_chan *chan, int64_t deadline)
+{
+    for (;;) {
+        if (FRAME_DONTWAIT == 0 && frame_pending(chan) &&
+            wait_for(chan->fd, POLLOUT, deadline) == -1)
+            return -1;
+        if (frame_flush_flags_(chan, FRAME_DONTWAIT) == 0)
+            return 0;
+        if (!frame_compat_would_block(errno) || expired(deadline))
+            return -1;
+        if (FRAME_DONTWAIT != 0 && wait_for(chan->fd, POLLOUT, deadline) == -1)
+            return -1;
+    }
+}
+
+int frame_chan_close(struct frame_chan *chan, int timeout_ms)
+{
+    int r = flush_until(chan, deadline_of(timeout_ms)), e = errno;
+
+    frame_chan_fini(chan);
+    errno = e;
+    return r;
+}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -214,6 +215,73 @@ Test(hostile, ctrunc_lands_however_reads_merge, .timeout = TEST_TIMEOUT)
             for (int take = 0; take < 2; take++)
                 cr_assert(eq(u32, ctrunc_split(buf, len, a, total, take), declare ? 2 : 3),
                           "declare %u, the chunk from %zu, take %d", declare, a, take);
+    }
+    util_end();
+}
+
+/* A frame queued behind a full socket, then one with descriptors: frame_chan_close with a
+ * reader (a child process) delivers both before it frees the channel. */
+Test(hostile, close_flushes_queued_frames, .timeout = TEST_TIMEOUT)
+{
+    static unsigned char big[200000];
+    struct frame_opts o;
+    struct frame_chan a, b;
+    int sv[2], p[2], size = 4096, status;
+    pid_t pid;
+
+    frame_opts_default(&o);
+    util_pair(SOCK_STREAM, sv);
+    util_nonblock(sv[0]);
+    cr_assert(eq(int, setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0));
+    cr_assert(eq(int, pipe(p), 0));
+    cr_assert(eq(int, frame_chan_init(&a, sv[0], &o), 0));
+    util_fill(big, sizeof(big), 1);
+    cr_assert(eq(int, frame_send(&a, 7, 1, big, sizeof(big), NULL, 0, FRAME_FDS_BORROW), 0));
+    cr_assert(eq(int, frame_send(&a, 7, 2, "x", 1, p, 2, FRAME_FDS_TAKE), 0));
+    cr_assert(frame_pending(&a) > 0);
+    pid = fork();
+    cr_assert(ne(int, pid, -1));
+    if (pid == 0) {
+        struct frame_msg m;
+        int ok = frame_chan_init(&b, sv[1], &o) == 0 && frame_recv_wait(&b, &m, 5000) == 1 &&
+                 m.id == 1 && m.len == sizeof(big) && util_check(m.payload, m.len, 1) &&
+                 frame_recv_wait(&b, &m, 5000) == 1 && m.id == 2 && m.nfds == 2;
+        _exit(ok ? 0 : 1);
+    }
+    cr_assert(eq(int, frame_chan_close(&a, 5000), 0), "close: %s", strerror(errno));
+    cr_assert(eq(int, waitpid(pid, &status, 0), pid));
+    status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    cr_assert(eq(int, status, 0), "the reader missed a frame");
+    cr_assert(eq(int, util_is_open(p[0]), 0));
+    util_close(sv[0]);
+    util_close(sv[1]);
+    util_end();
+}
+
+/* Without a reader, frame_chan_close reports the drop: ETIMEDOUT at the deadline, EPIPE once
+ * the peer is gone; the channel is freed and the queued descriptors closed either way. */
+Test(hostile, close_reports_dropped_frames, .timeout = TEST_TIMEOUT)
+{
+    static unsigned char big[200000];
+    for (int gone = 0; gone < 2; gone++) {
+        struct frame_chan a;
+        int sv[2], p[2], size = 4096;
+        util_pair(SOCK_STREAM, sv);
+        util_nonblock(sv[0]);
+        cr_assert(eq(int, setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0));
+        cr_assert(eq(int, pipe(p), 0));
+        cr_assert(eq(int, frame_chan_init(&a, sv[0], NULL), 0));
+        cr_assert(eq(int, frame_send(&a, 7, 1, big, sizeof(big), NULL, 0, FRAME_FDS_BORROW), 0));
+        cr_assert(eq(int, frame_send(&a, 7, 2, "x", 1, p, 2, FRAME_FDS_TAKE), 0));
+        cr_assert(frame_pending(&a) > 0);
+        if (gone)
+            util_close(sv[1]);
+        cr_assert(eq(int, frame_chan_close(&a, 50), -1));
+        cr_assert(eq(int, errno, gone ? EPIPE : ETIMEDOUT), "%s", strerror(errno));
+        cr_assert(eq(int, util_is_open(p[0]) + util_is_open(p[1]), 0));
+        util_close(sv[0]);
+        if (!gone)
+            util_close(sv[1]);
     }
     util_end();
 }
