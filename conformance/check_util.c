@@ -742,8 +742,10 @@ static char waiter_report(struct waiter *w, int ms)
     for (;;) {
         long left = ms - elapsed_ms(&t0);
         int r = poll(&p, 1, left > 0 ? (int)left : 0);
+        if (r > 0 && read(w->ctl[0], &x, 1) != 1)
+            return 0;
         if (r > 0)
-            return read(w->ctl[0], &x, 1) == 1 ? x : 0;
+            return x;
         if (r == 0 || errno != EINTR)
             return 0;
     }

@@ -55,7 +55,7 @@ static struct result *find(struct results *r, const char *instance)
     const char *slash = strrchr(instance, '/');
     if (!slash)
         return NULL;
-    struct result key;
+    struct result key = {0};
     char check[256];
     snprintf(check, sizeof check, "%.*s", (int)(slash - instance), instance);
     key.check = check;

@@ -46,23 +46,46 @@ struct opts {
     const char *filter;
 };
 
+/* A whole positive number no larger than max, or -1 with a message. */
+static int number_arg(const char *s, double max, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v > 0) || v > max) {
+        fprintf(stderr, "sockspec-conformance-plain: not a number in (0, %g]: %s\n", max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int jobs_arg(const char *s, int *jobs)
+{
+    double v;
+    if (number_arg(s, 1024, &v) < 0)
+        return -1;
+    *jobs = (int)v;
+    return 0;
+}
+
 static int parse(int argc, char **argv, struct opts *o)
 {
     *o = (struct opts){2, 0, 0, SS_TIMEOUT, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int bad = 0;
         if ((strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) && i + 1 < argc)
-            o->jobs = atoi(argv[++i]);
+            bad = jobs_arg(argv[++i], &o->jobs);
         else if (strncmp(a, "-j", 2) == 0 && a[2])
-            o->jobs = atoi(a + 2);
+            bad = jobs_arg(a + 2, &o->jobs);
         else if (strncmp(a, "--jobs=", 7) == 0)
-            o->jobs = atoi(a + 7);
+            bad = jobs_arg(a + 7, &o->jobs);
         else if (strncmp(a, "--filter=", 9) == 0)
             o->filter = a + 9;
         else if (strcmp(a, "--filter") == 0 && i + 1 < argc)
             o->filter = argv[++i];
         else if (strncmp(a, "--timeout=", 10) == 0)
-            o->timeout = atof(a + 10);
+            bad = number_arg(a + 10, 3600, &o->timeout);
         else if (strcmp(a, "--list") == 0)
             o->list = 1;
         else if (strcmp(a, "--verbose") == 0)
@@ -71,9 +94,9 @@ static int parse(int argc, char **argv, struct opts *o)
             fprintf(stderr, "sockspec-conformance-plain: unknown option %s\n", a);
             return -1;
         }
+        if (bad)
+            return -1;
     }
-    if (o->jobs < 1)
-        o->jobs = 1;
     return 0;
 }
 
@@ -250,7 +273,8 @@ int main(int argc, char **argv)
 
     size_t n, nsel = 0;
     const struct instance *all = registry_list(&n);
-    const struct instance **sel = calloc(n + 1, sizeof *sel);
+    /* an array of pointers, not of instances */
+    const struct instance **sel = calloc(n + 1, sizeof *sel); // NOLINT(bugprone-sizeof-expression)
     char name[256];
     if (!sel)
         return 2;
@@ -268,8 +292,10 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *obs = runner_obs_begin();
-    if (!obs)
+    if (!obs) {
+        free(sel);
         return 2;
+    }
     struct results r = {.runner = "plain"};
     double t0 = runner_now();
     int rc = run_all(sel, nsel, &o, &r);

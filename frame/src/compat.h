@@ -117,9 +117,11 @@ static inline ssize_t frame_compat_sendmsg(int fd, const struct msghdr *m, int f
     n = FRAME_SYS_SENDMSG(fd, m, flags);
     saved = errno;
     if (n == -1 && saved == EPIPE && !was_pending) {
-        struct timespec zero = {0, 0};
-        while (sigtimedwait(&pipe_set, NULL, &zero) == -1 && errno == EINTR)
-            ;
+        int sig;
+        sigpending(&pending);
+        /* sigwait, not sigtimedwait: macOS lacks the latter; pending means no block */
+        if (sigismember(&pending, SIGPIPE))
+            sigwait(&pipe_set, &sig);
     }
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
     errno = saved;

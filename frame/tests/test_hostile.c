@@ -122,8 +122,10 @@ static size_t ctrunc_bytes(unsigned char *buf, unsigned declare, size_t *total)
 {
     size_t n = 0;
 
+    static const unsigned char payload[5] = {'h', 'e', 'l', 'l', 'o'};
+
     frame_encode_header(buf, 7, 1, 5, 0);
-    memcpy(buf + FRAME_HDR_LEN, "hello", 5);
+    memcpy(buf + FRAME_HDR_LEN, payload, sizeof payload);
     n = FRAME_HDR_LEN + 5;
     frame_encode_header(buf + n, 7, 2, 0, 0);
     n += FRAME_HDR_LEN;
