@@ -407,20 +407,21 @@ class Model:
                        for r in rows for v in r.versions}, key=version_key)
 
     def _columns(self):
-        columns = []
+        # A run covers the cells' version of the OS it is judged as that its kernel release
+        # selects (user-mode Linux 6.1 covers Linux's 6.1 cells): no "source" column for it.
+        covered = collections.defaultdict(set)
+        for run in self.runs:
+            os_id = self.platforms[run.platform].judged_as
+            listed = self.os_versions(os_id)
+            release = run.meta.get("release", run.version)
+            below = [v for v in listed if version_key(v) <= version_key(release)]
+            if listed:
+                covered[os_id].add(below[-1] if below else listed[-1])
+        columns = [Column(self.platforms[r.platform], "run", r.version, r) for r in self.runs]
         for p in self.platforms.values():
-            runs = [r for r in self.runs if r.platform == p.id]
-            covered = set()
-            for run in runs:
-                listed = self.os_versions(p.judged_as)
-                below = [v for v in listed if version_key(v) <= version_key(run.version)]
-                if p.cls == "os" and listed:
-                    covered.add(below[-1] if below else listed[-1])
-                columns.append(Column(p, "run", run.version, run))
             if p.cls == "os":
-                for v in self.os_versions(p.id):
-                    if v not in covered:
-                        columns.append(Column(p, "src", v))
+                columns += [Column(p, "src", v) for v in self.os_versions(p.id)
+                            if v not in covered[p.id]]
         order = {p.id: p.order for p in self.platforms.values()}
         columns.sort(key=lambda c: (order[c.platform.id], version_key(c.version),
                                     c.origin, c.id))
