@@ -1046,7 +1046,8 @@ def write_report(model, questions, out, summaries):
     lines.append("")
     if impls:
         lines += wrap("Other implementations of the Linux API, observed; \"as Linux\" where the "
-                      "answer is the Linux run's:")
+                      "answer is the Linux run's; \"known deviation\": differs from Linux for a "
+                      "recorded root cause (each page lists them), which does not fail the run:")
         lines.append("")
         lines += answers_table(model, questions, impls, refs, len(oses), implementation=True)
         lines.append("")
