@@ -308,7 +308,8 @@ int expect_value_matches(const char *value, const char *observed)
 enum verdict expect_judge(const struct cell *cell, const char *observed)
 {
     /* A precondition that failed measured nothing: no cell but an explicit one admits it. */
-    if (strncmp(observed, "precondition:", 13) == 0 && strncmp(cell->value, "precondition", 12) != 0)
+    if (strncmp(observed, "precondition:", 13) == 0 &&
+        strncmp(cell->value, "precondition", 12) != 0)
         return VERDICT_FAIL;
     if (strcmp(cell->value, "?") == 0)
         return VERDICT_OBSERVE;

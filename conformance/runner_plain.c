@@ -7,7 +7,7 @@
  *                       extended patterns where the C library has them)
  *   --list              print the instances and exit
  *   --timeout=S         seconds before an instance is killed (default SS_TIMEOUT)
- *   -q, --verbose       quiet (default) or one line per instance
+ *   -q, --verbose       quiet (default) or one line per instance, with its seconds
  * plus sockspec's options (runner.h).
  */
 #include <errno.h>
@@ -207,7 +207,7 @@ static void finish(struct slot *s, struct results *r, int timed_out, double time
             status = "pass"; /* a known deviation of this platform */
     }
     if (verbose || strcmp(status, "pass") != 0)
-        fprintf(stderr, "[%s] %s\n", status, name);
+        fprintf(stderr, "[%s] %s (%.2f s)\n", status, name, runner_now() - (s->deadline - timeout));
     char *slash = strchr(name, '/');
     *slash = '\0';
     results_add(r, name, slash + 1, status);
