@@ -554,6 +554,17 @@ int setsockopt_int(int fd, int level, int opt, int v)
     return setsockopt(fd, level, opt, &v, sizeof v);
 }
 
+void sockopt_set_readback(struct chan *c, int opt, int v)
+{
+    if (setsockopt_int(c->a, SOL_SOCKET, opt, v) < 0) {
+        outcome(c, "%s", sockspec_errno_name(errno));
+        return;
+    }
+    int got = xsockopt_int(c->a, SOL_SOCKET, opt);
+    EXPECT(got > 0, "read back %d", got);
+    outcome(c, "%d", got);
+}
+
 void raise_sndbuf(int fd, int n)
 {
     int cur;
@@ -898,29 +909,13 @@ const char *unix_name_str(const struct sockaddr_un *sun, socklen_t len, char *bu
     return buf;
 }
 
-/* The loopback address of domain with port 0. */
-static socklen_t loopback_any(int domain, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (domain == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        in->sin_family = AF_INET;
-        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return sizeof *in;
-    }
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-    in6->sin6_family = AF_INET6;
-    in6->sin6_addr = in6addr_loopback;
-    return sizeof *in6;
-}
-
 /* The fresh name a listener of c's kind binds. */
 static socklen_t listener_name(const struct chan *c, struct scratch_dir *d,
                                struct sockaddr_storage *addr)
 {
     struct sockaddr_un *sun = (struct sockaddr_un *)addr;
     if (c->kind->domain != AF_UNIX)
-        return loopback_any(c->kind->domain, addr);
+        return scratch_loopback_addr(c->kind->domain, 0, addr);
     if (c->kind->origin == ORIGIN_ABSTRACT)
         return xabstract_addr("L", sun);
     xscratch_dir(d);

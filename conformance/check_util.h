@@ -154,6 +154,9 @@ int sockopt_int(int fd, int level, int opt, int *val);
 int xsockopt_int(int fd, int level, int opt);
 /* setsockopt of an int: 0, or -1 with errno. */
 int setsockopt_int(int fd, int level, int opt, int v);
+/* Sets the SOL_SOCKET option opt of c->a to v and records what reads back (a positive value),
+ * or setsockopt's errno. */
+void sockopt_set_readback(struct chan *c, int opt, int v);
 /* Raises SO_SNDBUF to at least n (EXPECTs success): a datagram size check then measures the
  * protocol's limit, not a send buffer smaller than it (the BSDs' UDP default is 9216). */
 void raise_sndbuf(int fd, int n);

@@ -133,26 +133,10 @@ static int open_unix_named(struct chan *c)
     return c->kind->type == SOCK_DGRAM ? unix_dgram_pair(c) : unix_conn_pair(c);
 }
 
-static socklen_t loopback(int domain, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (domain == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        in->sin_family = AF_INET;
-        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return sizeof *in;
-    }
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-    in6->sin6_family = AF_INET6;
-    in6->sin6_addr = in6addr_loopback;
-    return sizeof *in6;
-}
-
-/* A socket bound to an ephemeral loopback port; its address in *ss. */
 static int bound_loopback(int domain, int type, struct sockaddr_storage *ss, socklen_t *len)
 {
     int fd = socket(domain, type, 0);
-    *len = loopback(domain, ss);
+    *len = scratch_loopback_addr(domain, 0, ss);
     if (fd < 0)
         return -1;
     if (bind(fd, (struct sockaddr *)ss, *len) < 0 ||

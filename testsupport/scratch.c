@@ -4,7 +4,9 @@
 #endif
 #include "scratch.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,4 +70,21 @@ socklen_t scratch_abstract_addr(const char *name, struct sockaddr_un *sun)
         return 0;
     }
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+socklen_t scratch_loopback_addr(int domain, unsigned short port_n, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (domain == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        in->sin_port = port_n;
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return (socklen_t)sizeof *in;
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = port_n;
+    in6->sin6_addr = in6addr_loopback;
+    return (socklen_t)sizeof *in6;
 }

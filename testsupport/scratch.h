@@ -23,5 +23,8 @@ socklen_t scratch_unix_addr(const struct scratch_dir *d, const char *name, struc
 /* An abstract-namespace address (Linux unix.7) "\0sockspec.<pid>.<name>", unique to this
  * process: its length, or 0 with errno ENAMETOOLONG. */
 socklen_t scratch_abstract_addr(const char *name, struct sockaddr_un *sun);
+/* The loopback address of domain (AF_INET or AF_INET6) with port_n, in network byte order: its
+ * length. */
+socklen_t scratch_loopback_addr(int domain, unsigned short port_n, struct sockaddr_storage *ss);
 
 #endif

@@ -88,22 +88,10 @@ CHECK(rcvbuf_default, "Default SO_RCVBUF of an AF_UNIX end (recorded; the OS set
 INSTANTIATE(rcvbuf_default, KINDS_SP_PLAIN)
 INSTANTIATE(rcvbuf_default, KINDS_SP_NONBLOCKING)
 
-/* Sets opt to v on a and records what reads back, or the errno of the set. */
-static void set_readback(struct chan *c, int opt, int v)
-{
-    if (setsockopt_int(c->a, SOL_SOCKET, opt, v) < 0) {
-        outcome(c, "%s", sockspec_errno_name(errno));
-        return;
-    }
-    int got = xsockopt_int(c->a, SOL_SOCKET, opt);
-    EXPECT(got > 0, "read back %d", got);
-    outcome(c, "%d", got);
-}
-
 CHECK(sndbuf_set_readback,
       "SO_SNDBUF = 65536 reads back doubled on Linux (131072), as set elsewhere (65536).")
 {
-    set_readback(c, SO_SNDBUF, 65536);
+    sockopt_set_readback(c, SO_SNDBUF, 65536);
 }
 INSTANTIATE(sndbuf_set_readback, KINDS_SP_PLAIN)
 
@@ -116,14 +104,14 @@ INSTANTIATE(sndbuf_on_pipe, KINDS_PIPE)
 CHECK(rcvbuf_set_readback,
       "SO_RCVBUF = 65536 reads back doubled on Linux (131072), as set elsewhere (65536).")
 {
-    set_readback(c, SO_RCVBUF, 65536);
+    sockopt_set_readback(c, SO_RCVBUF, 65536);
 }
 INSTANTIATE(rcvbuf_set_readback, KINDS_SP_PLAIN)
 
 CHECK(sndbuf_min_clamp,
       "SO_SNDBUF = 1 is raised to a minimum (Linux: 4608 on x86_64); the value is recorded.")
 {
-    set_readback(c, SO_SNDBUF, 1);
+    sockopt_set_readback(c, SO_SNDBUF, 1);
 }
 INSTANTIATE(sndbuf_min_clamp, KINDS_SP_PLAIN)
 

@@ -19,30 +19,12 @@
 
 #define CATEGORY inet
 
-/* Loopback address of the family, port in network order. */
-static socklen_t loopback(int domain, unsigned short port_n, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (domain == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        in->sin_family = AF_INET;
-        in->sin_port = port_n;
-        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return (socklen_t)sizeof *in;
-    }
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = port_n;
-    in6->sin6_addr = in6addr_loopback;
-    return (socklen_t)sizeof *in6;
-}
-
 /* A socket bound to an ephemeral loopback port; its address in *ss. Fatal on failure. */
 static int bound_inet(int domain, int type, struct sockaddr_storage *ss, socklen_t *len)
 {
     int fd = socket(domain, type, 0);
     REQUIRE(fd >= 0, "socket: %s", sockspec_errno_name(errno));
-    *len = loopback(domain, 0, ss);
+    *len = scratch_loopback_addr(domain, 0, ss);
     REQUIRE(bind(fd, (struct sockaddr *)ss, *len) == 0, "bind: %s", sockspec_errno_name(errno));
     REQUIRE(getsockname(fd, (struct sockaddr *)ss, len) == 0, "getsockname: %s",
             sockspec_errno_name(errno));

@@ -179,27 +179,17 @@ CHECK(rcvbuf_min_limits_fill,
 }
 INSTANTIATE(rcvbuf_min_limits_fill, KINDS_SOCKOPT_FILL)
 
-/* Sets opt to v and records the value read back. */
-static void readback(struct chan *c, int opt, int v)
-{
-    if (setsockopt_int(c->a, SOL_SOCKET, opt, v) < 0) {
-        outcome(c, "%s", sockspec_errno_name(errno));
-        return;
-    }
-    outcome(c, "%d", xsockopt_int(c->a, SOL_SOCKET, opt));
-}
-
 CHECK(rcvbuf_min_value,
       "SO_RCVBUF = 1 reads back as the minimum the OS enforces (Linux: 2304 on x86_64).")
 {
-    readback(c, SO_RCVBUF, 1);
+    sockopt_set_readback(c, SO_RCVBUF, 1);
 }
 INSTANTIATE(rcvbuf_min_value, KINDS_SP_PLAIN)
 
 CHECK(sndbuf_odd_value,
       "SO_SNDBUF = 5001 reads back unrounded (5001), doubled (Linux: 10002) or rounded.")
 {
-    readback(c, SO_SNDBUF, 5001);
+    sockopt_set_readback(c, SO_SNDBUF, 5001);
 }
 INSTANTIATE(sndbuf_odd_value, KINDS_SP_PLAIN)
 

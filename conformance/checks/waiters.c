@@ -39,6 +39,15 @@ static void after_event(struct chan *c, struct waiter *w, int r, int e, const ch
     REQUIRE(r == 0, "%s: %s", event, sockspec_errno_name(e));
 }
 
+/* Closes *end while w waits, and records what w saw. */
+static void close_under(struct chan *c, int *end, struct waiter *w)
+{
+    int r = close(*end);
+    int e = errno;
+    *end = -1;
+    after_event(c, w, r, e, "close");
+}
+
 /* A reader blocked in recv(b) (read() on a pipe) when a's end closes or shuts down. */
 static void reader_then(struct chan *c, int how)
 {
@@ -46,11 +55,12 @@ static void reader_then(struct chan *c, int how)
     waiter_start(&w, WAITER_RECV, c->b, 64, 0);
     if (!waiter_blocked(c, &w))
         return;
-    int r = how < 0 ? close(c->a) : shutdown(c->a, how);
-    int e = errno;
-    if (how < 0)
-        c->a = -1;
-    after_event(c, &w, r, e, how < 0 ? "close" : "shutdown");
+    if (how < 0) {
+        close_under(c, &c->a, &w);
+        return;
+    }
+    int r = shutdown(c->a, how);
+    after_event(c, &w, r, errno, "shutdown");
 }
 
 CHECK(reader_woken_by_peer_close,
@@ -97,10 +107,7 @@ CHECK(reader_after_own_close,
     waiter_start(&w, WAITER_RECV, c->b, 64, 0);
     if (!waiter_blocked(c, &w))
         return;
-    int r = close(c->b);
-    int e = errno;
-    c->b = -1;
-    after_event(c, &w, r, e, "close");
+    close_under(c, &c->b, &w);
 }
 INSTANTIATE(reader_after_own_close, KINDS_WAITERS_OWN_CLOSE)
 
@@ -114,10 +121,7 @@ CHECK(writer_woken_by_peer_close,
     waiter_start(&w, WAITER_SEND, c->a, chunk_of(c), 0);
     if (!waiter_blocked(c, &w))
         return;
-    int r = close(c->b);
-    int e = errno;
-    c->b = -1;
-    after_event(c, &w, r, e, "close");
+    close_under(c, &c->b, &w);
 }
 INSTANTIATE(writer_woken_by_peer_close, KINDS_WAITERS_WRITE)
 
@@ -187,10 +191,7 @@ CHECK(pollin_woken_by_peer_close,
     waiter_start(&w, WAITER_POLL, c->b, 0, POLLIN);
     if (!waiter_blocked(c, &w))
         return;
-    int r = close(c->a);
-    int e = errno;
-    c->a = -1;
-    after_event(c, &w, r, e, "close");
+    close_under(c, &c->a, &w);
 }
 INSTANTIATE(pollin_woken_by_peer_close, KINDS_WAITERS_POLL)
 
