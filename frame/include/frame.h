@@ -36,10 +36,10 @@ extern "C" {
 #define FRAME_IN_CTRUNC 0x1
 #define FRAME_IN_TRUNC 0x2
 
-/* Who owns the descriptors handed to frame_send. */
+/* Who owns the descriptors handed to frame_send and frame_send_wait, whatever they return. */
 enum frame_fd_mode {
-    FRAME_FDS_BORROW, /* the library dups them; the caller keeps its own */
-    FRAME_FDS_TAKE    /* on success the library owns and closes them; on failure the caller does */
+    FRAME_FDS_BORROW, /* the caller keeps its own; the library dups those it has to queue */
+    FRAME_FDS_TAKE    /* the library takes them at the call: sends, queues or closes them */
 };
 
 struct frame_opts {
@@ -123,10 +123,10 @@ FRAME_API void frame_chan_fini(struct frame_chan *chan);
 FRAME_API int frame_chan_close(struct frame_chan *chan, int timeout_ms);
 
 /* Queues one frame. E2BIG: payload above max_payload or nfds above max_fds (EINVAL if
- * the channel allows none); ENOBUFS: the send queue is full, flush and retry. On failure
- * no descriptor changes owner. A large payload, descriptors or a packet socket: writes
- * the frame at once from the caller's memory if the queue is empty (for a large payload
- * on a stream: can be flushed without waiting), and copies only what the socket did not
+ * the channel allows none); ENOBUFS: the send queue is full, flush and retry (with
+ * FRAME_FDS_BORROW: FRAME_FDS_TAKE has closed them). A large payload, descriptors or a packet
+ * socket: writes the frame at once from the caller's memory if the queue is empty (for a large
+ * payload on a stream: can be flushed without waiting), and copies only what the socket did not
  * take. */
 FRAME_API int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
                          size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode);
@@ -158,8 +158,7 @@ FRAME_API void frame_msg_release(struct frame_msg *msg);
 /* frame_send, then flush until the queue is empty or timeout_ms passes (ETIMEDOUT: queued,
  * not all written; ENOBUFS: not queued); timeout_ms < 0 waits forever. A frame that
  * frame_send writes at once is written from the caller's memory while waiting: only what
- * is left at the deadline is copied. Unlike frame_send,
- * FRAME_FDS_TAKE hands the descriptors over whatever it returns: sent, queued or closed. */
+ * is left at the deadline is copied. Descriptors: as frame_send. */
 FRAME_API int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id,
                               const void *payload, size_t len, const int *fds, unsigned nfds,
                               enum frame_fd_mode mode, int timeout_ms);

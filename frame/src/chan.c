@@ -246,13 +246,7 @@ int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const v
     int64_t deadline = deadline_of(timeout_ms);
 
     if (queue_wait(chan, type, id, payload, len, fds, nfds, mode, deadline) == -1) {
-        /* FRAME_FDS_TAKE means taken whatever happens: sent, queued or closed here. */
-        if (mode == FRAME_FDS_TAKE && fds != NULL) {
-            int e = errno;
-            for (unsigned i = 0; i < nfds; i++)
-                (void)close(fds[i]);
-            errno = e;
-        }
+        frame_fds_give_up_(fds, nfds, mode);
         return -1;
     }
     for (;;) {

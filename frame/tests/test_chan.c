@@ -214,7 +214,8 @@ Test(chan, descriptors_os_limit, .timeout = TEST_TIMEOUT)
     util_end();
 }
 
-Test(chan, send_rejections_keep_ownership, .timeout = TEST_TIMEOUT)
+/* Rejected sends with FRAME_FDS_BORROW leave the caller its descriptors, to retry with. */
+Test(chan, send_rejections_borrowed, .timeout = TEST_TIMEOUT)
 {
     struct frame_opts o;
     struct duo d;
@@ -228,7 +229,7 @@ Test(chan, send_rejections_keep_ownership, .timeout = TEST_TIMEOUT)
     cr_assert(eq(int, frame_send(&d.a, 1, 1, "x", 101, NULL, 0, FRAME_FDS_TAKE), -1));
     cr_assert(eq(int, errno, E2BIG));
     cr_assert(eq(
-        int, frame_send(&d.a, 1, 1, "x", 1, fds, FRAME_MAX_FDS_DEFAULT + 1, FRAME_FDS_TAKE), -1));
+        int, frame_send(&d.a, 1, 1, "x", 1, fds, FRAME_MAX_FDS_DEFAULT + 1, FRAME_FDS_BORROW), -1));
     cr_assert(eq(int, errno, E2BIG));
     cr_assert(eq(int, frame_send(&d.a, 1, 1, "x", 1, fds, 1, (enum frame_fd_mode)7), -1));
     cr_assert(eq(int, errno, EINVAL));
@@ -236,7 +237,7 @@ Test(chan, send_rejections_keep_ownership, .timeout = TEST_TIMEOUT)
     static const char p[100];
     cr_assert(eq(int, frame_send(&d.a, 1, 1, p, 100, NULL, 0, FRAME_FDS_TAKE), 0));
     cr_assert(eq(int, frame_send(&d.a, 1, 2, p, 100, NULL, 0, FRAME_FDS_TAKE), 0));
-    cr_assert(eq(int, frame_send(&d.a, 1, 3, p, 100, fds, 2, FRAME_FDS_TAKE), -1));
+    cr_assert(eq(int, frame_send(&d.a, 1, 3, p, 100, fds, 2, FRAME_FDS_BORROW), -1));
     cr_assert(eq(int, errno, ENOBUFS));
     cr_assert(eq(sz, frame_pending(&d.a), 232));
     cr_assert(eq(int, frame_flush(&d.a), 0));
@@ -247,6 +248,105 @@ Test(chan, send_rejections_keep_ownership, .timeout = TEST_TIMEOUT)
     for (unsigned i = 2; i <= FRAME_MAX_FDS_DEFAULT; i++)
         util_close(fds[i]);
     duo_close(&d); /* the two sent descriptors go with the sockets */
+    util_end();
+}
+
+/* Descriptors of fds[0..n) still open in this process, by F_GETFD on each number. */
+static unsigned count_open(const int *fds, unsigned n)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (fcntl(fds[i], F_GETFD) != -1)
+            k++;
+    return k;
+}
+
+/* Writes raw bytes until the socket takes no more; bounded by its buffer. */
+static void fill_socket(int fd)
+{
+    static const char junk[4096];
+    int e;
+    while (send(fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
+        continue;
+    e = errno;
+    cr_assert(e == EAGAIN || e == EWOULDBLOCK, "fill: %s", strerror(e));
+}
+
+static void close_borrowed(const int fds[2], enum frame_fd_mode mode)
+{
+    if (mode == FRAME_FDS_BORROW) {
+        util_close(fds[0]);
+        util_close(fds[1]);
+    }
+}
+
+typedef int send_call(struct frame_chan *c, size_t len, const int fds[2], enum frame_fd_mode mode);
+
+static int call_send(struct frame_chan *c, size_t len, const int fds[2], enum frame_fd_mode mode)
+{
+    static const char p[200];
+    return frame_send(c, 7, 1, p, len, fds, 2, mode);
+}
+
+static int call_send_wait(struct frame_chan *c, size_t len, const int fds[2],
+                          enum frame_fd_mode mode)
+{
+    static const char p[200];
+    return frame_send_wait(c, 7, 1, p, len, fds, 2, mode, 0);
+}
+
+/* One call, once as it succeeds and twice as it fails (E2BIG; ENOBUFS with the socket and the
+ * queue full): after each, FRAME_FDS_TAKE has left none of the caller's two descriptors open
+ * and FRAME_FDS_BORROW both. */
+static void fd_ownership(send_call *call, enum frame_fd_mode mode)
+{
+    static const char p[100];
+    unsigned expect = mode == FRAME_FDS_TAKE ? 0 : 2;
+    struct frame_opts o;
+    struct frame_msg m;
+    struct duo d;
+    int fds[2];
+    frame_opts_default(&o);
+    o.max_payload = 100;
+    o.sendq_max = 300;
+    duo_open(&d, SOCK_STREAM, &o, &o);
+
+    cr_assert(0 <= (fds[0] = dup(d.sv[0])) && 0 <= (fds[1] = dup(d.sv[0])));
+    cr_assert(eq(int, call(&d.a, 1, fds, mode), 0), "success: %s", strerror(errno));
+    cr_assert(eq(u32, count_open(fds, 2), expect), "after a success");
+    cr_assert(eq(int, util_pump(&d.a, &d.b, &m), 1));
+    cr_assert(eq(u32, m.nfds, 2));
+    frame_msg_release(&m);
+    close_borrowed(fds, mode);
+
+    cr_assert(0 <= (fds[0] = dup(d.sv[0])) && 0 <= (fds[1] = dup(d.sv[0])));
+    cr_assert(eq(int, call(&d.a, 101, fds, mode), -1));
+    cr_assert(eq(int, errno, E2BIG));
+    cr_assert(eq(u32, count_open(fds, 2), expect), "after E2BIG");
+    close_borrowed(fds, mode);
+
+    fill_socket(d.sv[0]);
+    cr_assert(eq(int, frame_send(&d.a, 7, 2, p, 100, NULL, 0, mode), 0));
+    cr_assert(eq(int, frame_send(&d.a, 7, 3, p, 100, NULL, 0, mode), 0));
+    cr_assert(0 <= (fds[0] = dup(d.sv[0])) && 0 <= (fds[1] = dup(d.sv[0])));
+    cr_assert(eq(int, call(&d.a, 100, fds, mode), -1));
+    cr_assert(eq(int, errno, ENOBUFS));
+    cr_assert(eq(u32, count_open(fds, 2), expect), "after ENOBUFS");
+    close_borrowed(fds, mode);
+    duo_close(&d);
+}
+
+Test(chan, fd_ownership_send, .timeout = TEST_TIMEOUT)
+{
+    fd_ownership(call_send, FRAME_FDS_TAKE);
+    fd_ownership(call_send, FRAME_FDS_BORROW);
+    util_end();
+}
+
+Test(chan, fd_ownership_send_wait, .timeout = TEST_TIMEOUT)
+{
+    fd_ownership(call_send_wait, FRAME_FDS_TAKE);
+    fd_ownership(call_send_wait, FRAME_FDS_BORROW);
     util_end();
 }
 
