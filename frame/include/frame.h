@@ -137,7 +137,8 @@ FRAME_API int frame_flush(struct frame_chan *chan);
 /* Bytes waiting in the send queue. */
 FRAME_API size_t frame_pending(const struct frame_chan *chan);
 
-/* Reads what the socket has: bytes read, 0 on end of file, -1 with errno. */
+/* Reads what the socket has: bytes read, 0 on end of file, -1 with errno. Control messages
+ * the kernel adds on request (SO_PASSCRED, LOCAL_CREDS, SO_TIMESTAMP) are discarded. */
 FRAME_API ssize_t frame_recv(struct frame_chan *chan);
 
 /* Next complete message: 1 and *msg filled, 0 none yet, -1 a sticky protocol error

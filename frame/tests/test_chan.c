@@ -12,6 +12,8 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "sockspec_config.h"
+
 TestSuite(chan, .init = util_begin);
 
 struct duo {
@@ -497,6 +499,74 @@ Test(chan, control_truncated, .timeout = TEST_TIMEOUT)
     cr_assert(eq(int, recv_error(&r.b), EPROTO));
     raw_close(&r);
     util_end();
+}
+
+/* A raw frame that declares n descriptors and carries n + 1, on a channel whose max_fds is n:
+ * refused with EPROTO, as the kernel's truncation to n made it before (the harness finds any
+ * descriptor left open). */
+static void too_many_fds(struct duo *d, const int *fds, unsigned n)
+{
+    unsigned char h[FRAME_HDR_LEN];
+    struct frame_msg m;
+    frame_encode_header(h, 1, 4, 0, n);
+    cr_assert(eq(sz, (size_t)util_raw_send(d->sv[0], h, sizeof(h), fds, n + 1), sizeof(h)));
+    cr_assert(eq(int, util_pump(&d->a, &d->b, &m), -1));
+    cr_assert(eq(int, errno, EPROTO), "%s", strerror(errno));
+}
+
+/* Control messages the kernel adds when the receiving socket asks for them (SO_PASSCRED's
+ * credentials, before SCM_RIGHTS on Linux; SO_TIMESTAMP's time on datagrams) are discarded:
+ * frames with none, one and max_fds descriptors still arrive, on every socket type, also on a
+ * channel that takes no descriptors; more than max_fds still fail at once. */
+static void kernel_control(int type, int level, int name)
+{
+    static const unsigned limits[] = {0, 1, FRAME_MAX_FDS_DEFAULT};
+    int on = 1, fds[FRAME_MAX_FDS_DEFAULT + 1];
+    struct frame_opts o;
+    struct duo d;
+    for (unsigned l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
+        frame_opts_default(&o);
+        o.max_fds = limits[l];
+        duo_open(&d, type, &o, &o);
+        cr_assert(eq(int, setsockopt(d.sv[1], level, name, &on, sizeof on), 0), "setsockopt: %s",
+                  strerror(errno));
+        for (unsigned i = 0; i <= limits[l]; i++)
+            cr_assert(0 <= (fds[i] = dup(d.sv[0])));
+        send_ok(&d.a, 1, 10, NULL, 0, FRAME_FDS_BORROW);
+        recv_ok(&d, 1, 10, 0);
+        if (limits[l]) {
+            send_ok(&d.a, 2, 0, fds, 1, FRAME_FDS_BORROW);
+            recv_ok(&d, 2, 0, 1);
+            send_ok(&d.a, 3, 100, fds, limits[l], FRAME_FDS_BORROW);
+            recv_ok(&d, 3, 100, limits[l]);
+            too_many_fds(&d, fds, limits[l]);
+        }
+        for (unsigned i = 0; i <= limits[l]; i++)
+            util_close(fds[i]);
+        duo_close(&d);
+    }
+}
+
+Test(chan, kernel_control_credentials, .timeout = TEST_TIMEOUT)
+{
+#ifdef SOCKSPEC_HAVE_SO_PASSCRED
+    kernel_control(SOCK_STREAM, SOL_SOCKET, SO_PASSCRED);
+    kernel_control(SOCK_SEQPACKET, SOL_SOCKET, SO_PASSCRED);
+    kernel_control(SOCK_DGRAM, SOL_SOCKET, SO_PASSCRED);
+    util_end();
+#else
+    cr_skip_test("no SO_PASSCRED");
+#endif
+}
+
+Test(chan, kernel_control_timestamp, .timeout = TEST_TIMEOUT)
+{
+#ifdef SOCKSPEC_HAVE_SO_TIMESTAMP
+    kernel_control(SOCK_DGRAM, SOL_SOCKET, SO_TIMESTAMP);
+    util_end();
+#else
+    cr_skip_test("no SO_TIMESTAMP");
+#endif
 }
 
 Test(chan, channel_without_descriptors, .timeout = TEST_TIMEOUT)
