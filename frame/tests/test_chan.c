@@ -297,23 +297,29 @@ static int call_send_wait(struct frame_chan *c, size_t len, const int fds[2],
     return frame_send_wait(c, 7, 1, p, len, fds, 2, mode, 0);
 }
 
-/* One call, once as it succeeds and twice as it fails (E2BIG; ENOBUFS with the socket and the
- * queue full): after each, FRAME_FDS_TAKE has left none of the caller's two descriptors open
- * and FRAME_FDS_BORROW both. */
-static void fd_ownership(send_call *call, enum frame_fd_mode mode)
+static void dup_two(int fd, int fds[2])
+{
+    cr_assert(0 <= (fds[0] = dup(fd)) && 0 <= (fds[1] = dup(fd)));
+}
+
+/* One call as it sends, as it queues on a full socket (frame_send: 0; frame_send_wait with no
+ * time: ETIMEDOUT), and as it fails (E2BIG; ENOBUFS with the socket and the queue full). After
+ * each, FRAME_FDS_TAKE has left none of the caller's two descriptors open but those it queued,
+ * which the channel holds until frame_chan_fini; FRAME_FDS_BORROW leaves the caller both. */
+static void fd_ownership(send_call *call, int queued_rc, enum frame_fd_mode mode)
 {
     static const char p[100];
     unsigned expect = mode == FRAME_FDS_TAKE ? 0 : 2;
     struct frame_opts o;
     struct frame_msg m;
     struct duo d;
-    int fds[2];
+    int fds[2], queued[2];
     frame_opts_default(&o);
     o.max_payload = 100;
     o.sendq_max = 300;
     duo_open(&d, SOCK_STREAM, &o, &o);
 
-    cr_assert(0 <= (fds[0] = dup(d.sv[0])) && 0 <= (fds[1] = dup(d.sv[0])));
+    dup_two(d.sv[0], fds);
     cr_assert(eq(int, call(&d.a, 1, fds, mode), 0), "success: %s", strerror(errno));
     cr_assert(eq(u32, count_open(fds, 2), expect), "after a success");
     cr_assert(eq(int, util_pump(&d.a, &d.b, &m), 1));
@@ -321,34 +327,42 @@ static void fd_ownership(send_call *call, enum frame_fd_mode mode)
     frame_msg_release(&m);
     close_borrowed(fds, mode);
 
-    cr_assert(0 <= (fds[0] = dup(d.sv[0])) && 0 <= (fds[1] = dup(d.sv[0])));
+    dup_two(d.sv[0], fds);
     cr_assert(eq(int, call(&d.a, 101, fds, mode), -1));
     cr_assert(eq(int, errno, E2BIG));
     cr_assert(eq(u32, count_open(fds, 2), expect), "after E2BIG");
     close_borrowed(fds, mode);
 
     fill_socket(d.sv[0]);
+    dup_two(d.sv[0], queued);
+    cr_assert(eq(int, call(&d.a, 1, queued, mode), queued_rc));
+    if (queued_rc == -1)
+        cr_assert(eq(int, errno, ETIMEDOUT));
+    cr_assert(eq(u32, count_open(queued, 2), 2), "queued");
+
     cr_assert(eq(int, frame_send(&d.a, 7, 2, p, 100, NULL, 0, mode), 0));
     cr_assert(eq(int, frame_send(&d.a, 7, 3, p, 100, NULL, 0, mode), 0));
-    cr_assert(0 <= (fds[0] = dup(d.sv[0])) && 0 <= (fds[1] = dup(d.sv[0])));
+    dup_two(d.sv[0], fds);
     cr_assert(eq(int, call(&d.a, 100, fds, mode), -1));
     cr_assert(eq(int, errno, ENOBUFS));
     cr_assert(eq(u32, count_open(fds, 2), expect), "after ENOBUFS");
     close_borrowed(fds, mode);
     duo_close(&d);
+    cr_assert(eq(u32, count_open(queued, 2), expect), "queued, after frame_chan_fini");
+    close_borrowed(queued, mode);
 }
 
 Test(chan, fd_ownership_send, .timeout = TEST_TIMEOUT)
 {
-    fd_ownership(call_send, FRAME_FDS_TAKE);
-    fd_ownership(call_send, FRAME_FDS_BORROW);
+    fd_ownership(call_send, 0, FRAME_FDS_TAKE);
+    fd_ownership(call_send, 0, FRAME_FDS_BORROW);
     util_end();
 }
 
 Test(chan, fd_ownership_send_wait, .timeout = TEST_TIMEOUT)
 {
-    fd_ownership(call_send_wait, FRAME_FDS_TAKE);
-    fd_ownership(call_send_wait, FRAME_FDS_BORROW);
+    fd_ownership(call_send_wait, -1, FRAME_FDS_TAKE);
+    fd_ownership(call_send_wait, -1, FRAME_FDS_BORROW);
     util_end();
 }
 
