@@ -123,11 +123,11 @@ FRAME_API void frame_chan_fini(struct frame_chan *chan);
 FRAME_API int frame_chan_close(struct frame_chan *chan, int timeout_ms);
 
 /* Queues one frame. E2BIG: payload above max_payload or nfds above max_fds (EINVAL if
- * the channel allows none); ENOBUFS: the send queue is full, flush and retry (with
- * FRAME_FDS_BORROW: FRAME_FDS_TAKE has closed them). A large payload, descriptors or a packet
- * socket: writes the frame at once from the caller's memory if the queue is empty (for a large
- * payload on a stream: can be flushed without waiting), and copies only what the socket did not
- * take. */
+ * the channel allows none); ENOBUFS: the send queue is full, flush and retry (a frame
+ * with descriptors only if sent with FRAME_FDS_BORROW: FRAME_FDS_TAKE has closed them). A large
+ * payload, descriptors or a packet socket: writes the frame at once from the caller's memory if the
+ * queue is empty (for a large payload on a stream: can be flushed without waiting), and copies only
+ * what the socket did not take. */
 FRAME_API int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
                          size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode);
 
