@@ -185,8 +185,8 @@ static void op_send(int e, uint8_t op, uint8_t b, int wait)
     if (frame_pending(&S[e].chan) > opts.sendq_max)
         fz_fail(T, "%zu bytes pending above sendq_max %zu", frame_pending(&S[e].chan),
                 opts.sendq_max);
-    if (!take || (!queued && !wait))
-        close_list(fds, nfds); /* frame_send_wait with TAKE always takes them (frame.h) */
+    if (!take)
+        close_list(fds, nfds); /* FRAME_FDS_TAKE takes them whatever the call returns (frame.h) */
     close_list(other, nfds);
 }
 

@@ -16,6 +16,13 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility: only what is marked here is exported. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FRAME_API __attribute__((visibility("default")))
+#else
+#define FRAME_API
+#endif
+
 #define FRAME_HDR_LEN 16
 #define FRAME_MAGIC 0xF5
 #define FRAME_VERSION 1
@@ -29,10 +36,10 @@ extern "C" {
 #define FRAME_IN_CTRUNC 0x1
 #define FRAME_IN_TRUNC 0x2
 
-/* Who owns the descriptors handed to frame_send. */
+/* Who owns the descriptors handed to frame_send and frame_send_wait, whatever they return. */
 enum frame_fd_mode {
-    FRAME_FDS_BORROW, /* the library dups them; the caller keeps its own */
-    FRAME_FDS_TAKE    /* on success the library owns and closes them; on failure the caller does */
+    FRAME_FDS_BORROW, /* the caller keeps its own; the library dups those it has to queue */
+    FRAME_FDS_TAKE    /* the library takes them at the call: sends, queues or closes them */
 };
 
 struct frame_opts {
@@ -55,7 +62,9 @@ struct frame_msg {
     unsigned long seq_;
 };
 
-/* Private state, public only so that callers can allocate channels themselves. */
+/* Private state: everything below, except struct frame_opts, is public only so that callers
+ * can allocate channels and decoders themselves. Use the functions, never the members: they
+ * may change in any release (and a change of size changes the library's SOVERSION). */
 struct frame_fdq_entry_ {
     int fd;
     uint64_t chunk_start, chunk_end; /* stream range of the chunk it arrived with */
@@ -97,103 +106,104 @@ struct frame_chan {
 };
 
 /* Fills *opts with the defaults above (close_fd_on_fini off). */
-void frame_opts_default(struct frame_opts *opts);
+FRAME_API void frame_opts_default(struct frame_opts *opts);
 
 /* Binds chan to a connected AF_UNIX socket; opts may be NULL for the defaults.
  * EINVAL: bad options or max_fds above the OS limit; ENOTSOCK/EPROTOTYPE: fd is not
  * a stream, seqpacket or datagram socket. */
-int frame_chan_init(struct frame_chan *chan, int fd, const struct frame_opts *opts);
+FRAME_API int frame_chan_init(struct frame_chan *chan, int fd, const struct frame_opts *opts);
 
 /* Frees the channel, closing queued and unclaimed descriptors (and the socket if asked).
  * Frames still queued (frame_pending() > 0) are dropped: use frame_chan_close to flush. */
-void frame_chan_fini(struct frame_chan *chan);
+FRAME_API void frame_chan_fini(struct frame_chan *chan);
 
 /* Flushes the send queue for up to timeout_ms (< 0: no limit), then frame_chan_fini.
  * 0: every queued frame was written. -1: frames were dropped (their descriptors closed):
  * ETIMEDOUT at the deadline, or the socket's error (EPIPE, ...). Frees chan either way. */
-int frame_chan_close(struct frame_chan *chan, int timeout_ms);
+FRAME_API int frame_chan_close(struct frame_chan *chan, int timeout_ms);
 
 /* Queues one frame. E2BIG: payload above max_payload or nfds above max_fds (EINVAL if
- * the channel allows none); ENOBUFS: the send queue is full, flush and retry. On failure
- * no descriptor changes owner. A large payload, descriptors or a packet socket: writes
- * the frame at once from the caller's memory if the queue is empty (for a large payload
- * on a stream: can be flushed without waiting), and copies only what the socket did not
- * take. */
-int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload, size_t len,
-               const int *fds, unsigned nfds, enum frame_fd_mode mode);
+ * the channel allows none); ENOBUFS: the send queue is full, flush and retry (a frame
+ * with descriptors only if sent with FRAME_FDS_BORROW: FRAME_FDS_TAKE has closed them). A large
+ * payload, descriptors or a packet socket: writes the frame at once from the caller's memory if the
+ * queue is empty (for a large payload on a stream: can be flushed without waiting), and copies only
+ * what the socket did not take. */
+FRAME_API int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
+                         size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode);
 
 /* Writes what the socket takes: 0 when the queue is empty, -1/EAGAIN when the socket is full. */
-int frame_flush(struct frame_chan *chan);
+FRAME_API int frame_flush(struct frame_chan *chan);
 
 /* Bytes waiting in the send queue. */
-size_t frame_pending(const struct frame_chan *chan);
+FRAME_API size_t frame_pending(const struct frame_chan *chan);
 
-/* Reads what the socket has: bytes read, 0 on end of file, -1 with errno. */
-ssize_t frame_recv(struct frame_chan *chan);
+/* Reads what the socket has: bytes read, 0 on end of file, -1 with errno. Control messages
+ * the kernel adds on request (SO_PASSCRED, LOCAL_CREDS, SO_TIMESTAMP) are discarded. */
+FRAME_API ssize_t frame_recv(struct frame_chan *chan);
 
 /* Next complete message: 1 and *msg filled, 0 none yet, -1 a sticky protocol error
  * (EBADMSG malformed header, E2BIG over a limit, EPROTO descriptors or datagram mismatch). */
-int frame_next(struct frame_chan *chan, struct frame_msg *msg);
+FRAME_API int frame_next(struct frame_chan *chan, struct frame_msg *msg);
 
 /* Up to max (>= 1) complete messages at once, in order: how many, 0 none yet, -1 as
  * frame_next. All are views valid until the next call on the channel. A message that
  * carries descriptors comes alone; messages after it wait for the next call. */
-int frame_next_batch(struct frame_chan *chan, struct frame_msg *msgs, int max);
+FRAME_API int frame_next_batch(struct frame_chan *chan, struct frame_msg *msgs, int max);
 
 /* Moves descriptor i out of msg: the caller owns it. -1/EINVAL if taken or out of range. */
-int frame_msg_take_fd(struct frame_msg *msg, unsigned i);
+FRAME_API int frame_msg_take_fd(struct frame_msg *msg, unsigned i);
 
 /* Closes the descriptors still in msg. Idempotent. */
-void frame_msg_release(struct frame_msg *msg);
+FRAME_API void frame_msg_release(struct frame_msg *msg);
 
 /* frame_send, then flush until the queue is empty or timeout_ms passes (ETIMEDOUT: queued,
  * not all written; ENOBUFS: not queued); timeout_ms < 0 waits forever. A frame that
  * frame_send writes at once is written from the caller's memory while waiting: only what
- * is left at the deadline is copied. Unlike frame_send,
- * FRAME_FDS_TAKE hands the descriptors over whatever it returns: sent, queued or closed. */
-int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
-                    size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
-                    int timeout_ms);
+ * is left at the deadline is copied. Descriptors: as frame_send. */
+FRAME_API int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id,
+                              const void *payload, size_t len, const int *fds, unsigned nfds,
+                              enum frame_fd_mode mode, int timeout_ms);
 
 /* Waits for the next message: 1 a message, 0 end of file at a frame boundary,
  * -1 with errno (ETIMEDOUT, EPROTO for end of file inside a frame, ...). */
-int frame_recv_wait(struct frame_chan *chan, struct frame_msg *msg, int timeout_ms);
+FRAME_API int frame_recv_wait(struct frame_chan *chan, struct frame_msg *msg, int timeout_ms);
 
 /* Decoder core: no system calls. The channel feeds it; so can tests and fuzzers. */
-int frame_decoder_init(struct frame_decoder *dec, uint32_t max_payload, unsigned max_fds,
-                       int packet);
-void frame_decoder_fini(struct frame_decoder *dec);
+FRAME_API int frame_decoder_init(struct frame_decoder *dec, uint32_t max_payload, unsigned max_fds,
+                                 int packet);
+FRAME_API void frame_decoder_fini(struct frame_decoder *dec);
 
 /* How descriptors are closed (default: close(2)); for tests and fuzzers. */
-void frame_decoder_set_close(struct frame_decoder *dec, int (*close_fd)(int, void *), void *arg);
+FRAME_API void frame_decoder_set_close(struct frame_decoder *dec, int (*close_fd)(int, void *),
+                                       void *arg);
 
 /* Space to receive into (zero-copy); *len is its size. NULL once in error. */
-void *frame_decoder_space(struct frame_decoder *dec, size_t *len);
+FRAME_API void *frame_decoder_space(struct frame_decoder *dec, size_t *len);
 
 /* Accounts n bytes written into the space, with the descriptors that came with them
  * (the decoder owns them from here) and FRAME_IN_* flags. In packet mode one call is
  * one datagram. Returns 0, or -1 with the sticky errno. A stream error found ahead of
  * untaken messages is reported by frame_decoder_next once they are taken (FORMAT.md). */
-int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds, unsigned nfds,
-                         int in_flags);
+FRAME_API int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds,
+                                   unsigned nfds, int in_flags);
 
 /* Copies up to n bytes in and commits them: bytes accepted (may be fewer than n when the
  * buffer is full: take messages, then feed the rest), or -1. Descriptors go with the
  * first byte accepted. */
-ssize_t frame_decoder_feed(struct frame_decoder *dec, const void *buf, size_t n, const int *fds,
-                           unsigned nfds, int in_flags);
+FRAME_API ssize_t frame_decoder_feed(struct frame_decoder *dec, const void *buf, size_t n,
+                                     const int *fds, unsigned nfds, int in_flags);
 
 /* End of input: a partial frame or unclaimed descriptors become EPROTO (-1), reported
  * by frame_decoder_next after the complete messages before it. */
-int frame_decoder_eof(struct frame_decoder *dec);
+FRAME_API int frame_decoder_eof(struct frame_decoder *dec);
 
 /* Same contracts as frame_next and frame_next_batch. */
-int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg);
-int frame_decoder_next_batch(struct frame_decoder *dec, struct frame_msg *msgs, int max);
+FRAME_API int frame_decoder_next(struct frame_decoder *dec, struct frame_msg *msg);
+FRAME_API int frame_decoder_next_batch(struct frame_decoder *dec, struct frame_msg *msgs, int max);
 
 /* Encodes a header into out[FRAME_HDR_LEN]; -1/E2BIG if len or nfds do not fit. */
-int frame_encode_header(unsigned char *out, uint32_t type, uint32_t id, uint32_t len,
-                        unsigned nfds);
+FRAME_API int frame_encode_header(unsigned char *out, uint32_t type, uint32_t id, uint32_t len,
+                                  unsigned nfds);
 
 #ifdef __cplusplus
 }

@@ -14,7 +14,7 @@
 
 union frame_cmsgbuf {
     struct cmsghdr hdr;
-    unsigned char buf[CMSG_SPACE((FRAME_MAX_FDS_LIMIT + 1) * sizeof(int))];
+    unsigned char buf[CMSG_SPACE((FRAME_MAX_FDS_LIMIT + 1) * sizeof(int)) + FRAME_CTRL_OTHER_SPACE];
 };
 
 void frame_opts_default(struct frame_opts *opts)
@@ -82,7 +82,8 @@ void frame_chan_fini(struct frame_chan *chan)
     chan->fd = -1;
 }
 
-/* Moves the SCM_RIGHTS descriptors of m into fds; returns how many. */
+/* Moves the SCM_RIGHTS descriptors of m into fds; returns how many. Other control messages
+ * (FRAME_CTRL_OTHER_SPACE) are left to go with the buffer. */
 static unsigned take_rights(struct msghdr *m, int *fds, unsigned room)
 {
     unsigned n = 0;
@@ -124,7 +125,8 @@ static ssize_t recv_flags(struct frame_chan *chan, int flags)
         return -1;
     }
     iov.iov_len = room < RECV_CHUNK_MAX ? room : RECV_CHUNK_MAX;
-    frame_compat_msg_set(&m, &iov, 1, &cb, CMSG_SPACE(chan->ctrl_fds * sizeof(int)));
+    frame_compat_msg_set(&m, &iov, 1, &cb,
+                         CMSG_SPACE(chan->ctrl_fds * sizeof(int)) + FRAME_CTRL_OTHER_SPACE);
 again:
     if ((n = frame_compat_recvmsg(chan->fd, &m, flags)) == -1) {
         if (errno == EINTR)
@@ -137,7 +139,8 @@ again:
     }
     nfds = take_rights(&m, fds, (unsigned)(sizeof(fds) / sizeof(fds[0])));
     frame_compat_cloexec(fds, nfds);
-    if (m.msg_flags & MSG_CTRUNC)
+    /* The room left for other messages must not let more descriptors in than before. */
+    if ((m.msg_flags & MSG_CTRUNC) || nfds > chan->ctrl_fds)
         in |= FRAME_IN_CTRUNC;
     if (m.msg_flags & MSG_TRUNC)
         in |= FRAME_IN_TRUNC;
@@ -246,13 +249,7 @@ int frame_send_wait(struct frame_chan *chan, uint32_t type, uint32_t id, const v
     int64_t deadline = deadline_of(timeout_ms);
 
     if (queue_wait(chan, type, id, payload, len, fds, nfds, mode, deadline) == -1) {
-        /* FRAME_FDS_TAKE means taken whatever happens: sent, queued or closed here. */
-        if (mode == FRAME_FDS_TAKE && fds != NULL) {
-            int e = errno;
-            for (unsigned i = 0; i < nfds; i++)
-                (void)close(fds[i]);
-            errno = e;
-        }
+        frame_fds_give_up_(fds, nfds, mode);
         return -1;
     }
     for (;;) {

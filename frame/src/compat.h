@@ -146,6 +146,24 @@ static inline ssize_t frame_compat_recvmsg(int fd, struct msghdr *m, int flags)
     return FRAME_SYS_RECVMSG(fd, m, flags | FRAME_RECV_FLAGS);
 }
 
+/* Room for the control messages a kernel adds to a read when the receiving socket asks for
+ * them, which frame discards: credentials (Linux SO_PASSCRED: struct ucred, 12 bytes, put
+ * before SCM_RIGHTS; FreeBSD LOCAL_CREDS: struct cmsgcred, 84; NetBSD: struct sockcred with
+ * up to 16 groups, under 100) and a receive time (SO_TIMESTAMP, SO_TIMESTAMPNS; the three
+ * timespecs of SO_TIMESTAMPING). Without it they take the descriptors' room, which truncates
+ * them. Anything larger still truncates, and the read fails as any truncated one does. */
+#if defined(SOCKSPEC_HAVE_SO_PASSCRED) || defined(SOCKSPEC_HAVE_LOCAL_CREDS)
+#define FRAME_CTRL_CREDS_SPACE CMSG_SPACE(128)
+#else
+#define FRAME_CTRL_CREDS_SPACE 0
+#endif
+#ifdef SOCKSPEC_HAVE_SO_TIMESTAMP
+#define FRAME_CTRL_TIME_SPACE CMSG_SPACE(3 * 2 * sizeof(int64_t))
+#else
+#define FRAME_CTRL_TIME_SPACE 0
+#endif
+#define FRAME_CTRL_OTHER_SPACE (FRAME_CTRL_CREDS_SPACE + FRAME_CTRL_TIME_SPACE)
+
 /* Received descriptors are close-on-exec; without MSG_CMSG_CLOEXEC, set it here. */
 static inline void frame_compat_cloexec(const int *fds, unsigned n)
 {

@@ -288,10 +288,23 @@ int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const
     return 0;
 }
 
+void frame_fds_give_up_(const int *fds, unsigned nfds, enum frame_fd_mode mode)
+{
+    int e = errno;
+
+    if (mode == FRAME_FDS_TAKE && fds != NULL)
+        close_all(fds, nfds);
+    errno = e;
+}
+
 int frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload, size_t len,
                const int *fds, unsigned nfds, enum frame_fd_mode mode)
 {
-    return frame_send_until_(chan, type, id, payload, len, fds, nfds, mode, NULL);
+    if (frame_send_until_(chan, type, id, payload, len, fds, nfds, mode, NULL) == -1) {
+        frame_fds_give_up_(fds, nfds, mode);
+        return -1;
+    }
+    return 0;
 }
 
 size_t frame_pending(const struct frame_chan *chan)

@@ -33,6 +33,9 @@ int frame_flush_flags_(struct frame_chan *chan, int flags);
 int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
                       size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
                       const int64_t *deadline);
+/* A send call that failed closes what FRAME_FDS_TAKE handed it: the caller never owns them
+ * after the call, whatever it returned (frame_send_wait cannot give back a frame it queued). */
+void frame_fds_give_up_(const int *fds, unsigned nfds, enum frame_fd_mode mode);
 /* Waits until the socket takes bytes: 0, or -1 (ETIMEDOUT once the deadline, -1: none, passed). */
 int frame_wait_out_(struct frame_chan *chan, int64_t deadline);
 /* Bytes the send queue has allocated; for tests (tests/testonly.h). */

@@ -12,6 +12,8 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "sockspec_config.h"
+
 TestSuite(chan, .init = util_begin);
 
 struct duo {
@@ -214,7 +216,8 @@ Test(chan, descriptors_os_limit, .timeout = TEST_TIMEOUT)
     util_end();
 }
 
-Test(chan, send_rejections_keep_ownership, .timeout = TEST_TIMEOUT)
+/* Rejected sends with FRAME_FDS_BORROW leave the caller its descriptors, to retry with. */
+Test(chan, send_rejections_borrowed, .timeout = TEST_TIMEOUT)
 {
     struct frame_opts o;
     struct duo d;
@@ -228,7 +231,7 @@ Test(chan, send_rejections_keep_ownership, .timeout = TEST_TIMEOUT)
     cr_assert(eq(int, frame_send(&d.a, 1, 1, "x", 101, NULL, 0, FRAME_FDS_TAKE), -1));
     cr_assert(eq(int, errno, E2BIG));
     cr_assert(eq(
-        int, frame_send(&d.a, 1, 1, "x", 1, fds, FRAME_MAX_FDS_DEFAULT + 1, FRAME_FDS_TAKE), -1));
+        int, frame_send(&d.a, 1, 1, "x", 1, fds, FRAME_MAX_FDS_DEFAULT + 1, FRAME_FDS_BORROW), -1));
     cr_assert(eq(int, errno, E2BIG));
     cr_assert(eq(int, frame_send(&d.a, 1, 1, "x", 1, fds, 1, (enum frame_fd_mode)7), -1));
     cr_assert(eq(int, errno, EINVAL));
@@ -236,7 +239,7 @@ Test(chan, send_rejections_keep_ownership, .timeout = TEST_TIMEOUT)
     static const char p[100];
     cr_assert(eq(int, frame_send(&d.a, 1, 1, p, 100, NULL, 0, FRAME_FDS_TAKE), 0));
     cr_assert(eq(int, frame_send(&d.a, 1, 2, p, 100, NULL, 0, FRAME_FDS_TAKE), 0));
-    cr_assert(eq(int, frame_send(&d.a, 1, 3, p, 100, fds, 2, FRAME_FDS_TAKE), -1));
+    cr_assert(eq(int, frame_send(&d.a, 1, 3, p, 100, fds, 2, FRAME_FDS_BORROW), -1));
     cr_assert(eq(int, errno, ENOBUFS));
     cr_assert(eq(sz, frame_pending(&d.a), 232));
     cr_assert(eq(int, frame_flush(&d.a), 0));
@@ -247,6 +250,119 @@ Test(chan, send_rejections_keep_ownership, .timeout = TEST_TIMEOUT)
     for (unsigned i = 2; i <= FRAME_MAX_FDS_DEFAULT; i++)
         util_close(fds[i]);
     duo_close(&d); /* the two sent descriptors go with the sockets */
+    util_end();
+}
+
+/* Descriptors of fds[0..n) still open in this process, by F_GETFD on each number. */
+static unsigned count_open(const int *fds, unsigned n)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (fcntl(fds[i], F_GETFD) != -1)
+            k++;
+    return k;
+}
+
+/* Writes raw bytes until the socket takes no more; bounded by its buffer. */
+static void fill_socket(int fd)
+{
+    static const char junk[4096];
+    int e;
+    while (send(fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
+        continue;
+    e = errno;
+    cr_assert(e == EAGAIN || e == EWOULDBLOCK, "fill: %s", strerror(e));
+}
+
+static void close_borrowed(const int fds[2], enum frame_fd_mode mode)
+{
+    if (mode == FRAME_FDS_BORROW) {
+        util_close(fds[0]);
+        util_close(fds[1]);
+    }
+}
+
+typedef int send_call(struct frame_chan *c, size_t len, const int fds[2], enum frame_fd_mode mode);
+
+static int call_send(struct frame_chan *c, size_t len, const int fds[2], enum frame_fd_mode mode)
+{
+    static const char p[200];
+    return frame_send(c, 7, 1, p, len, fds, 2, mode);
+}
+
+static int call_send_wait(struct frame_chan *c, size_t len, const int fds[2],
+                          enum frame_fd_mode mode)
+{
+    static const char p[200];
+    return frame_send_wait(c, 7, 1, p, len, fds, 2, mode, 0);
+}
+
+static void dup_two(int fd, int fds[2])
+{
+    cr_assert(0 <= (fds[0] = dup(fd)) && 0 <= (fds[1] = dup(fd)));
+}
+
+/* One call as it sends, as it queues on a full socket (frame_send: 0; frame_send_wait with no
+ * time: ETIMEDOUT), and as it fails (E2BIG; ENOBUFS with the socket and the queue full). After
+ * each, FRAME_FDS_TAKE has left none of the caller's two descriptors open but those it queued,
+ * which the channel holds until frame_chan_fini; FRAME_FDS_BORROW leaves the caller both. */
+static void fd_ownership(send_call *call, int queued_rc, enum frame_fd_mode mode)
+{
+    static const char p[100];
+    unsigned expect = mode == FRAME_FDS_TAKE ? 0 : 2;
+    struct frame_opts o;
+    struct frame_msg m;
+    struct duo d;
+    int fds[2], queued[2];
+    frame_opts_default(&o);
+    o.max_payload = 100;
+    o.sendq_max = 300;
+    duo_open(&d, SOCK_STREAM, &o, &o);
+
+    dup_two(d.sv[0], fds);
+    cr_assert(eq(int, call(&d.a, 1, fds, mode), 0), "success: %s", strerror(errno));
+    cr_assert(eq(u32, count_open(fds, 2), expect), "after a success");
+    cr_assert(eq(int, util_pump(&d.a, &d.b, &m), 1));
+    cr_assert(eq(u32, m.nfds, 2));
+    frame_msg_release(&m);
+    close_borrowed(fds, mode);
+
+    dup_two(d.sv[0], fds);
+    cr_assert(eq(int, call(&d.a, 101, fds, mode), -1));
+    cr_assert(eq(int, errno, E2BIG));
+    cr_assert(eq(u32, count_open(fds, 2), expect), "after E2BIG");
+    close_borrowed(fds, mode);
+
+    fill_socket(d.sv[0]);
+    dup_two(d.sv[0], queued);
+    cr_assert(eq(int, call(&d.a, 1, queued, mode), queued_rc));
+    if (queued_rc == -1)
+        cr_assert(eq(int, errno, ETIMEDOUT));
+    cr_assert(eq(u32, count_open(queued, 2), 2), "queued");
+
+    cr_assert(eq(int, frame_send(&d.a, 7, 2, p, 100, NULL, 0, mode), 0));
+    cr_assert(eq(int, frame_send(&d.a, 7, 3, p, 100, NULL, 0, mode), 0));
+    dup_two(d.sv[0], fds);
+    cr_assert(eq(int, call(&d.a, 100, fds, mode), -1));
+    cr_assert(eq(int, errno, ENOBUFS));
+    cr_assert(eq(u32, count_open(fds, 2), expect), "after ENOBUFS");
+    close_borrowed(fds, mode);
+    duo_close(&d);
+    cr_assert(eq(u32, count_open(queued, 2), expect), "queued, after frame_chan_fini");
+    close_borrowed(queued, mode);
+}
+
+Test(chan, fd_ownership_send, .timeout = TEST_TIMEOUT)
+{
+    fd_ownership(call_send, 0, FRAME_FDS_TAKE);
+    fd_ownership(call_send, 0, FRAME_FDS_BORROW);
+    util_end();
+}
+
+Test(chan, fd_ownership_send_wait, .timeout = TEST_TIMEOUT)
+{
+    fd_ownership(call_send_wait, -1, FRAME_FDS_TAKE);
+    fd_ownership(call_send_wait, -1, FRAME_FDS_BORROW);
     util_end();
 }
 
@@ -397,6 +513,74 @@ Test(chan, control_truncated, .timeout = TEST_TIMEOUT)
     cr_assert(eq(int, recv_error(&r.b), EPROTO));
     raw_close(&r);
     util_end();
+}
+
+/* A raw frame that declares n descriptors and carries n + 1, on a channel whose max_fds is n:
+ * refused with EPROTO, as the kernel's truncation to n made it before (the harness finds any
+ * descriptor left open). */
+static void too_many_fds(struct duo *d, const int *fds, unsigned n)
+{
+    unsigned char h[FRAME_HDR_LEN];
+    struct frame_msg m;
+    frame_encode_header(h, 1, 4, 0, n);
+    cr_assert(eq(sz, (size_t)util_raw_send(d->sv[0], h, sizeof(h), fds, n + 1), sizeof(h)));
+    cr_assert(eq(int, util_pump(&d->a, &d->b, &m), -1));
+    cr_assert(eq(int, errno, EPROTO), "%s", strerror(errno));
+}
+
+/* Control messages the kernel adds when the receiving socket asks for them (SO_PASSCRED's
+ * credentials, before SCM_RIGHTS on Linux; SO_TIMESTAMP's time on datagrams) are discarded:
+ * frames with none, one and max_fds descriptors still arrive, on every socket type, also on a
+ * channel that takes no descriptors; more than max_fds still fail at once. */
+static void kernel_control(int type, int level, int name)
+{
+    static const unsigned limits[] = {0, 1, FRAME_MAX_FDS_DEFAULT};
+    int on = 1, fds[FRAME_MAX_FDS_DEFAULT + 1];
+    struct frame_opts o;
+    struct duo d;
+    for (unsigned l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
+        frame_opts_default(&o);
+        o.max_fds = limits[l];
+        duo_open(&d, type, &o, &o);
+        cr_assert(eq(int, setsockopt(d.sv[1], level, name, &on, sizeof on), 0), "setsockopt: %s",
+                  strerror(errno));
+        for (unsigned i = 0; i <= limits[l]; i++)
+            cr_assert(0 <= (fds[i] = dup(d.sv[0])));
+        send_ok(&d.a, 1, 10, NULL, 0, FRAME_FDS_BORROW);
+        recv_ok(&d, 1, 10, 0);
+        if (limits[l]) {
+            send_ok(&d.a, 2, 0, fds, 1, FRAME_FDS_BORROW);
+            recv_ok(&d, 2, 0, 1);
+            send_ok(&d.a, 3, 100, fds, limits[l], FRAME_FDS_BORROW);
+            recv_ok(&d, 3, 100, limits[l]);
+            too_many_fds(&d, fds, limits[l]);
+        }
+        for (unsigned i = 0; i <= limits[l]; i++)
+            util_close(fds[i]);
+        duo_close(&d);
+    }
+}
+
+Test(chan, kernel_control_credentials, .timeout = TEST_TIMEOUT)
+{
+#ifdef SOCKSPEC_HAVE_SO_PASSCRED
+    kernel_control(SOCK_STREAM, SOL_SOCKET, SO_PASSCRED);
+    kernel_control(SOCK_SEQPACKET, SOL_SOCKET, SO_PASSCRED);
+    kernel_control(SOCK_DGRAM, SOL_SOCKET, SO_PASSCRED);
+    util_end();
+#else
+    cr_skip_test("no SO_PASSCRED");
+#endif
+}
+
+Test(chan, kernel_control_timestamp, .timeout = TEST_TIMEOUT)
+{
+#ifdef SOCKSPEC_HAVE_SO_TIMESTAMP
+    kernel_control(SOCK_DGRAM, SOL_SOCKET, SO_TIMESTAMP);
+    util_end();
+#else
+    cr_skip_test("no SO_TIMESTAMP");
+#endif
 }
 
 Test(chan, channel_without_descriptors, .timeout = TEST_TIMEOUT)
