@@ -158,7 +158,7 @@ static inline ssize_t frame_compat_recvmsg(int fd, struct msghdr *m, int flags)
 #define FRAME_CTRL_CREDS_SPACE 0
 #endif
 #ifdef SOCKSPEC_HAVE_SO_TIMESTAMP
-#define FRAME_CTRL_TIME_SPACE CMSG_SPACE(3 * 2 * sizeof(int64_t))
+#define FRAME_CTRL_TIME_SPACE CMSG_SPACE(sizeof(int64_t[3][2]))
 #else
 #define FRAME_CTRL_TIME_SPACE 0
 #endif
