@@ -29,9 +29,17 @@ static int put_u32(unsigned char *p, uint32_t v)
     return 4;
 }
 
-static uint32_t get_u32(const unsigned char *p)
+/* MSG_ERR's payload: exactly one little-endian 32-bit errno. 0, or -1 if malformed. */
+static int read_err(const struct frame_msg *m, int *err)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    struct frame_reader r;
+    uint32_t v;
+
+    frame_reader_init(&r, m->payload, m->len);
+    if (frame_read_u32le(&r, &v) == -1 || frame_reader_end(&r) == -1)
+        return -1;
+    *err = (int)v;
+    return 0;
 }
 
 /* The parent's policy: plain names inside its directory, read-only. */
@@ -84,7 +92,7 @@ static int parent_serve(struct frame_chan *c)
 static int child_ask(struct frame_chan *c, uint32_t id, const char *name)
 {
     struct frame_msg m;
-    int fd = -1;
+    int fd = -1, err;
 
     if (frame_send_wait(c, MSG_OPEN, id, name, strlen(name), NULL, 0, FRAME_FDS_BORROW,
                         TIMEOUT_MS) == -1 ||
@@ -94,8 +102,8 @@ static int child_ask(struct frame_chan *c, uint32_t id, const char *name)
         return -2;
     if (m.type == MSG_FD && m.nfds == 1) {
         fd = frame_msg_take_fd(&m, 0);
-    } else if (m.type == MSG_ERR && m.len == 4) {
-        errno = (int)get_u32(m.payload);
+    } else if (m.type == MSG_ERR && read_err(&m, &err) == 0) {
+        errno = err;
     } else {
         fd = -2;
     }

@@ -205,6 +205,30 @@ FRAME_API int frame_decoder_next_batch(struct frame_decoder *dec, struct frame_m
 FRAME_API int frame_encode_header(unsigned char *out, uint32_t type, uint32_t id, uint32_t len,
                                   unsigned nfds);
 
+/* A checked reader over a received payload (or any buffer): little-endian integers at any
+ * alignment, bytes, skips. A read past the end fails with -1/EBADMSG, stores nothing and
+ * leaves the cursor; the error is sticky, so a run of reads can be checked once at the end.
+ * The struct is public so that callers can keep it on the stack; its members are private. */
+struct frame_reader {
+    const unsigned char *buf_;
+    size_t len_, pos_;
+    int error_;
+};
+
+/* Reads buf[0..len) from the start; buf may be NULL when len is 0. Nothing to free. */
+FRAME_API void frame_reader_init(struct frame_reader *r, const void *buf, size_t len);
+FRAME_API int frame_read_u8(struct frame_reader *r, uint8_t *out);
+FRAME_API int frame_read_u16le(struct frame_reader *r, uint16_t *out);
+FRAME_API int frame_read_u32le(struct frame_reader *r, uint32_t *out);
+FRAME_API int frame_read_u64le(struct frame_reader *r, uint64_t *out);
+/* Copies the next n bytes to dst (which may be NULL when n is 0). */
+FRAME_API int frame_read_bytes(struct frame_reader *r, void *dst, size_t n);
+FRAME_API int frame_read_skip(struct frame_reader *r, size_t n);
+/* Bytes not read yet. */
+FRAME_API size_t frame_reader_left(const struct frame_reader *r);
+/* 0 if every byte was read; -1/EMSGSIZE if some are left, -1/EBADMSG if a read failed. */
+FRAME_API int frame_reader_end(const struct frame_reader *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,6 +19,16 @@ static inline uint32_t wire_get32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static inline uint16_t wire_get16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint64_t wire_get64(const unsigned char *p)
+{
+    return (uint64_t)wire_get32(p) | (uint64_t)wire_get32(p + 4) << 32;
+}
+
 static inline void wire_put32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)v;
