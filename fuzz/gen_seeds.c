@@ -188,6 +188,17 @@ static void seeds_stream_model(void)
         }
         write_seed("frame_stream_model", &b);
     }
+    /* MSG_CTRUNC after fd-less chunks the kernel merges into the same read: frame 0 (in 7-byte
+     * chunks, kind sel 1..) must still come before EPROTO at the overloaded frame 1. */
+    for (unsigned reads = 0; reads < 2; reads++) {
+        struct buf b = {.n = 0};
+        put8(&b, 0x83 | (reads * 7) << 2);
+        put8(&b, reads);
+        model_frame(&b, 0, 5, 100);
+        model_frame(&b, 0x20 | 1 | (reads ? 0x18 : 0), 0, 10);
+        model_frame(&b, 2, 1, 20);
+        write_seed("frame_stream_model", &b);
+    }
 }
 
 static void seeds_api(void)
