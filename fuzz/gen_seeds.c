@@ -161,6 +161,46 @@ static void seeds_peer(const char *target, unsigned type_bit)
     }
 }
 
+/* frame_stream_model: [cfg0][cfg1] then frames [f0][f1][len] (see frame_stream_model.c). */
+static void model_frame(struct buf *b, unsigned f0, unsigned f1, unsigned len)
+{
+    put8(b, f0);
+    put8(b, f1);
+    if (len < 255) {
+        put8(b, len);
+    } else {
+        put8(b, 255);
+        put16(b, len);
+    }
+}
+
+static void seeds_stream_model(void)
+{
+    for (unsigned cfg = 0; cfg < 12; cfg++) {
+        struct buf b = {.n = 0};
+        put8(&b, (cfg % 4) | ((cfg % 8) << 2) | (cfg & 1) << 5 | (cfg % 3) << 6);
+        put8(&b, cfg & 0x1f);
+        for (unsigned i = 0; i < 8; i++) {
+            unsigned nfds = (i + cfg) % 4, kind = (i + cfg / 2) % 4;
+            unsigned over = cfg >= 8 && i == 5 ? 0x20 : 0, round = (i % 3 == 2) << 6;
+            model_frame(&b, nfds | kind << 3 | over | round, (i * 5 + cfg) % 14,
+                        (i * 37 + cfg) % 200);
+        }
+        write_seed("frame_stream_model", &b);
+    }
+    /* MSG_CTRUNC after fd-less chunks the kernel merges into the same read: frame 0 (in 7-byte
+     * chunks, kind sel 1..) must still come before EPROTO at the overloaded frame 1. */
+    for (unsigned reads = 0; reads < 2; reads++) {
+        struct buf b = {.n = 0};
+        put8(&b, 0x83 | (reads * 7) << 2);
+        put8(&b, reads);
+        model_frame(&b, 0, 5, 100);
+        model_frame(&b, 0x20 | 1 | (reads ? 0x18 : 0), 0, 10);
+        model_frame(&b, 2, 1, 20);
+        write_seed("frame_stream_model", &b);
+    }
+}
+
 static void seeds_api(void)
 {
     for (unsigned cfg = 0; cfg < 16; cfg++) {
@@ -231,6 +271,7 @@ int main(int argc, char **argv)
     seeds_peer("frame_stream_peer", 0);
     seeds_peer("frame_packet_peer", 0x80);
     seeds_api();
+    seeds_stream_model();
     printf("gen_seeds: %u seeds in %s\n", seedno, outdir);
     return 0;
 }

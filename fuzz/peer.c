@@ -22,6 +22,7 @@
 /* A datagram the receiver must return, or reject (and everything after it). */
 struct expect {
     int good;
+    int err; /* the errno a malformed one fails with (frame.3, ERRORS) */
     const uint8_t *bytes;
     size_t len;
     unsigned nfds;
@@ -36,7 +37,8 @@ struct peer {
     uint32_t max_payload;
     unsigned max_fds, real_fds, nmsgs;
     int err, eof, close_on_fini;
-    int batch; /* messages per frame_next_batch call; 0: frame_next */
+    int stopped; /* a non-protocol error (ECONNRESET, ENOMEM): nothing more to check */
+    int batch;   /* messages per frame_next_batch call; 0: frame_next */
     struct expect exp[MAX_EXPECT];
     unsigned nexp, nchecked;
     int held[16]; /* the writer's own descriptors while a segment goes out */
@@ -164,13 +166,80 @@ static void expect_only_sockets(const char *when)
         fz_fail(P.t, "%s: descriptor %d is %s", when, i, now.open[i] ? "open" : "closed");
 }
 
-static void note_error(const char *call)
+static int is_protocol_errno(int e)
 {
-    P.err = errno;
-    fz_trace("  %s -> %s", call, sockspec_errno_name(P.err));
-    if (P.err == EBADF || P.err == EFAULT || P.err == EINVAL)
-        fz_fail(P.t, "%s failed with %s", call, sockspec_errno_name(P.err));
+    return e == EBADMSG || e == E2BIG || e == EPROTO;
+}
+
+/* On a packet socket the error belongs to the first datagram not returned: it must be a
+ * malformed one, and fail with the errno its defect calls for. */
+static void check_packet_error(int e)
+{
+    if (!P.packet || P.nchecked >= P.nexp)
+        return;
+    const struct expect *x = &P.exp[P.nchecked];
+    if (x->good)
+        fz_fail(P.t, "%s at datagram %u, which is well-formed", sockspec_errno_name(e), P.nchecked);
+    if (e != x->err)
+        fz_fail(P.t, "%s at datagram %u, whose defect is %s", sockspec_errno_name(e), P.nchecked,
+                sockspec_errno_name(x->err));
+}
+
+/* frame.3, ERRORS: frame_next and frame_next_batch fail with the protocol errors only,
+ * frame_recv also with ENOMEM and recvmsg's (ECONNRESET); a protocol error is sticky. */
+static void note_error(const char *call, int e)
+{
+    int recv = strcmp(call, "frame_recv") == 0;
+    fz_trace("  %s -> %s", call, sockspec_errno_name(e));
+    if (!is_protocol_errno(e) && !(recv && (e == ECONNRESET || e == ENOMEM)))
+        fz_fail(P.t, "%s failed with %s, not an error frame.3 lists for it", call,
+                sockspec_errno_name(e));
+    if (P.err && e != P.err)
+        fz_fail(P.t, "%s: %s after %s: the error is not sticky", call, sockspec_errno_name(e),
+                sockspec_errno_name(P.err));
+    if (!is_protocol_errno(e)) {
+        P.stopped = 1;
+        return;
+    }
+    if (!P.err)
+        check_packet_error(e);
+    P.err = e;
     expect_only_sockets("after a protocol error");
+}
+
+/* After a protocol error every call reports it again and hands out nothing. */
+static void check_sticky(void)
+{
+    struct frame_msg msgs[4];
+    if (!P.err)
+        return;
+    ssize_t r = frame_recv(&P.chan);
+    if (r != -1)
+        fz_fail(P.t, "frame_recv after %s returns %zd", sockspec_errno_name(P.err), r);
+    note_error("frame_recv", errno);
+    int rc = frame_next(&P.chan, msgs);
+    if (rc != -1)
+        fz_fail(P.t, "frame_next after %s returns %d", sockspec_errno_name(P.err), rc);
+    note_error("frame_next", errno);
+    rc = frame_next_batch(&P.chan, msgs, 4);
+    if (rc != -1)
+        fz_fail(P.t, "frame_next_batch after %s returns %d", sockspec_errno_name(P.err), rc);
+    note_error("frame_next_batch", errno);
+}
+
+/* End of file without an error stays end of file. */
+static void check_eof_stays(void)
+{
+    struct frame_msg msg;
+    if (P.err || P.stopped || !P.eof)
+        return;
+    ssize_t r = frame_recv(&P.chan);
+    if (r != 0)
+        fz_fail(P.t, "frame_recv after end of file returns %zd (%s)", r,
+                sockspec_errno_name(r < 0 ? errno : 0));
+    int rc = frame_next(&P.chan, &msg);
+    if (rc != 0)
+        fz_fail(P.t, "frame_next after end of file returns %d", rc);
 }
 
 static void take_msg(struct frame_msg *msg)
@@ -200,15 +269,19 @@ static int drain(void)
     while ((rc = next_msgs(msgs)) > 0)
         for (int i = 0; i < rc; i++)
             take_msg(&msgs[i]);
-    if (rc < 0 && !P.err)
-        note_error(P.batch ? "frame_next_batch" : "frame_next");
+    if (rc < 0)
+        note_error(P.batch ? "frame_next_batch" : "frame_next", errno);
     return rc;
 }
 
 /* Receives until EAGAIN, end of file or an error. */
 static void receive(void)
 {
-    for (unsigned step = 0; !P.err && !P.eof; step++) {
+    if (P.err) {
+        check_sticky();
+        return;
+    }
+    for (unsigned step = 0; !P.err && !P.eof && !P.stopped; step++) {
         if (step == MAX_PASS_STEPS)
             fz_fail(P.t, "receiver makes no progress");
         ssize_t r = frame_recv(&P.chan);
@@ -222,11 +295,18 @@ static void receive(void)
         errno = e;
         if (e == EAGAIN || e == EWOULDBLOCK)
             break;
+        if (e == ENOBUFS)
+            continue;
         if (e != EINTR)
-            note_error("frame_recv");
+            note_error("frame_recv", e);
     }
     if (P.packet && !P.err)
         expect_only_sockets("after a receive pass on a packet socket");
+}
+
+static uint32_t peer_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void classify(const uint8_t *p, size_t n, unsigned nfds)
@@ -237,14 +317,16 @@ static void classify(const uint8_t *p, size_t n, unsigned nfds)
     e->len = n;
     e->nfds = nfds;
     e->good = 0;
-    if (n < FRAME_HDR_LEN || p[3] != nfds || nfds > P.max_fds)
+    e->err = EPROTO;
+    if (n < FRAME_HDR_LEN)
         return;
-    uint32_t len =
-        (uint32_t)p[12] | (uint32_t)p[13] << 8 | (uint32_t)p[14] << 16 | (uint32_t)p[15] << 24;
-    uint32_t type =
-        (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-    uint32_t id =
-        (uint32_t)p[8] | (uint32_t)p[9] << 8 | (uint32_t)p[10] << 16 | (uint32_t)p[11] << 24;
+    if (p[0] != FRAME_MAGIC || p[1] != FRAME_VERSION || p[2] != 0)
+        e->err = EBADMSG;
+    else if (p[3] > P.max_fds || peer_get32(p + 12) > P.max_payload)
+        e->err = E2BIG;
+    if (p[3] != nfds || nfds > P.max_fds)
+        return;
+    uint32_t len = peer_get32(p + 12), type = peer_get32(p + 4), id = peer_get32(p + 8);
     e->good = len <= P.max_payload && n == FRAME_HDR_LEN + (size_t)len &&
               frame_encode_header(hdr, type, id, len, nfds) == 0 &&
               memcmp(hdr, p, FRAME_HDR_LEN) == 0;
@@ -276,7 +358,7 @@ static int write_segment(const uint8_t *p, size_t n, int *fds, unsigned nfds)
         }
         unsigned before = P.nmsgs;
         receive();
-        if (P.err || P.eof || (P.nmsgs == before && ++stalls > 2))
+        if (P.err || P.eof || P.stopped || (P.nmsgs == before && ++stalls > 2))
             return -1;
     }
 }
@@ -330,7 +412,7 @@ static int setup(uint8_t cfg)
     P.close_on_fini = (cfg >> 5) & 1;
     P.batch = !P.packet && (cfg >> 7) ? 4 : 0;
     P.real_fds = P.nmsgs = P.nexp = P.nchecked = P.nheld = 0;
-    P.err = P.eof = 0;
+    P.err = P.eof = P.stopped = 0;
     if (fz_socketpair(P.type, P.sv) < 0)
         return -1;
     frame_opts_default(&o);
@@ -366,7 +448,9 @@ int peer_run(const char *target, int packet, const uint8_t *data, size_t size)
     fz_close(P.sv[0]);
     P.sv[0] = -1;
     receive();
-    if (P.packet && !P.err && P.nchecked != P.nexp && !seqpacket_eof())
+    check_sticky();
+    check_eof_stays();
+    if (P.packet && !P.err && !P.stopped && P.nchecked != P.nexp && !seqpacket_eof())
         fz_fail(P.t, "datagram %u of %u (%s) neither returned nor rejected", P.nchecked, P.nexp,
                 P.exp[P.nchecked].good ? "well-formed" : "malformed");
     frame_chan_fini(&P.chan);
