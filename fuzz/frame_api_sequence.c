@@ -6,10 +6,11 @@
  *         (default, 4096, 16384, 65536), bits 4-5 sendq_max, bits 6-7 max_payload
  *   cfg2  bits 0-2 max_fds {0, 1, 2, 4, 8, 16}, bit 3 close_fd_on_fini
  *   op    bits 0-2 call: 0 send, 1 burst of 1 + (a & 127) sends (descriptors borrowed),
- *         2 flush, 3 receive, 4 trickle (the peer reads once, then this end flushes),
+ *         2 flush, 3 receive, 4 trickle: 1 + (a & 127) rounds of (the peer reads once,
+ *         this end flushes and sends one frame, descriptors borrowed),
  *         5 shutdown, 6 close (a == 0) or flush, 7 frame_send_wait(0) (a odd) or
  *         frame_recv_wait(0); bit 3 end; bits 4-6 descriptors; bit 7 take (else borrow).
- *   a: burst length / shutdown how; b: payload size class.
+ *   a: burst length, trickle rounds / shutdown how; b: payload size class.
  * Invariants: messages arrive in order and intact; received descriptors refer to the file
  * sent (st_dev, st_ino) and are close-on-exec; the send queue stays within sendq_max and,
  * after every call, its allocated memory within frame.3's bound; frame_flush never blocks;
@@ -32,8 +33,8 @@
 
 #define T "frame_api_sequence"
 #define MAX_OPS 512
-#define MAX_EXP 4096 /* a ring: messages sent and not yet received, per end */
-#define MAX_REAL_FDS 64
+#define MAX_EXP 4096         /* a ring: messages sent and not yet received, per end */
+#define MAX_REAL_FDS 4096    /* descriptors created per input */
 #define MAX_INFLIGHT_FDS 256 /* descriptors sent and not yet received, both ends */
 /* frame.3: 2 x sendq_max, 32 bytes per frame with descriptors and 8 per descriptor held at
  * once; the fixed part is the queue's own struct and its arrays' minimum sizes. */
@@ -356,24 +357,44 @@ static unsigned op_recv(int e)
     fz_fail(T, "end%d receiver makes no progress", e);
 }
 
-/* The peer takes what one frame_recv reads, then this end flushes: a reader just slow enough
- * that a full queue need not empty. */
-static void op_trickle(int e)
+/* The peer takes what one frame_recv reads; 0 when it cannot go on. */
+static int peer_reads_once(int p)
 {
     struct frame_msg msg;
-    int p = 1 - e, rc;
-    fz_trace("#%u end%d trickle", opno, e);
-    if (S[p].open) {
-        ssize_t r = frame_recv(&S[p].chan);
-        int err = errno;
-        while ((rc = frame_next(&S[p].chan, &msg)) == 1)
-            take_msg(p, &msg);
-        if (rc < 0)
-            recv_failed(p, "frame_next", errno);
-        else if (r < 0 && err != EINTR && err != EAGAIN && err != EWOULDBLOCK)
-            recv_failed(p, "frame_recv", err);
+    int rc;
+    if (!S[p].open)
+        return 0;
+    ssize_t r = frame_recv(&S[p].chan);
+    int err = errno;
+    while ((rc = frame_next(&S[p].chan, &msg)) == 1)
+        take_msg(p, &msg);
+    if (rc < 0) {
+        recv_failed(p, "frame_next", errno);
+        return 0;
     }
-    op_flush(e);
+    if (r < 0 && err != EINTR && err != EAGAIN && err != EWOULDBLOCK) {
+        recv_failed(p, "frame_recv", err);
+        return 0;
+    }
+    return 1;
+}
+
+/* 1 + (a & 127) rounds of: the peer reads once, this end flushes and sends one frame (the
+ * same descriptors, borrowed). A reader just slow enough that a full queue never empties
+ * while frames keep passing through it. */
+static void op_trickle(int e, uint8_t op, uint8_t a, uint8_t b)
+{
+    int fds[8], other[8];
+    unsigned nfds = make_fds(op, fds, other), rounds = 1u + (a & 127u);
+    fz_trace("#%u end%d trickle, %u rounds", opno, e, rounds);
+    for (unsigned i = 0; i < rounds && peer_reads_once(1 - e); i++) {
+        op_flush(e);
+        if (inflight_fds + nfds > MAX_INFLIGHT_FDS)
+            break;
+        (void)send_one(e, size_of(b), fds, nfds, 0, 0);
+    }
+    close_list(fds, nfds);
+    close_list(other, nfds);
 }
 
 static void op_recv_wait(int e)
@@ -430,7 +451,7 @@ static void run_op(uint8_t op, uint8_t a, uint8_t b)
         op_recv(e);
         break;
     case 4:
-        op_trickle(e);
+        op_trickle(e, op, a, b);
         break;
     case 5:
         op_shutdown(e, a);
