@@ -13,8 +13,8 @@
  *   a: burst length, trickle rounds / shutdown how; b: payload size class.
  * Invariants: messages arrive in order and intact; received descriptors refer to the file
  * sent (st_dev, st_ino) and are close-on-exec; the send queue stays within sendq_max and,
- * after every call, its allocated memory within frame.3's bound; frame_flush never blocks;
- * no descriptor leaks after frame_chan_fini.
+ * after every call, its allocated memory within frame.3's bound (sendq_mem_bound); frame_flush
+ * never blocks; no descriptor leaks after frame_chan_fini.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -37,8 +37,9 @@
 #define MAX_REAL_FDS 4096    /* descriptors created per input */
 #define MAX_INFLIGHT_FDS 256 /* descriptors sent and not yet received, both ends */
 /* frame.3: 2 x sendq_max, 32 bytes per frame with descriptors and 8 per descriptor held at
- * once; the fixed part is the queue's own struct and its arrays' minimum sizes. */
-#define SENDQ_MEM_FIXED 768
+ * once (each array at least 256 bytes), plus the queue's own struct (104 bytes on LP64). */
+#define SENDQ_MEM_STRUCT 128
+#define SENDQ_MEM_ARRAY_MIN 256
 #define PAYLOAD_MAX 65536
 #define POOL_SHIFTS 512
 
@@ -165,11 +166,20 @@ static int do_send(int e, uint32_t id, uint32_t len, const int *fds, unsigned nf
     return frame_send(&S[e].chan, id & 0xff, id, payload, len, fds, nfds, mode);
 }
 
-/* What frame.3 lets end e's send queue allocate, given the sends it has seen. */
+static size_t at_least_array_min(size_t n)
+{
+    return n < SENDQ_MEM_ARRAY_MIN ? SENDQ_MEM_ARRAY_MIN : n;
+}
+
+/* What frame.3 lets end e's send queue allocate, given the sends it has seen: a record for
+ * each frame with descriptors that fits in the bytes pending. */
 static size_t sendq_mem_bound(int e)
 {
-    size_t frames = S[e].peak_demand / FRAME_HDR_LEN;
-    return 2 * opts.sendq_max + frames * (32 + 8 * (size_t)S[e].peak_nfds) + SENDQ_MEM_FIXED;
+    size_t frames = S[e].peak_demand / FRAME_HDR_LEN, bound = SENDQ_MEM_STRUCT + 2 * opts.sendq_max;
+    if (frames == 0)
+        return bound;
+    return bound + at_least_array_min(32 * frames) +
+           at_least_array_min(8 * frames * (size_t)S[e].peak_nfds);
 }
 
 static void check_mem(int e)
