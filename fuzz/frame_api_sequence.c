@@ -6,7 +6,7 @@
  *         (default, 4096, 16384, 65536), bits 4-5 sendq_max, bits 6-7 max_payload
  *   cfg2  bits 0-2 max_fds {0, 1, 2, 4, 8, 16}, bit 3 close_fd_on_fini
  *   op    bits 0-2 call: 0 send, 1 burst of 1 + (a & 127) sends (descriptors borrowed),
- *         2 flush, 3 receive, 4 trickle: 1 + (a & 127) rounds of (the peer reads once,
+ *         2 flush, 3 receive, 4 trickle: 1 + a rounds of (the peer reads once,
  *         this end flushes and sends one frame, descriptors borrowed),
  *         5 shutdown, 6 close (a == 0) or flush, 7 frame_send_wait(0) (a odd) or
  *         frame_recv_wait(0); bit 3 end; bits 4-6 descriptors; bit 7 take (else borrow).
@@ -57,6 +57,7 @@ struct side {
     unsigned nexp, nrecv;
     int broken; /* the direction into this end lost data: check order of what arrives only */
     size_t peak_demand; /* largest pending + frame of a send with descriptors that may queue */
+    size_t min_frame;   /* smallest frame of such a send */
     unsigned peak_nfds; /* most descriptors in one such send */
 };
 
@@ -172,10 +173,12 @@ static size_t at_least_array_min(size_t n)
 }
 
 /* What frame.3 lets end e's send queue allocate, given the sends it has seen: a record for
- * each frame with descriptors that fits in the bytes pending. */
+ * each frame with descriptors that fits in the bytes pending (each is all pending until its
+ * descriptors go). */
 static size_t sendq_mem_bound(int e)
 {
-    size_t frames = S[e].peak_demand / FRAME_HDR_LEN, bound = SENDQ_MEM_STRUCT + 2 * opts.sendq_max;
+    size_t frames = S[e].min_frame ? S[e].peak_demand / S[e].min_frame : 0,
+           bound = SENDQ_MEM_STRUCT + 2 * opts.sendq_max;
     if (frames == 0)
         return bound;
     return bound + at_least_array_min(32 * frames) +
@@ -189,7 +192,8 @@ static void check_mem(int e)
         fz_fail(T,
                 "end%d send queue: %zu bytes allocated, bound %zu (sendq_max %zu, %zu frames "
                 "of up to %u descriptors)",
-                e, mem, bound, opts.sendq_max, S[e].peak_demand / FRAME_HDR_LEN, S[e].peak_nfds);
+                e, mem, bound, opts.sendq_max,
+                S[e].min_frame ? S[e].peak_demand / S[e].min_frame : 0, S[e].peak_nfds);
 }
 
 /* A send with descriptors that passes the size checks reserves its record before it writes:
@@ -201,6 +205,8 @@ static void note_demand(int e, uint32_t len, unsigned nfds, size_t before)
         return;
     if (demand > S[e].peak_demand)
         S[e].peak_demand = demand;
+    if (S[e].min_frame == 0 || FRAME_HDR_LEN + len < S[e].min_frame)
+        S[e].min_frame = FRAME_HDR_LEN + len;
     if (nfds > S[e].peak_nfds)
         S[e].peak_nfds = nfds;
 }
@@ -389,13 +395,13 @@ static int peer_reads_once(int p)
     return 1;
 }
 
-/* 1 + (a & 127) rounds of: the peer reads once, this end flushes and sends one frame (the
+/* 1 + a rounds of: the peer reads once, this end flushes and sends one frame (the
  * same descriptors, borrowed). A reader just slow enough that a full queue never empties
  * while frames keep passing through it. */
 static void op_trickle(int e, uint8_t op, uint8_t a, uint8_t b)
 {
     int fds[8], other[8];
-    unsigned nfds = make_fds(op, fds, other), rounds = 1u + (a & 127u);
+    unsigned nfds = make_fds(op, fds, other), rounds = 1u + a;
     fz_trace("#%u end%d trickle, %u rounds", opno, e, rounds);
     for (unsigned i = 0; i < rounds && peer_reads_once(1 - e); i++) {
         op_flush(e);
@@ -532,7 +538,7 @@ static int setup(uint8_t c1, uint8_t c2)
         memset(&S[e], 0, offsetof(struct side, exp));
         S[e].nexp = S[e].nrecv = 0;
         S[e].broken = 0;
-        S[e].peak_demand = 0;
+        S[e].peak_demand = S[e].min_frame = 0;
         S[e].peak_nfds = 0;
         S[e].fd = sv[e];
         if (sndbufs[(c1 >> 2) & 3])
