@@ -1,22 +1,27 @@
 /*
  * frame_api_sequence: a program of API calls on both ends of a socketpair.
  *
- * Input: [cfg1][cfg2] then operations [op][a][b]:
+ * Input: [cfg1][cfg2] then up to MAX_OPS operations [op][a][b]:
  *   cfg1  bits 0-1 type (stream, stream, seqpacket, dgram), bits 2-3 SO_SNDBUF
  *         (default, 4096, 16384, 65536), bits 4-5 sendq_max, bits 6-7 max_payload
  *   cfg2  bits 0-2 max_fds {0, 1, 2, 4, 8, 16}, bit 3 close_fd_on_fini
- *   op    bits 0-2 call: 0-1 send, 2 flush, 3-4 receive, 5 shutdown, 6 close (a == 0) or
- *         flush, 7 frame_send_wait(0) (a odd) or frame_recv_wait(0); bit 3 end; bits 4-6
- * descriptors; bit 7 take (else borrow). a: message type / shutdown how; b: payload size class.
+ *   op    bits 0-2 call: 0 send, 1 burst of 1 + (a & 127) sends (descriptors borrowed),
+ *         2 flush, 3 receive, 4 trickle: 1 + a rounds of (the peer reads once,
+ *         this end flushes and sends one frame, descriptors borrowed),
+ *         5 shutdown, 6 close (a == 0) or flush, 7 frame_send_wait(0) (a odd) or
+ *         frame_recv_wait(0); bit 3 end; bits 4-6 descriptors; bit 7 take (else borrow).
+ *   a: burst length, trickle rounds / shutdown how; b: payload size class.
  * Invariants: messages arrive in order and intact; received descriptors refer to the file
- * sent (st_dev, st_ino) and are close-on-exec; the send queue stays within sendq_max;
- * frame_flush never blocks; no descriptor leaks after frame_chan_fini.
+ * sent (st_dev, st_ino) and are close-on-exec; the send queue stays within sendq_max and,
+ * after every call, its allocated memory within frame.3's bound (sendq_mem_bound); frame_flush
+ * never blocks; no descriptor leaks after frame_chan_fini.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "fuzz_common.h"
 #include "frame.h"
+#include "../frame/tests/testonly.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +32,14 @@
 #include <unistd.h>
 
 #define T "frame_api_sequence"
-#define MAX_OPS 96
-#define MAX_EXP 256
-#define MAX_REAL_FDS 64
+#define MAX_OPS 512
+#define MAX_EXP 4096         /* a ring: messages sent and not yet received, per end */
+#define MAX_REAL_FDS 4096    /* descriptors created per input */
+#define MAX_INFLIGHT_FDS 256 /* descriptors sent and not yet received, both ends */
+/* frame.3: 2 x sendq_max, 32 bytes per frame with descriptors and 8 per descriptor held at
+ * once (each array at least 256 bytes), plus the queue's own struct (104 bytes on LP64). */
+#define SENDQ_MEM_STRUCT 128
+#define SENDQ_MEM_ARRAY_MIN 256
 #define PAYLOAD_MAX 65536
 #define POOL_SHIFTS 512
 
@@ -46,12 +56,15 @@ struct side {
     struct expmsg exp[MAX_EXP]; /* what this end is to receive */
     unsigned nexp, nrecv;
     int broken; /* the direction into this end lost data: check order of what arrives only */
+    size_t peak_demand; /* largest pending + frame of a send with descriptors that may queue */
+    size_t min_frame;   /* smallest frame of such a send */
+    unsigned peak_nfds; /* most descriptors in one such send */
 };
 
 static struct side S[2];
 static struct frame_opts opts;
 static int type, close_on_fini;
-static unsigned real_fds, opno;
+static unsigned real_fds, inflight_fds, opno;
 static uint32_t next_id;
 /* Message id's payload is POOL_SHIFTS-periodic window of one pseudo-random pool, so sending
  * and checking need no per-byte fill; the pool is the same for every input. */
@@ -117,11 +130,11 @@ static int send_errno_ok(int e, int err, uint32_t len, unsigned nfds, size_t bef
 static int record(int e, uint32_t id, uint32_t len, const int *fds, unsigned nfds)
 {
     struct side *r = &S[1 - e];
-    if (r->nexp == MAX_EXP) {
+    if (r->nexp - r->nrecv == MAX_EXP) {
         r->broken = 1;
         return 0;
     }
-    struct expmsg *m = &r->exp[r->nexp++];
+    struct expmsg *m = &r->exp[r->nexp++ % MAX_EXP];
     m->type = id & 0xff;
     m->id = id;
     m->len = len;
@@ -154,19 +167,71 @@ static int do_send(int e, uint32_t id, uint32_t len, const int *fds, unsigned nf
     return frame_send(&S[e].chan, id & 0xff, id, payload, len, fds, nfds, mode);
 }
 
-/* frame_send, or frame_send_wait with a timeout of 0 (ETIMEDOUT: queued, not yet written). */
-static void op_send(int e, uint8_t op, uint8_t b, int wait)
+static size_t at_least_array_min(size_t n)
 {
-    int fds[8], other[8];
+    return n < SENDQ_MEM_ARRAY_MIN ? SENDQ_MEM_ARRAY_MIN : n;
+}
+
+/* What frame.3 lets end e's send queue allocate, given the sends it has seen: a record for
+ * each frame with descriptors that fits in the bytes pending (each is all pending until its
+ * descriptors go). */
+static size_t sendq_mem_bound(int e)
+{
+    size_t frames = S[e].min_frame ? S[e].peak_demand / S[e].min_frame : 0,
+           bound = SENDQ_MEM_STRUCT + 2 * opts.sendq_max;
+    if (frames == 0)
+        return bound;
+    return bound + at_least_array_min(32 * frames) +
+           at_least_array_min(8 * frames * (size_t)S[e].peak_nfds);
+}
+
+static void check_mem(int e)
+{
+    size_t mem = frame_sendq_mem_(&S[e].chan), bound = sendq_mem_bound(e);
+    if (mem > bound)
+        fz_fail(T,
+                "end%d send queue: %zu bytes allocated, bound %zu (sendq_max %zu, %zu frames "
+                "of up to %u descriptors)",
+                e, mem, bound, opts.sendq_max,
+                S[e].min_frame ? S[e].peak_demand / S[e].min_frame : 0, S[e].peak_nfds);
+}
+
+/* A send with descriptors that passes the size checks reserves its record before it writes:
+ * the records it may hold are bounded by the bytes pending plus its own. */
+static void note_demand(int e, uint32_t len, unsigned nfds, size_t before)
+{
+    size_t demand = before + FRAME_HDR_LEN + len;
+    if (nfds == 0 || nfds > opts.max_fds || len > opts.max_payload || demand > opts.sendq_max)
+        return;
+    if (demand > S[e].peak_demand)
+        S[e].peak_demand = demand;
+    if (S[e].min_frame == 0 || FRAME_HDR_LEN + len < S[e].min_frame)
+        S[e].min_frame = FRAME_HDR_LEN + len;
+    if (nfds > S[e].peak_nfds)
+        S[e].peak_nfds = nfds;
+}
+
+/* Up to (op >> 4) & 7 new descriptors to send, within the input's and the in-flight limits. */
+static unsigned make_fds(uint8_t op, int *fds, int *other)
+{
     unsigned nfds = 0, want = (op >> 4) & 7;
-    int take = op >> 7;
+    if (inflight_fds + want > MAX_INFLIGHT_FDS)
+        return 0;
     for (; nfds < want && real_fds < MAX_REAL_FDS; nfds++, real_fds++) {
         if ((fds[nfds] = make_fd(nfds + opno, &other[nfds])) < 0)
             break;
     }
-    uint32_t len = size_of(b), id = ++next_id;
+    return nfds;
+}
+
+/* frame_send, or frame_send_wait with a timeout of 0 (ETIMEDOUT: queued, not yet written);
+ * 1 when the frame was sent or queued. */
+static int send_one(int e, uint32_t len, const int *fds, unsigned nfds, int take, int wait)
+{
+    uint32_t id = ++next_id;
     int recorded = nfds ? record(e, id, len, fds, nfds) : 0;
     size_t before = frame_pending(&S[e].chan);
+    note_demand(e, len, nfds, before);
     int rc = do_send(e, id, len, fds, nfds, take, wait);
     int err = rc < 0 ? errno : 0, queued = rc == 0 || (wait && err == ETIMEDOUT);
     fz_trace("#%u end%d send%s id=%u len=%u nfds=%u %s -> %d %s pending=%zu", opno, e,
@@ -178,6 +243,8 @@ static void op_send(int e, uint8_t op, uint8_t b, int wait)
         fz_fail(T, "frame_send_wait returned 0 with %zu bytes pending", frame_pending(&S[e].chan));
     if (queued && !nfds)
         record(e, id, len, fds, 0);
+    if (queued)
+        inflight_fds += nfds;
     if (!queued && recorded)
         S[1 - e].nexp--;
     if (!queued && (err == EPIPE || err == ECONNRESET))
@@ -185,8 +252,32 @@ static void op_send(int e, uint8_t op, uint8_t b, int wait)
     if (frame_pending(&S[e].chan) > opts.sendq_max)
         fz_fail(T, "%zu bytes pending above sendq_max %zu", frame_pending(&S[e].chan),
                 opts.sendq_max);
+    check_mem(e);
+    return queued;
+}
+
+static void op_send(int e, uint8_t op, uint8_t b, int wait)
+{
+    int fds[8], other[8];
+    unsigned nfds = make_fds(op, fds, other);
+    int take = op >> 7;
+    (void)send_one(e, size_of(b), fds, nfds, take, wait);
     if (!take)
         close_list(fds, nfds); /* FRAME_FDS_TAKE takes them whatever the call returns (frame.h) */
+    close_list(other, nfds);
+}
+
+/* 1 + (a & 127) frames of one size with the same descriptors, until one is refused. */
+static void op_burst(int e, uint8_t op, uint8_t a, uint8_t b)
+{
+    int fds[8], other[8];
+    unsigned nfds = make_fds(op, fds, other), count = 1u + (a & 127u);
+    fz_trace("#%u end%d burst of %u", opno, e, count);
+    for (unsigned i = 0; i < count && inflight_fds + nfds <= MAX_INFLIGHT_FDS; i++) {
+        if (!send_one(e, size_of(b), fds, nfds, 0, 0))
+            break;
+    }
+    close_list(fds, nfds);
     close_list(other, nfds);
 }
 
@@ -215,7 +306,7 @@ static void check_msg(int e, struct frame_msg *msg)
         return;
     if (s->nrecv >= s->nexp)
         fz_fail(T, "end%d received message id=%u that was never sent", e, msg->id);
-    const struct expmsg *m = &s->exp[s->nrecv];
+    const struct expmsg *m = &s->exp[s->nrecv % MAX_EXP];
     if (msg->id != m->id || msg->type != m->type || msg->len != m->len || msg->nfds != m->nfds)
         fz_fail(T, "end%d message %u: got id=%u len=%u nfds=%u, expected id=%u len=%u nfds=%u", e,
                 s->nrecv, msg->id, msg->len, msg->nfds, m->id, m->len, m->nfds);
@@ -237,6 +328,7 @@ static void take_msg(int e, struct frame_msg *msg)
     }
     check_msg(e, msg);
     S[e].nrecv++;
+    inflight_fds -= msg->nfds < inflight_fds ? msg->nfds : inflight_fds;
     for (unsigned i = msg->id & 1; i < msg->nfds; i += 2) {
         int fd = frame_msg_take_fd(msg, i);
         if (fd < 0)
@@ -281,6 +373,46 @@ static unsigned op_recv(int e)
     fz_fail(T, "end%d receiver makes no progress", e);
 }
 
+/* The peer takes what one frame_recv reads; 0 when it cannot go on. */
+static int peer_reads_once(int p)
+{
+    struct frame_msg msg;
+    int rc;
+    if (!S[p].open)
+        return 0;
+    ssize_t r = frame_recv(&S[p].chan);
+    int err = errno;
+    while ((rc = frame_next(&S[p].chan, &msg)) == 1)
+        take_msg(p, &msg);
+    if (rc < 0) {
+        recv_failed(p, "frame_next", errno);
+        return 0;
+    }
+    if (r < 0 && err != EINTR && err != EAGAIN && err != EWOULDBLOCK) {
+        recv_failed(p, "frame_recv", err);
+        return 0;
+    }
+    return 1;
+}
+
+/* 1 + a rounds of: the peer reads once, this end flushes and sends one frame (the
+ * same descriptors, borrowed). A reader just slow enough that a full queue never empties
+ * while frames keep passing through it. */
+static void op_trickle(int e, uint8_t op, uint8_t a, uint8_t b)
+{
+    int fds[8], other[8];
+    unsigned nfds = make_fds(op, fds, other), rounds = 1u + a;
+    fz_trace("#%u end%d trickle, %u rounds", opno, e, rounds);
+    for (unsigned i = 0; i < rounds && peer_reads_once(1 - e); i++) {
+        op_flush(e);
+        if (inflight_fds + nfds > MAX_INFLIGHT_FDS)
+            break;
+        (void)send_one(e, size_of(b), fds, nfds, 0, 0);
+    }
+    close_list(fds, nfds);
+    close_list(other, nfds);
+}
+
 static void op_recv_wait(int e)
 {
     struct frame_msg msg;
@@ -322,16 +454,20 @@ static void run_op(uint8_t op, uint8_t a, uint8_t b)
         return;
     switch (op & 7) {
     case 0:
-    case 1:
         op_send(e, op, b, 0);
+        break;
+    case 1:
+        op_burst(e, op, a, b);
         break;
     case 2:
         op_flush(e);
         break;
     case 3:
-    case 4:
         fz_trace("#%u end%d recv", opno, e);
         op_recv(e);
+        break;
+    case 4:
+        op_trickle(e, op, a, b);
         break;
     case 5:
         op_shutdown(e, a);
@@ -348,6 +484,10 @@ static void run_op(uint8_t op, uint8_t a, uint8_t b)
         else
             op_recv_wait(e);
     }
+    for (int k = 0; k < 2; k++) {
+        if (S[k].open)
+            check_mem(k);
+    }
 }
 
 /* Flushes and receives until both queues are empty, then checks nothing was lost. */
@@ -359,6 +499,7 @@ static void settle(void)
             size_t before = S[e].open ? frame_pending(&S[e].chan) : 0;
             if (before) {
                 (void)frame_flush(&S[e].chan);
+                check_mem(e);
                 moved += frame_pending(&S[e].chan) != before;
             }
             if (S[e].open)
@@ -397,6 +538,8 @@ static int setup(uint8_t c1, uint8_t c2)
         memset(&S[e], 0, offsetof(struct side, exp));
         S[e].nexp = S[e].nrecv = 0;
         S[e].broken = 0;
+        S[e].peak_demand = S[e].min_frame = 0;
+        S[e].peak_nfds = 0;
         S[e].fd = sv[e];
         if (sndbufs[(c1 >> 2) & 3])
             (void)setsockopt(sv[e], SOL_SOCKET, SO_SNDBUF, &sndbufs[(c1 >> 2) & 3], sizeof(int));
@@ -404,7 +547,7 @@ static int setup(uint8_t c1, uint8_t c2)
             fz_fail(T, "frame_chan_init: %s", sockspec_errno_name(errno));
         S[e].open = 1;
     }
-    real_fds = 0;
+    real_fds = inflight_fds = 0;
     next_id = 0;
     return 0;
 }

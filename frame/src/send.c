@@ -38,8 +38,8 @@ void frame_sendq_free(struct frame_sendq_ *sq)
 
 /* Room for n more entries of size sz after the live ones, [*head, *tail) of *cap: moves them
  * to the front when that leaves at least half free, else reallocates to twice what is
- * needed (at least min_cap, at most max_cap). So an array never outgrows twice its largest
- * live count, however long the queue stays non-empty. */
+ * needed (at least min_cap, at most max_cap, which wins). So an array never outgrows twice its
+ * largest live count, however long the queue stays non-empty. */
 static int reserve_array(void **arr, size_t sz, size_t *cap, size_t *head, size_t *tail, size_t n,
                          size_t min_cap, size_t max_cap)
 {
@@ -55,6 +55,8 @@ static int reserve_array(void **arr, size_t sz, size_t *cap, size_t *head, size_
         *tail = live;
         return 0;
     }
+    if (min_cap > max_cap)
+        min_cap = max_cap;
     c = 2 * (live + n);
     c = c < min_cap ? min_cap : c > max_cap ? max_cap : c;
     if (c < live + n || (p = malloc(c * sz)) == NULL) {

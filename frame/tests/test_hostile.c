@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -113,6 +114,42 @@ Test(hostile, sendq_memory_steady_seqpacket, .timeout = TEST_TIMEOUT)
 Test(hostile, sendq_memory_steady_seqpacket_descriptors, .timeout = TEST_TIMEOUT)
 {
     steady_state(SOCK_SEQPACKET, 2, 30000);
+    util_end();
+}
+
+/* A sendq_max below the byte buffer's minimum capacity: the buffer stays within 2 x sendq_max
+ * too (fuzz/FINDINGS.md F8: the minimum was applied after the cap). The queue is filled until
+ * ENOBUFS behind a full socket. */
+Test(hostile, sendq_memory_small_sendq_max, .timeout = TEST_TIMEOUT)
+{
+    static const unsigned char payload[16];
+    struct frame_opts o;
+    struct frame_chan a;
+    int sv[2], size = 4096;
+    size_t bound, peak = 0;
+
+    frame_opts_default(&o);
+    o.max_payload = 64;
+    o.sendq_max = 1024;
+    bound = sendq_bound(o.sendq_max, FRAME_HDR_LEN + sizeof(payload), 0);
+    util_pair(SOCK_STREAM, sv);
+    util_nonblock(sv[0]);
+    cr_assert(eq(int, setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0));
+    cr_assert(eq(int, frame_chan_init(&a, sv[0], &o), 0));
+    for (uint32_t id = 0;
+         frame_send(&a, 1, id, payload, sizeof(payload), NULL, 0, FRAME_FDS_BORROW) == 0; id++) {
+        cr_assert(id < 1000000, "the queue never filled");
+        if (frame_sendq_mem_(&a) > peak)
+            peak = frame_sendq_mem_(&a);
+    }
+    cr_assert(eq(int, errno, ENOBUFS));
+    cr_assert(frame_pending(&a) + FRAME_HDR_LEN + sizeof(payload) > o.sendq_max);
+    cr_log_info("sendq_max %zu: peak %zu bytes allocated, bound %zu", o.sendq_max, peak, bound);
+    cr_assert(peak <= bound, "sendq_max %zu: %zu bytes allocated, bound %zu", o.sendq_max, peak,
+              bound);
+    frame_chan_fini(&a);
+    util_close(sv[0]);
+    util_close(sv[1]);
     util_end();
 }
 
@@ -285,5 +322,59 @@ Test(hostile, close_reports_dropped_frames, .timeout = TEST_TIMEOUT)
         if (!gone)
             util_close(sv[1]);
     }
+    util_end();
+}
+
+/* A raw peer on sv[0] sends the start of a frame (a header declaring one descriptor and 10
+ * payload bytes, 4 of them) with `held` attached, then closes sv[0]. frame_recv_wait on sv[1]:
+ * the error it gives within timeout_ms. */
+static int unfinished_frame_holding(struct frame_chan *b, int sv[2], int held, int timeout_ms)
+{
+    unsigned char buf[FRAME_HDR_LEN + 4] = {0};
+    struct frame_msg m;
+
+    frame_encode_header(buf, 7, 1, 10, 1);
+    cr_assert(eq(sz, (size_t)util_raw_send(sv[0], buf, sizeof buf, &held, 1), sizeof buf));
+    util_close(sv[0]);
+    cr_assert(eq(int, frame_recv_wait(b, &m, timeout_ms), -1));
+    return errno;
+}
+
+/* Waits (bounded) for end of file on fd: 1 when it comes, 0 at the timeout. */
+static int sees_eof(int fd, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char c;
+
+    return poll(&p, 1, timeout_ms) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+
+/* A peer that passes the channel's own peer socket inside an unfinished frame keeps the
+ * connection alive after it closes its end: no end of file comes, so only a finite timeout
+ * ends the wait (frame.3, CAVEATS); frame_chan_fini closes the held socket and the channel's
+ * socket then reads end of file. The same frame holding a pipe ends at end of file, EPROTO. */
+Test(hostile, self_passing_peer, .timeout = TEST_TIMEOUT)
+{
+    struct frame_opts o;
+    struct frame_chan b;
+    int sv[2], p[2];
+
+    frame_opts_default(&o);
+    util_pair(SOCK_STREAM, sv);
+    cr_assert(eq(int, frame_chan_init(&b, sv[1], &o), 0));
+    cr_assert(eq(int, unfinished_frame_holding(&b, sv, sv[0], 100), ETIMEDOUT));
+    cr_assert(eq(int, sees_eof(sv[1], 0), 0), "end of file while the frame holds the socket");
+    frame_chan_fini(&b);
+    cr_assert(eq(int, sees_eof(sv[1], 5000), 1), "no end of file after frame_chan_fini");
+    util_close(sv[1]);
+
+    util_pair(SOCK_STREAM, sv);
+    cr_assert(eq(int, pipe(p), 0));
+    cr_assert(eq(int, frame_chan_init(&b, sv[1], &o), 0));
+    cr_assert(eq(int, unfinished_frame_holding(&b, sv, p[0], 5000), EPROTO));
+    frame_chan_fini(&b);
+    util_close(p[0]);
+    util_close(p[1]);
+    util_close(sv[1]);
     util_end();
 }
