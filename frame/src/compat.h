@@ -49,17 +49,18 @@
 #define FRAME_KEEP_BRANCH() ((void)0)
 #endif
 
-/* The socket calls, redirected to a fault injector in the fault-injection build. */
 /* Batched socket calls (sendmmsg, recvmmsg with MSG_WAITFORONE) where the OS has them and the
- * file may see them (glibc and musl declare them for _GNU_SOURCE only); else one call per frame. */
+ * file may see them: glibc and musl declare them for _GNU_SOURCE only (glibc shows
+ * MSG_WAITFORONE without it), so a file that asks for plain POSIX gets one call per frame. */
 #if defined(SOCKSPEC_HAVE_SENDMMSG) && defined(SOCKSPEC_HAVE_RECVMMSG) &&                          \
     defined(SOCKSPEC_HAVE_MSG_WAITFORONE) && defined(MSG_WAITFORONE) &&                            \
-    !defined(FRAME_FORCE_NO_MMSG)
+    (defined(_GNU_SOURCE) || !defined(_POSIX_C_SOURCE)) && !defined(FRAME_FORCE_NO_MMSG)
 #define FRAME_MMSG 1
 #else
 #define FRAME_MMSG 0
 #endif
 
+/* The socket calls, redirected to a fault injector in the fault-injection build. */
 #ifdef FRAME_FAULT_INJECTION
 ssize_t frame_fault_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t frame_fault_recvmsg(int fd, struct msghdr *msg, int flags);
