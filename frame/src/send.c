@@ -474,12 +474,16 @@ static unsigned fill_batch(const struct frame_sendq_ *sq, struct frame_mmsg_ *b)
     return k;
 }
 
-static void drop_frames(struct frame_sendq_ *sq, const struct frame_mmsg_ *b, unsigned n)
+/* Drops the n oldest frames (written, or refused). */
+static void drop_frames(struct frame_sendq_ *sq, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++) {
-        if (rec_at(sq, sq->rec_head, sq->head) != NULL)
+    for (unsigned i = 0; i < n && sq->head < sq->tail; i++) {
+        const struct frame_sendrec_ *r;
+        size_t len = next_batch(sq, 1, &r);
+
+        if (r != NULL)
             pop_rec(sq);
-        drop_bytes(sq, b->iov[i].iov_len);
+        drop_bytes(sq, len);
     }
 }
 
@@ -498,7 +502,7 @@ static int flush_batched(struct frame_chan *chan, int flags)
             continue;
         if (n == -1 && errno != EMSGSIZE)
             return -1;
-        drop_frames(sq, b, n == -1 ? 1 : (unsigned)n);
+        drop_frames(sq, n == -1 ? 1 : (unsigned)n);
         if (n == -1)
             return -1;
     }

@@ -196,7 +196,7 @@ static void memory_bound(int type, int batching)
         send_id(&d.a, id, len_of(id), FRAME_FDS_BORROW | FRAME_MORE);
     cr_assert(eq(int, frame_flush(&d.a), 0), "flush: %s", strerror(errno));
     cr_assert(eq(u32, one_recv(&d, 0), batching && BATCH_OS ? 1 + (unsigned)slots : 1));
-    cr_assert(frame_readahead_mem_(&d.b) <= READAHEAD_MEM + 64 * 1024, "%zu bytes",
+    cr_assert(frame_readahead_mem_(&d.b) <= READAHEAD_MEM + (size_t)64 * 1024, "%zu bytes",
               frame_readahead_mem_(&d.b));
     duo_close(&d);
 }
