@@ -236,6 +236,7 @@ Test(batch, bad_datagram_mid_batch_closes_readahead_fds, .timeout = TEST_TIMEOUT
     duo_open(&d, SOCK_SEQPACKET, NULL);
     send_raw_frame(d.sv[0], 0, NULL, 0);
     cr_assert(eq(int, frame_encode_header(bad, 3, 1, 8, 0), 0));
+    util_fill(bad + FRAME_HDR_LEN, 8, 1);
     bad[0] ^= 0xff; /* magic */
     cr_assert(eq(sz, (size_t)util_raw_send(d.sv[0], bad, sizeof(bad), NULL, 0), sizeof(bad)));
     send_raw_frame(d.sv[0], 2, &p[1], 1);
