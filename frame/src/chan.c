@@ -337,7 +337,9 @@ static ssize_t recv_batch(struct frame_chan *chan, struct frame_readahead_ *ra, 
         continue;
     if (got == -1)
         return errno == EMSGSIZE ? take_refused(chan, &ra->mm[0].msg_hdr) : -1;
-    for (unsigned i = 1; i < (unsigned)got && (i == 1 || !ra->e[i - 2].eof); i++)
+    /* All are kept, even after an end of file: taking that one closes the descriptors of the rest.
+     */
+    for (unsigned i = 1; i < (unsigned)got; i++)
         readahead_keep(chan, ra, i);
     if ((r = take_read(chan, &ra->mm[0].msg_hdr, ra->mm[0].msg_len)) <= 0)
         readahead_drop(ra);

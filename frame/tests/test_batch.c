@@ -322,6 +322,31 @@ static void empty_datagram(int type, int batching)
     duo_close(&d);
 }
 
+/* On a seqpacket socket an empty datagram is end of file: descriptors read ahead after it are
+ * closed (the fuzzer's frame_packet_peer found them left open). */
+Test(batch, readahead_fds_after_eof_closed, .timeout = TEST_TIMEOUT)
+{
+    struct duo d;
+    struct frame_msg m;
+    int p[2];
+
+    cr_assert(eq(int, pipe(p), 0));
+    duo_open(&d, SOCK_SEQPACKET, NULL);
+    send_raw_frame(d.sv[0], 0, NULL, 0);
+    cr_assert(eq(int, (int)util_raw_send(d.sv[0], "", 0, NULL, 0), 0));
+    send_raw_frame(d.sv[0], 2, &p[1], 1);
+    cr_assert(frame_recv(&d.b) > 0, "recv: %s", strerror(errno));
+    cr_assert(eq(int, frame_next(&d.b, &m), 1));
+    expect_id(&m, 0, 8);
+    cr_assert(eq(int, frame_next(&d.b, &m), 0));
+    util_close(p[1]);
+    if (BATCH_OS)
+        cr_assert(write_end_gone(p[0]), "descriptors read ahead after end of file stayed open");
+    util_close(p[0]);
+    duo_close(&d);
+    util_end();
+}
+
 Test(batch, empty_datagram_mid_batch, .timeout = TEST_TIMEOUT)
 {
     both(empty_datagram, SOCK_DGRAM);
