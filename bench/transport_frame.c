@@ -1,5 +1,6 @@
 /* frame over SOCK_STREAM and SOCK_SEQPACKET, used as an event-driven program would: non-blocking
- * socket, frame_send queues, frame_flush when the queue is large (or full), poll on EAGAIN;
+ * socket, frame_send with FRAME_MORE queues (a frame with a descriptor goes without it),
+ * frame_flush when the queue is large (or full) and at the end of a burst, poll on EAGAIN;
  * the receiver loops frame_next / frame_recv and polls when the socket is empty. */
 #include <errno.h>
 #include <poll.h>
@@ -74,9 +75,9 @@ static int drain(struct ep *ep)
 static int send_msg(struct ep *ep, unsigned char *msg, size_t len, int fd)
 {
     unsigned nfds = fd >= 0 ? 1 : 0;
+    int mode = FRAME_FDS_BORROW | (nfds ? 0 : FRAME_MORE);
 
-    while (frame_send(&ep->chan, 1, ep->next_id, msg, len, nfds ? &fd : NULL, nfds,
-                      FRAME_FDS_BORROW) == -1) {
+    while (frame_send(&ep->chan, 1, ep->next_id, msg, len, nfds ? &fd : NULL, nfds, mode) == -1) {
         if (errno != ENOBUFS || drain(ep) == -1)
             return -1;
     }

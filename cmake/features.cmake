@@ -64,6 +64,9 @@ set(_sockspec_symbols
   "SIOCOUTQ\;sys/ioctl.h\;linux/sockios.h"
   "FIONWRITE\;sys/ioctl.h"
   "FIONSPACE\;sys/ioctl.h"
+  "sendmmsg\;sys/socket.h"
+  "recvmmsg\;sys/socket.h"
+  "MSG_WAITFORONE\;sys/socket.h"
 )
 foreach(entry IN LISTS _sockspec_symbols)
   list(POP_FRONT entry sym)

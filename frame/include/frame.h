@@ -42,6 +42,10 @@ enum frame_fd_mode {
     FRAME_FDS_TAKE    /* the library takes them at the call: sends, queues or closes them */
 };
 
+/* Or'ed into the mode of frame_send: queue the frame without writing it. frame_flush, or the
+ * next frame_send without it, writes the queue (sendmmsg on packet sockets where the OS has it). */
+#define FRAME_MORE 0x100
+
 struct frame_opts {
     uint32_t max_payload; /* largest payload accepted or sent */
     unsigned max_fds;     /* descriptors per frame; 0 rejects frames that carry any */

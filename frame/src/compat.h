@@ -49,15 +49,36 @@
 #define FRAME_KEEP_BRANCH() ((void)0)
 #endif
 
+/* Batched socket calls (sendmmsg, recvmmsg with MSG_WAITFORONE) where the OS has them and the
+ * file may see them: glibc and musl declare them for _GNU_SOURCE only (glibc shows
+ * MSG_WAITFORONE without it), so a file that asks for plain POSIX gets one call per frame. */
+#if defined(SOCKSPEC_HAVE_SENDMMSG) && defined(SOCKSPEC_HAVE_RECVMMSG) &&                          \
+    defined(SOCKSPEC_HAVE_MSG_WAITFORONE) && defined(MSG_WAITFORONE) &&                            \
+    (defined(_GNU_SOURCE) || !defined(_POSIX_C_SOURCE)) && !defined(FRAME_FORCE_NO_MMSG)
+#define FRAME_MMSG 1
+#else
+#define FRAME_MMSG 0
+#endif
+
 /* The socket calls, redirected to a fault injector in the fault-injection build. */
 #ifdef FRAME_FAULT_INJECTION
 ssize_t frame_fault_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t frame_fault_recvmsg(int fd, struct msghdr *msg, int flags);
 #define FRAME_SYS_SENDMSG frame_fault_sendmsg
 #define FRAME_SYS_RECVMSG frame_fault_recvmsg
+#if FRAME_MMSG
+int frame_fault_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags);
+int frame_fault_recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags);
+#define FRAME_SYS_SENDMMSG frame_fault_sendmmsg
+#define FRAME_SYS_RECVMMSG(fd, vec, vlen, flags) frame_fault_recvmmsg(fd, vec, vlen, flags)
+#endif
 #else
 #define FRAME_SYS_SENDMSG sendmsg
 #define FRAME_SYS_RECVMSG recvmsg
+#if FRAME_MMSG
+#define FRAME_SYS_SENDMMSG sendmmsg
+#define FRAME_SYS_RECVMMSG(fd, vec, vlen, flags) recvmmsg(fd, vec, vlen, flags, NULL)
+#endif
 #endif
 
 #if defined(SOCKSPEC_HAVE_MSG_CMSG_CLOEXEC) && defined(MSG_CMSG_CLOEXEC) &&                        \
@@ -101,37 +122,76 @@ static inline int frame_compat_nosigpipe(int fd)
 }
 
 #ifdef FRAME_SIGPIPE_FALLBACK
-/* Block SIGPIPE around the call; swallow one that this call raised. */
-static inline ssize_t frame_compat_sendmsg(int fd, const struct msghdr *m, int flags)
-{
-    sigset_t pipe_set, old_set, pending;
-    int was_pending, saved;
-    ssize_t n;
+struct frame_sigpipe_ {
+    sigset_t pipe_set, old_set;
+    int was_pending;
+};
 
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
+/* Blocks SIGPIPE around a send; frame_sigpipe_end swallows one that the send raised. */
+static inline int frame_sigpipe_begin(struct frame_sigpipe_ *s)
+{
+    sigset_t pending;
+
+    sigemptyset(&s->pipe_set);
+    sigaddset(&s->pipe_set, SIGPIPE);
     sigpending(&pending);
-    was_pending = sigismember(&pending, SIGPIPE);
-    if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set) != 0)
-        return -1;
-    n = FRAME_SYS_SENDMSG(fd, m, flags);
-    saved = errno;
-    if (n == -1 && saved == EPIPE && !was_pending) {
+    s->was_pending = sigismember(&pending, SIGPIPE);
+    return pthread_sigmask(SIG_BLOCK, &s->pipe_set, &s->old_set) != 0 ? -1 : 0;
+}
+
+static inline void frame_sigpipe_end(struct frame_sigpipe_ *s, int failed)
+{
+    int saved = errno;
+
+    if (failed && saved == EPIPE && !s->was_pending) {
+        sigset_t pending;
         int sig;
         sigpending(&pending);
         /* sigwait, not sigtimedwait: macOS lacks the latter; pending means no block */
         if (sigismember(&pending, SIGPIPE))
-            sigwait(&pipe_set, &sig);
+            sigwait(&s->pipe_set, &sig);
     }
-    pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+    pthread_sigmask(SIG_SETMASK, &s->old_set, NULL);
     errno = saved;
+}
+
+static inline ssize_t frame_compat_sendmsg(int fd, const struct msghdr *m, int flags)
+{
+    struct frame_sigpipe_ s;
+    ssize_t n;
+
+    if (frame_sigpipe_begin(&s) == -1)
+        return -1;
+    n = FRAME_SYS_SENDMSG(fd, m, flags);
+    frame_sigpipe_end(&s, n == -1);
     return n;
 }
+
+#if FRAME_MMSG
+static inline int frame_compat_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+{
+    struct frame_sigpipe_ s;
+    int n;
+
+    if (frame_sigpipe_begin(&s) == -1)
+        return -1;
+    n = (int)FRAME_SYS_SENDMMSG(fd, vec, vlen, flags);
+    frame_sigpipe_end(&s, n == -1);
+    return n;
+}
+#endif
 #else
 static inline ssize_t frame_compat_sendmsg(int fd, const struct msghdr *m, int flags)
 {
     return FRAME_SYS_SENDMSG(fd, m, flags | FRAME_SEND_FLAGS);
 }
+
+#if FRAME_MMSG
+static inline int frame_compat_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+{
+    return (int)FRAME_SYS_SENDMMSG(fd, vec, vlen, flags | FRAME_SEND_FLAGS);
+}
+#endif
 #endif
 
 /* Non-blocking for one call where the OS can; else the caller polls first. */
@@ -145,6 +205,14 @@ static inline ssize_t frame_compat_recvmsg(int fd, struct msghdr *m, int flags)
 {
     return FRAME_SYS_RECVMSG(fd, m, flags | FRAME_RECV_FLAGS);
 }
+
+#if FRAME_MMSG
+/* Waits for the first datagram only (unless flags say not to wait at all). */
+static inline int frame_compat_recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+{
+    return (int)FRAME_SYS_RECVMMSG(fd, vec, vlen, flags | MSG_WAITFORONE | FRAME_RECV_FLAGS);
+}
+#endif
 
 /* Room for the control messages a kernel adds to a read when the receiving socket asks for
  * them, which frame discards: credentials (Linux SO_PASSCRED: struct ucred, 12 bytes, put

@@ -13,6 +13,30 @@
 #define SEND_DIRECT_MIN ((size_t)16 * 1024)
 /* One sendmsg moves at most this much: keeps every count inside ssize_t and int. */
 #define SEND_CHUNK_MAX (1u << 30)
+/* Frames one sendmmsg writes at most. */
+#define SEND_BATCH_MAX 64
+
+int frame_batching_ = 1;
+
+void frame_set_batching_(int on)
+{
+    frame_batching_ = on != 0;
+}
+
+#if FRAME_MMSG
+/* Control bytes one sendmmsg carries at most (on the stack): a batch ends before the frame whose
+ * descriptors would not fit; one frame always fits (CMSG_SPACE of FRAME_MAX_FDS_LIMIT ints). */
+#define SEND_BATCH_CTRL 4096u
+
+struct frame_mmsg_ {
+    struct mmsghdr mm[SEND_BATCH_MAX];
+    struct iovec iov[SEND_BATCH_MAX];
+    union {
+        struct cmsghdr align;
+        unsigned char buf[SEND_BATCH_CTRL];
+    } ctrl;
+};
+#endif
 
 union frame_cmsgbuf {
     struct cmsghdr hdr;
@@ -121,13 +145,14 @@ static int own_fds(int *dst, const int *fds, unsigned nfds, enum frame_fd_mode m
     return 0;
 }
 
-static size_t put_control(union frame_cmsgbuf *cb, const int *fds, unsigned nfds)
+/* buf: aligned for struct cmsghdr, CMSG_SPACE(nfds * sizeof(int)) bytes. */
+static size_t put_control(void *buf, const int *fds, unsigned nfds)
 {
-    struct cmsghdr *c = &cb->hdr;
+    struct cmsghdr *c = buf;
 
     if (nfds == 0)
         return 0;
-    memset(cb, 0, CMSG_SPACE(nfds * sizeof(int)));
+    memset(buf, 0, CMSG_SPACE(nfds * sizeof(int)));
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
@@ -247,6 +272,48 @@ static int flush_before(struct frame_chan *chan, const int64_t *deadline)
     return 0;
 }
 
+static int flush_queue(struct frame_chan *chan, int flags);
+
+/* The short path: a small stream frame without descriptors that fits the buffer's free
+ * tail (check_send has applied the queue's limit): header encoded in place, payload copied. */
+static int queue_short(struct frame_sendq_ *sq, uint32_t type, uint32_t id, const void *payload,
+                       size_t len)
+{
+    unsigned char *p = sq->buf + sq->tail;
+
+    (void)frame_encode_header(p, type, id, (uint32_t)len, 0);
+    if (len)
+        memcpy(p + FRAME_HDR_LEN, payload, len);
+    sq->tail += FRAME_HDR_LEN + len;
+    return 0;
+}
+
+/* After queueing: a FRAME_MORE frame waits; a frame without it writes what FRAME_MORE frames
+ * left queued, without waiting when there is a deadline (frame_send_wait then flushes within
+ * it). A write error waits for the next frame_flush. */
+static void flush_more(struct frame_chan *chan, int more, const int64_t *deadline)
+{
+    struct frame_sendq_ *sq = chan->sq;
+
+    if (more) {
+        sq->more = 1;
+        return;
+    }
+    if (!sq->more || (FRAME_DONTWAIT == 0 && deadline != NULL))
+        return;
+    if (flush_queue(chan, FRAME_DONTWAIT) == -1 && !frame_compat_would_block(errno) &&
+        sq->deferred == 0)
+        sq->deferred = errno;
+}
+
+static int short_fits(const struct frame_chan *chan, size_t len, unsigned nfds)
+{
+    const struct frame_sendq_ *sq = chan->sq;
+
+    return chan->type == SOCK_STREAM && nfds == 0 && len < SEND_DIRECT_MIN &&
+           sq->cap - sq->tail >= FRAME_HDR_LEN + len;
+}
+
 /* frame_send; with a deadline (frame_send_wait) it waits for the socket until then instead
  * of queueing what the socket does not take at once. */
 int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
@@ -254,39 +321,47 @@ int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const
                       const int64_t *deadline)
 {
     struct frame_sendq_ *sq = chan->sq;
+    enum frame_fd_mode fdm = (enum frame_fd_mode)((unsigned)mode & ~(unsigned)FRAME_MORE);
+    int more = ((unsigned)mode & FRAME_MORE) != 0;
     unsigned char hdr[FRAME_HDR_LEN];
     int owned[FRAME_MAX_FDS_LIMIT];
     size_t total, sent = 0;
     ssize_t n;
     int packet = chan->type != SOCK_STREAM;
-    int direct = packet || nfds || len >= SEND_DIRECT_MIN;
+    int direct = !more && (packet || nfds || len >= SEND_DIRECT_MIN);
 
-    if (check_send(chan, len, fds, nfds, mode) == -1)
+    if (check_send(chan, len, fds, nfds, fdm) == -1)
         return -1;
+    if (short_fits(chan, len, nfds)) {
+        (void)queue_short(sq, type, id, payload, len);
+        flush_more(chan, more, deadline);
+        return 0;
+    }
     (void)frame_encode_header(hdr, type, id, (uint32_t)len, nfds);
     total = FRAME_HDR_LEN + len;
     /* Reserved first: once a byte is out, the rest must fit. */
     if (reserve_bytes(sq, total, chan->opts.sendq_max) == -1 ||
         (nfds && reserve_rec(sq, nfds) == -1))
         return -1;
-    if (!packet && len >= SEND_DIRECT_MIN && FRAME_DONTWAIT != 0 &&
+    if (!more && !packet && len >= SEND_DIRECT_MIN && FRAME_DONTWAIT != 0 &&
         flush_before(chan, deadline) == -1)
         return -1;
     if (direct && frame_pending(chan) == 0) {
         if ((n = send_direct(chan, hdr, payload, len, fds, nfds, deadline)) == -1)
             return -1;
         sent = (size_t)n;
-        if (sent > 0 && nfds && mode == FRAME_FDS_TAKE)
+        if (sent > 0 && nfds && fdm == FRAME_FDS_TAKE)
             close_all(fds, nfds);
         if (sent == total || (packet && sent > 0))
             return 0;
     }
     if (sent == 0 && nfds) {
-        if (own_fds(owned, fds, nfds, mode) == -1)
+        if (own_fds(owned, fds, nfds, fdm) == -1)
             return -1;
         push_rec(sq, sq->off + frame_pending(chan), total, owned, nfds);
     }
     push_bytes(sq, hdr, payload, len, sent);
+    flush_more(chan, more, deadline);
     return 0;
 }
 
@@ -294,7 +369,7 @@ void frame_fds_give_up_(const int *fds, unsigned nfds, enum frame_fd_mode mode)
 {
     int e = errno;
 
-    if (mode == FRAME_FDS_TAKE && fds != NULL)
+    if (((unsigned)mode & ~(unsigned)FRAME_MORE) == FRAME_FDS_TAKE && fds != NULL)
         close_all(fds, nfds);
     errno = e;
 }
@@ -318,8 +393,10 @@ static void drop_bytes(struct frame_sendq_ *sq, size_t n)
 {
     sq->head += n;
     sq->off += n;
-    if (sq->head == sq->tail)
+    if (sq->head == sq->tail) {
         sq->head = sq->tail = 0;
+        sq->more = 0;
+    }
 }
 
 /* The next sendmsg: [off, off+len) and the descriptors that go with it. */
@@ -360,15 +437,90 @@ static void pop_rec(struct frame_sendq_ *sq)
     sq->fds_head += r->nfds;
 }
 
-int frame_flush_flags_(struct frame_chan *chan, int flags)
+#if FRAME_MMSG
+/* The record of the queued frame at buffer position pos, if it carries descriptors. */
+static const struct frame_sendrec_ *rec_at(const struct frame_sendq_ *sq, size_t ri, size_t pos)
+{
+    if (ri < sq->rec_tail && sq->rec[ri].off == sq->off + (pos - sq->head))
+        return &sq->rec[ri];
+    return NULL;
+}
+
+/* Describes up to SEND_BATCH_MAX queued frames, oldest first, one message each, as long as
+ * their descriptors fit b's control buffer: how many. */
+static unsigned fill_batch(const struct frame_sendq_ *sq, struct frame_mmsg_ *b)
+{
+    size_t pos = sq->head, ri = sq->rec_head, fi = sq->fds_head, used = 0;
+    unsigned k = 0;
+
+    for (; pos < sq->tail && k < SEND_BATCH_MAX; k++) {
+        const struct frame_sendrec_ *r = rec_at(sq, ri, pos);
+        size_t len = r ? r->len : FRAME_HDR_LEN + (size_t)wire_get32(sq->buf + pos + 12);
+        unsigned char *ctrl = b->ctrl.buf + used;
+        size_t clen = r ? CMSG_SPACE(r->nfds * sizeof(int)) : 0;
+
+        if (clen > SEND_BATCH_CTRL - used)
+            break;
+        if (r != NULL) {
+            (void)put_control(ctrl, sq->fds + fi, r->nfds);
+            fi += r->nfds;
+            ri++;
+        }
+        used += clen;
+        b->iov[k].iov_base = sq->buf + pos;
+        b->iov[k].iov_len = len;
+        frame_compat_msg_set(&b->mm[k].msg_hdr, &b->iov[k], 1, ctrl, clen);
+        b->mm[k].msg_len = 0;
+        pos += len;
+    }
+    return k;
+}
+
+/* Drops the n oldest frames (written, or refused). */
+static void drop_frames(struct frame_sendq_ *sq, unsigned n)
+{
+    for (unsigned i = 0; i < n && sq->head < sq->tail; i++) {
+        const struct frame_sendrec_ *r;
+        size_t len = next_batch(sq, 1, &r);
+
+        if (r != NULL)
+            pop_rec(sq);
+        drop_bytes(sq, len);
+    }
+}
+
+/* Packet frames, up to SEND_BATCH_MAX per sendmmsg. A frame the socket refuses as too large
+ * is dropped and reported (EMSGSIZE), as by one sendmsg per frame. */
+static int flush_batched(struct frame_chan *chan, int flags)
+{
+    struct frame_sendq_ *sq = chan->sq;
+    struct frame_mmsg_ batch, *b = &batch;
+
+    while (sq->head < sq->tail) {
+        unsigned k = fill_batch(sq, b);
+        int n;
+
+        while ((n = frame_compat_sendmmsg(chan->fd, b->mm, k, flags)) == -1 && errno == EINTR)
+            continue;
+        if (n == -1 && errno != EMSGSIZE)
+            return -1;
+        drop_frames(sq, n == -1 ? 1 : (unsigned)n);
+        if (n == -1)
+            return -1;
+    }
+    return 0;
+}
+#endif
+
+static int flush_queue(struct frame_chan *chan, int flags)
 {
     struct frame_sendq_ *sq = chan->sq;
     int packet = chan->type != SOCK_STREAM;
 
-    if (sq == NULL) {
-        errno = EINVAL;
-        return -1;
-    }
+#if FRAME_MMSG
+    if (packet && frame_batching_)
+        return flush_batched(chan, flags);
+#endif
     while (sq->head < sq->tail) {
         const struct frame_sendrec_ *r;
         size_t len = next_batch(sq, packet, &r);
@@ -389,6 +541,23 @@ int frame_flush_flags_(struct frame_chan *chan, int flags)
         }
     }
     return 0;
+}
+
+/* A write error deferred by frame_send comes first. */
+int frame_flush_flags_(struct frame_chan *chan, int flags)
+{
+    struct frame_sendq_ *sq = chan->sq;
+
+    if (sq == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (sq->deferred != 0) {
+        errno = sq->deferred;
+        sq->deferred = 0;
+        return -1;
+    }
+    return flush_queue(chan, flags);
 }
 
 int frame_flush(struct frame_chan *chan)

@@ -15,7 +15,14 @@ struct frame_sendrec_ {
     uint32_t nfds; /* the next nfds entries of fds[] */
 };
 
+struct frame_readahead_;
+
 struct frame_sendq_ {
+    int more;     /* frames queued with FRAME_MORE wait for a send without it or a flush */
+    int deferred; /* a write error to report at the next flush, 0 if none */
+    /* The receive side's read-ahead (chan.c): here because struct frame_chan's size is ABI.
+     * Its memory is its own, apart from the queue's (frame_readahead_mem_). */
+    struct frame_readahead_ *ra;
     unsigned char *buf;
     size_t cap, head, tail; /* bytes [head, tail) wait */
     uint64_t off;           /* stream offset of buf[head] */
@@ -40,5 +47,10 @@ void frame_fds_give_up_(const int *fds, unsigned nfds, enum frame_fd_mode mode);
 int frame_wait_out_(struct frame_chan *chan, int64_t deadline);
 /* Bytes the send queue has allocated; for tests (tests/testonly.h). */
 size_t frame_sendq_mem_(const struct frame_chan *chan);
+/* Bytes the receive read-ahead has allocated; for tests. */
+size_t frame_readahead_mem_(const struct frame_chan *chan);
+/* 0 turns sendmmsg/recvmmsg off (one call per frame), for tests; 1 by default. */
+void frame_set_batching_(int on);
+extern int frame_batching_;
 
 #endif

@@ -1,4 +1,6 @@
 /* A seeded fault injector between the library and the socket calls. */
+#include "compat.h" /* first: FRAME_MMSG, and the names it needs visible */
+
 #include "fault.h"
 
 #include <errno.h>
@@ -115,3 +117,43 @@ ssize_t frame_fault_recvmsg(int fd, struct msghdr *msg, int flags)
     }
     return recvmsg(fd, msg, flags);
 }
+
+int fault_have_mmsg(void)
+{
+    return FRAME_MMSG;
+}
+
+#if FRAME_MMSG
+/* What compat.h calls in the fault-injection build instead of sendmmsg and recvmmsg. */
+int frame_fault_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags);
+int frame_fault_recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags);
+
+/* How many of vlen messages one call may take: all, or (shortened) 1 to vlen - 1. */
+static unsigned fault_vlen(unsigned vlen, int d, unsigned long *shortened)
+{
+    if (d != 1 || vlen < 2)
+        return vlen;
+    ++*shortened;
+    return 1 + (unsigned)(util_rand(&state) % (vlen - 1));
+}
+
+int frame_fault_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+{
+    int d = decide(1);
+
+    stats.sendmmsg_calls++;
+    if (d == -1)
+        return -1;
+    return (int)sendmmsg(fd, vec, fault_vlen(vlen, d, &stats.sendmmsg_short), flags);
+}
+
+int frame_fault_recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+{
+    int d = decide(0);
+
+    stats.recvmmsg_calls++;
+    if (d == -1)
+        return -1;
+    return (int)recvmmsg(fd, vec, fault_vlen(vlen, d, &stats.recvmmsg_short), flags, NULL);
+}
+#endif

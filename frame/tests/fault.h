@@ -7,6 +7,7 @@
 
 struct fault_stats {
     unsigned long eintr, eagain, enobufs, short_io;
+    unsigned long sendmmsg_calls, sendmmsg_short, recvmmsg_calls, recvmmsg_short;
 };
 
 /* Seeds the injector; faults only while on. */
@@ -15,5 +16,7 @@ struct fault_stats fault_get_stats(void);
 
 ssize_t frame_fault_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t frame_fault_recvmsg(int fd, struct msghdr *msg, int flags);
+/* 1 if the library under test batches with sendmmsg/recvmmsg (and the injector sees them). */
+int fault_have_mmsg(void);
 
 #endif
