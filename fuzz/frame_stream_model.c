@@ -38,6 +38,7 @@
 #define MAX_FRAMES 48
 #define MAX_PIPES 32
 #define ATTACH_MAX 8
+_Static_assert(ATTACH_MAX <= FZ_SEND_FDS_MAX, "fz_send_fds carries every attachment");
 #define MAX_ROUNDS 4096
 #define BATCH 4
 
@@ -237,30 +238,6 @@ static void receive_round(void)
     take_all();
 }
 
-static ssize_t send_chunk(const unsigned char *p, size_t n, const int *fds, unsigned nfds)
-{
-    union {
-        struct cmsghdr h;
-        unsigned char b[CMSG_SPACE(ATTACH_MAX * sizeof(int))];
-    } cb;
-    struct iovec iov = {.iov_base = (void *)p, .iov_len = n};
-    struct msghdr mh;
-    memset(&mh, 0, sizeof mh);
-    memset(&cb, 0, sizeof cb);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    if (nfds) {
-        mh.msg_control = cb.b;
-        mh.msg_controllen = (socklen_t)CMSG_SPACE((size_t)nfds * sizeof(int));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = (socklen_t)CMSG_LEN((size_t)nfds * sizeof(int));
-        memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
-    }
-    return sendmsg(M.sv[0], &mh, fz_nosignal_flag());
-}
-
 /* Writes n bytes in chunks, the descriptors with the first; 0, or -1 with the bytes sent. */
 static int write_chunks(size_t n, size_t chunk, const int *fds, unsigned nfds, size_t *sent)
 {
@@ -268,7 +245,8 @@ static int write_chunks(size_t n, size_t chunk, const int *fds, unsigned nfds, s
     *sent = 0;
     while (*sent < n) {
         size_t want = chunk && n - *sent > chunk ? chunk : n - *sent;
-        ssize_t r = send_chunk(M.frame + *sent, want, *sent ? NULL : fds, *sent ? 0 : nfds);
+        ssize_t r =
+            fz_send_fds(M.sv[0], M.frame + *sent, want, *sent ? NULL : fds, *sent ? 0 : nfds);
         fz_trace("writer: %zu bytes %u fds -> %zd", want, *sent ? 0 : nfds, r);
         if (r > 0) {
             *sent += (size_t)r;

@@ -174,6 +174,36 @@ int fz_nosignal_flag(void)
 #endif
 }
 
+ssize_t fz_send_fds(int sock, const void *p, size_t n, const int *fds, unsigned nfds)
+{
+    union {
+        struct cmsghdr h;
+        unsigned char b[CMSG_SPACE(FZ_SEND_FDS_MAX * sizeof(int))];
+    } cb;
+    struct iovec iov = {.iov_base = (void *)p, .iov_len = n};
+    struct msghdr mh;
+
+    if (nfds > FZ_SEND_FDS_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(&mh, 0, sizeof mh);
+    memset(&cb, 0, sizeof cb);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (nfds) {
+        struct cmsghdr *c;
+        mh.msg_control = cb.b;
+        mh.msg_controllen = (socklen_t)CMSG_SPACE((size_t)nfds * sizeof(int));
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = (socklen_t)CMSG_LEN((size_t)nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+    }
+    return sendmsg(sock, &mh, fz_nosignal_flag());
+}
+
 void fz_fdset_probe(struct fdset *set)
 {
     if (fdset_probe_window(set, FZ_FD_WINDOW) < 0)

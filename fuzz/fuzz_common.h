@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "errname.h"
 #include "fdset.h"
@@ -67,5 +68,10 @@ int fz_close(int fd);
 
 /* send flags that suppress SIGPIPE where the platform has them. */
 int fz_nosignal_flag(void);
+
+/* One sendmsg of n bytes on sock with nfds (at most FZ_SEND_FDS_MAX) descriptors attached,
+ * without SIGPIPE where the platform allows; sendmsg's result. */
+#define FZ_SEND_FDS_MAX 8
+ssize_t fz_send_fds(int sock, const void *p, size_t n, const int *fds, unsigned nfds);
 
 #endif

@@ -82,30 +82,6 @@ static void close_fds(const int *fds, unsigned n)
     }
 }
 
-static ssize_t send_with_fds(const uint8_t *p, size_t n, const int *fds, unsigned nfds)
-{
-    union {
-        struct cmsghdr h;
-        unsigned char b[CMSG_SPACE(8 * sizeof(int))];
-    } cb;
-    struct iovec iov = {.iov_base = (void *)p, .iov_len = n};
-    struct msghdr mh;
-    memset(&mh, 0, sizeof mh);
-    memset(&cb, 0, sizeof cb);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    if (nfds) {
-        mh.msg_control = cb.b;
-        mh.msg_controllen = (socklen_t)CMSG_SPACE(nfds * sizeof(int));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = (socklen_t)CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-    }
-    return sendmsg(P.sv[0], &mh, fz_nosignal_flag());
-}
-
 static void check_fds(const struct frame_msg *msg)
 {
     for (unsigned i = 0; i < msg->nfds; i++) {
@@ -337,7 +313,7 @@ static int write_segment(const uint8_t *p, size_t n, int *fds, unsigned nfds)
 {
     size_t done = 0;
     for (int stalls = 0;;) {
-        ssize_t r = send_with_fds(p + done, n - done, fds, nfds);
+        ssize_t r = fz_send_fds(P.sv[0], p + done, n - done, fds, nfds);
         fz_trace("writer: %zu bytes %u fds -> %zd %s", n - done, nfds, r,
                  sockspec_errno_name(r < 0 ? errno : 0));
         if (r >= 0) {

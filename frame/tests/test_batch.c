@@ -29,28 +29,6 @@
 
 TestSuite(batch, .init = util_begin);
 
-struct duo {
-    int sv[2];
-    struct frame_chan a, b;
-};
-
-static void duo_open(struct duo *d, int type, const struct frame_opts *o)
-{
-    util_pair(type, d->sv);
-    util_nonblock(d->sv[0]);
-    util_nonblock(d->sv[1]);
-    cr_assert(eq(int, frame_chan_init(&d->a, d->sv[0], o), 0), "init: %s", strerror(errno));
-    cr_assert(eq(int, frame_chan_init(&d->b, d->sv[1], o), 0), "init: %s", strerror(errno));
-}
-
-static void duo_close(struct duo *d)
-{
-    frame_chan_fini(&d->a);
-    frame_chan_fini(&d->b);
-    util_close(d->sv[0]);
-    util_close(d->sv[1]);
-}
-
 static void send_id(struct frame_chan *c, uint32_t id, size_t len, int mode)
 {
     unsigned char buf[256];
@@ -94,11 +72,11 @@ static void peer_empty(int fd)
 
 static void more_then_send(int type, int batching)
 {
-    struct duo d;
+    struct util_duo d;
     struct frame_msg m;
 
     (void)batching;
-    duo_open(&d, type, NULL);
+    util_duo_open(&d, type, NULL, NULL);
     for (uint32_t id = 0; id < 5; id++)
         send_id(&d.a, id, len_of(id), FRAME_FDS_BORROW | FRAME_MORE);
     cr_assert(frame_pending(&d.a) > 0);
@@ -116,7 +94,7 @@ static void more_then_send(int type, int batching)
     cr_assert(eq(int, frame_flush(&d.a), 0), "flush: %s", strerror(errno));
     cr_assert(eq(int, util_pump(NULL, &d.b, &m), 1));
     expect_id(&m, 6, 10);
-    duo_close(&d);
+    util_duo_close(&d);
 }
 
 Test(batch, more_waits_for_send_without_it_seqpacket, .timeout = TEST_TIMEOUT)
@@ -138,7 +116,7 @@ Test(batch, more_waits_for_send_without_it_dgram, .timeout = TEST_TIMEOUT)
 }
 
 /* One frame_recv, then frame_next until 0: how many messages came. */
-static unsigned one_recv(struct duo *d, uint32_t first)
+static unsigned one_recv(struct util_duo *d, uint32_t first)
 {
     struct frame_msg m;
     unsigned n = 0;
@@ -156,12 +134,12 @@ static unsigned one_recv(struct duo *d, uint32_t first)
 static void several_per_recv(int type, int batching)
 {
     struct frame_opts o;
-    struct duo d;
+    struct util_duo d;
     unsigned got;
 
     frame_opts_default(&o);
     o.max_payload = 1024; /* 31 buffers fit the bound */
-    duo_open(&d, type, &o);
+    util_duo_open(&d, type, &o, &o);
     for (uint32_t id = 0; id < 40; id++)
         send_id(&d.a, id, len_of(id), FRAME_FDS_BORROW | FRAME_MORE);
     cr_assert(eq(int, frame_flush(&d.a), 0), "flush: %s", strerror(errno));
@@ -170,7 +148,7 @@ static void several_per_recv(int type, int batching)
     while (got < 40)
         got += one_recv(&d, got);
     cr_assert(eq(u32, got, 40));
-    duo_close(&d);
+    util_duo_close(&d);
 }
 
 Test(batch, several_messages_per_recv_seqpacket, .timeout = TEST_TIMEOUT)
@@ -188,17 +166,17 @@ Test(batch, several_messages_per_recv_dgram, .timeout = TEST_TIMEOUT)
 /* With the default max_payload (1 MiB) only 3 buffers fit the read-ahead's 4 MiB. */
 static void memory_bound(int type, int batching)
 {
-    struct duo d;
+    struct util_duo d;
     size_t slots = READAHEAD_MEM / (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD_DEFAULT);
 
-    duo_open(&d, type, NULL);
+    util_duo_open(&d, type, NULL, NULL);
     for (uint32_t id = 0; id < 10; id++)
         send_id(&d.a, id, len_of(id), FRAME_FDS_BORROW | FRAME_MORE);
     cr_assert(eq(int, frame_flush(&d.a), 0), "flush: %s", strerror(errno));
     cr_assert(eq(u32, one_recv(&d, 0), batching && BATCH_OS ? 1 + (unsigned)slots : 1));
     cr_assert(frame_readahead_mem_(&d.b) <= READAHEAD_MEM + (size_t)64 * 1024, "%zu bytes",
               frame_readahead_mem_(&d.b));
-    duo_close(&d);
+    util_duo_close(&d);
 }
 
 Test(batch, readahead_memory_bound, .timeout = TEST_TIMEOUT)
@@ -227,13 +205,13 @@ static void send_raw_frame(int fd, uint32_t id, const int *fds, unsigned nfds)
 
 Test(batch, bad_datagram_mid_batch_closes_readahead_fds, .timeout = TEST_TIMEOUT)
 {
-    struct duo d;
+    struct util_duo d;
     struct frame_msg m;
     unsigned char bad[FRAME_HDR_LEN + 8];
     int p[2];
 
     cr_assert(eq(int, pipe(p), 0));
-    duo_open(&d, SOCK_SEQPACKET, NULL);
+    util_duo_open(&d, SOCK_SEQPACKET, NULL, NULL);
     send_raw_frame(d.sv[0], 0, NULL, 0);
     cr_assert(eq(int, frame_encode_header(bad, 3, 1, 8, 0), 0));
     util_fill(bad + FRAME_HDR_LEN, 8, 1);
@@ -250,18 +228,18 @@ Test(batch, bad_datagram_mid_batch_closes_readahead_fds, .timeout = TEST_TIMEOUT
     if (BATCH_OS)
         cr_assert(write_end_gone(p[0]), "descriptors read ahead stayed open after EBADMSG");
     util_close(p[0]);
-    duo_close(&d);
+    util_duo_close(&d);
     util_end();
 }
 
 Test(batch, readahead_fds_closed_at_fini, .timeout = TEST_TIMEOUT)
 {
-    struct duo d;
+    struct util_duo d;
     struct frame_msg m;
     int p[2];
 
     cr_assert(eq(int, pipe(p), 0));
-    duo_open(&d, SOCK_SEQPACKET, NULL);
+    util_duo_open(&d, SOCK_SEQPACKET, NULL, NULL);
     for (uint32_t id = 0; id < 3; id++)
         send_raw_frame(d.sv[0], id, &p[1], 1);
     cr_assert(frame_recv(&d.b) > 0, "recv: %s", strerror(errno));
@@ -273,17 +251,17 @@ Test(batch, readahead_fds_closed_at_fini, .timeout = TEST_TIMEOUT)
     if (BATCH_OS)
         cr_assert(write_end_gone(p[0]), "descriptors read ahead stayed open after fini");
     util_close(p[0]);
-    duo_close(&d);
+    util_duo_close(&d);
     util_end();
 }
 
 static void eof_after(int type, int batching)
 {
-    struct duo d;
+    struct util_duo d;
     struct frame_msg m;
 
     (void)batching;
-    duo_open(&d, type, NULL);
+    util_duo_open(&d, type, NULL, NULL);
     for (uint32_t id = 0; id < 5; id++)
         send_id(&d.a, id, len_of(id), FRAME_FDS_BORROW | FRAME_MORE);
     cr_assert(eq(int, frame_flush(&d.a), 0));
@@ -307,11 +285,11 @@ Test(batch, eof_after_readahead, .timeout = TEST_TIMEOUT)
 
 static void empty_datagram(int type, int batching)
 {
-    struct duo d;
+    struct util_duo d;
     struct frame_msg m;
 
     (void)batching;
-    duo_open(&d, type, NULL);
+    util_duo_open(&d, type, NULL, NULL);
     send_raw_frame(d.sv[0], 0, NULL, 0);
     cr_assert(eq(int, (int)util_raw_send(d.sv[0], "", 0, NULL, 0), 0));
     send_raw_frame(d.sv[0], 2, NULL, 0);
@@ -319,19 +297,19 @@ static void empty_datagram(int type, int batching)
     expect_id(&m, 0, 8);
     cr_assert(eq(int, util_pump(NULL, &d.b, &m), -1));
     cr_assert(eq(int, errno, EPROTO));
-    duo_close(&d);
+    util_duo_close(&d);
 }
 
 /* On a seqpacket socket an empty datagram is end of file: descriptors read ahead after it are
  * closed (the fuzzer's frame_packet_peer found them left open). */
 Test(batch, readahead_fds_after_eof_closed, .timeout = TEST_TIMEOUT)
 {
-    struct duo d;
+    struct util_duo d;
     struct frame_msg m;
     int p[2];
 
     cr_assert(eq(int, pipe(p), 0));
-    duo_open(&d, SOCK_SEQPACKET, NULL);
+    util_duo_open(&d, SOCK_SEQPACKET, NULL, NULL);
     send_raw_frame(d.sv[0], 0, NULL, 0);
     cr_assert(eq(int, (int)util_raw_send(d.sv[0], "", 0, NULL, 0), 0));
     send_raw_frame(d.sv[0], 2, &p[1], 1);
@@ -343,7 +321,7 @@ Test(batch, readahead_fds_after_eof_closed, .timeout = TEST_TIMEOUT)
     if (BATCH_OS)
         cr_assert(write_end_gone(p[0]), "descriptors read ahead after end of file stayed open");
     util_close(p[0]);
-    duo_close(&d);
+    util_duo_close(&d);
     util_end();
 }
 
@@ -355,10 +333,10 @@ Test(batch, empty_datagram_mid_batch, .timeout = TEST_TIMEOUT)
 
 Test(batch, send_wait_rejects_more, .timeout = TEST_TIMEOUT)
 {
-    struct duo d;
+    struct util_duo d;
     int fd;
 
-    duo_open(&d, SOCK_SEQPACKET, NULL);
+    util_duo_open(&d, SOCK_SEQPACKET, NULL, NULL);
     cr_assert(eq(
         int, frame_send_wait(&d.a, 1, 1, "x", 1, NULL, 0, FRAME_FDS_BORROW | FRAME_MORE, 100), -1));
     cr_assert(eq(int, errno, EINVAL));
@@ -370,16 +348,16 @@ Test(batch, send_wait_rejects_more, .timeout = TEST_TIMEOUT)
     cr_assert(0 == util_is_open(fd), "FRAME_FDS_TAKE's descriptor was not closed");
     cr_assert(eq(sz, frame_pending(&d.a), 0));
     peer_empty(d.sv[1]);
-    duo_close(&d);
+    util_duo_close(&d);
     util_end();
 }
 
 Test(batch, readahead_memory_apart_from_sendq, .timeout = TEST_TIMEOUT)
 {
-    struct duo d;
+    struct util_duo d;
     size_t sq_before;
 
-    duo_open(&d, SOCK_SEQPACKET, NULL);
+    util_duo_open(&d, SOCK_SEQPACKET, NULL, NULL);
     for (uint32_t id = 0; id < 8; id++)
         send_id(&d.a, id, len_of(id), FRAME_FDS_BORROW | FRAME_MORE);
     cr_assert(eq(int, frame_flush(&d.a), 0));
@@ -389,7 +367,7 @@ Test(batch, readahead_memory_apart_from_sendq, .timeout = TEST_TIMEOUT)
     cr_assert(eq(sz, frame_sendq_mem_(&d.b), sq_before), "the read-ahead counted as send queue");
     if (BATCH_OS)
         cr_assert(frame_readahead_mem_(&d.b) > FRAME_MAX_PAYLOAD_DEFAULT);
-    duo_close(&d);
+    util_duo_close(&d);
     util_end();
 }
 
@@ -397,14 +375,14 @@ Test(batch, readahead_memory_apart_from_sendq, .timeout = TEST_TIMEOUT)
 static void short_path_limit(int type, int batching)
 {
     struct frame_opts o;
-    struct duo d;
+    struct util_duo d;
     uint32_t id = 0;
 
     (void)batching;
     frame_opts_default(&o);
     o.max_payload = 64;
     o.sendq_max = 1000;
-    duo_open(&d, type, &o);
+    util_duo_open(&d, type, &o, &o);
     while (frame_send(&d.a, 1, id, "0123456789abcdef", 16, NULL, 0,
                       FRAME_FDS_BORROW | FRAME_MORE) == 0) {
         cr_assert(frame_pending(&d.a) <= o.sendq_max, "%zu bytes queued, limit %zu",
@@ -415,7 +393,7 @@ static void short_path_limit(int type, int batching)
     cr_assert(eq(int, errno, ENOBUFS));
     cr_assert(frame_pending(&d.a) + 32 > o.sendq_max);
     peer_empty(d.sv[1]);
-    duo_close(&d);
+    util_duo_close(&d);
 }
 
 Test(batch, short_path_respects_sendq_max_stream, .timeout = TEST_TIMEOUT)
@@ -475,13 +453,13 @@ static void deferred_error(int type, int batching)
 {
     static unsigned char big[16384];
     struct frame_opts o;
-    struct duo d;
+    struct util_duo d;
     struct frame_msg m;
     int size = 2048;
 
     (void)batching;
     frame_opts_default(&o);
-    duo_open(&d, type, &o);
+    util_duo_open(&d, type, &o, &o);
     cr_assert(eq(int, setsockopt(d.sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0));
     send_id(&d.a, 0, 10, FRAME_FDS_BORROW | FRAME_MORE);
     cr_assert(eq(
@@ -494,7 +472,7 @@ static void deferred_error(int type, int batching)
     expect_id(&m, 0, 10);
     cr_assert(eq(int, util_pump(NULL, &d.b, &m), 1));
     expect_id(&m, 2, 10);
-    duo_close(&d);
+    util_duo_close(&d);
 }
 
 Test(batch, deferred_error_reported_by_flush, .timeout = TEST_TIMEOUT)

@@ -16,29 +16,6 @@
 
 TestSuite(chan, .init = util_begin);
 
-struct duo {
-    int sv[2];
-    struct frame_chan a, b;
-};
-
-static void duo_open(struct duo *d, int type, const struct frame_opts *oa,
-                     const struct frame_opts *ob)
-{
-    util_pair(type, d->sv);
-    util_nonblock(d->sv[0]);
-    util_nonblock(d->sv[1]);
-    cr_assert(eq(int, frame_chan_init(&d->a, d->sv[0], oa), 0), "init: %s", strerror(errno));
-    cr_assert(eq(int, frame_chan_init(&d->b, d->sv[1], ob), 0), "init: %s", strerror(errno));
-}
-
-static void duo_close(struct duo *d)
-{
-    frame_chan_fini(&d->a);
-    frame_chan_fini(&d->b);
-    util_close(d->sv[0]);
-    util_close(d->sv[1]);
-}
-
 static void send_ok(struct frame_chan *c, uint32_t id, size_t len, const int *fds, unsigned nfds,
                     enum frame_fd_mode mode)
 {
@@ -50,7 +27,7 @@ static void send_ok(struct frame_chan *c, uint32_t id, size_t len, const int *fd
     free(p);
 }
 
-static void recv_ok(struct duo *d, uint32_t id, size_t len, unsigned nfds)
+static void recv_ok(struct util_duo *d, uint32_t id, size_t len, unsigned nfds)
 {
     struct frame_msg m;
     cr_assert(eq(int, util_pump(&d->a, &d->b, &m), 1), "pump: %s", strerror(errno));
@@ -67,8 +44,8 @@ static void recv_ok(struct duo *d, uint32_t id, size_t len, unsigned nfds)
 static void round_trip(int type, size_t big)
 {
     static const size_t sizes[] = {0, 1, 15, 16, 17, 64, 1000, 4096};
-    struct duo d;
-    duo_open(&d, type, NULL, NULL);
+    struct util_duo d;
+    util_duo_open(&d, type, NULL, NULL);
     for (uint32_t id = 0; id < 8; id++)
         send_ok(&d.a, id, sizes[id], NULL, 0, FRAME_FDS_BORROW);
     send_ok(&d.a, 8, big, NULL, 0, FRAME_FDS_BORROW);
@@ -76,7 +53,7 @@ static void round_trip(int type, size_t big)
         recv_ok(&d, id, sizes[id], 0);
     recv_ok(&d, 8, big, 0);
     cr_assert(eq(sz, frame_pending(&d.a), 0));
-    duo_close(&d);
+    util_duo_close(&d);
 }
 
 Test(chan, round_trip_stream, .timeout = TEST_TIMEOUT)
@@ -100,10 +77,10 @@ Test(chan, round_trip_dgram, .timeout = TEST_TIMEOUT)
 /* A stream read holding ten frames gives them in batches, in order; packets come one a call. */
 static void batch_round_trip(int type, unsigned want_first)
 {
-    struct duo d;
+    struct util_duo d;
     struct frame_msg m[8];
     uint32_t next = 0;
-    duo_open(&d, type, NULL, NULL);
+    util_duo_open(&d, type, NULL, NULL);
     for (uint32_t id = 0; id < 10; id++)
         send_ok(&d.a, id, (size_t)id * 3, NULL, 0, FRAME_FDS_BORROW);
     cr_assert(eq(int, frame_flush(&d.a), 0));
@@ -119,7 +96,7 @@ static void batch_round_trip(int type, unsigned want_first)
         if (r == 0)
             cr_assert(frame_recv(&d.b) > 0, "recv: %s", strerror(errno));
     }
-    duo_close(&d);
+    util_duo_close(&d);
 }
 
 Test(chan, next_batch_stream, .timeout = TEST_TIMEOUT)
@@ -158,12 +135,12 @@ Test(chan, blocking_wait_helpers, .timeout = TEST_TIMEOUT)
 static void fds_round_trip(int type, unsigned k, unsigned limit, enum frame_fd_mode mode)
 {
     struct frame_opts o;
-    struct duo d;
+    struct util_duo d;
     struct frame_msg m;
     int fds[FRAME_MAX_FDS_LIMIT], pipefd[2];
     frame_opts_default(&o);
     o.max_fds = limit;
-    duo_open(&d, type, &o, &o);
+    util_duo_open(&d, type, &o, &o);
     cr_assert(eq(int, pipe(pipefd), 0));
     for (unsigned i = 0; i < k; i++)
         cr_assert(0 <= (fds[i] = dup(pipefd[i % 2])));
@@ -195,7 +172,7 @@ static void fds_round_trip(int type, unsigned k, unsigned limit, enum frame_fd_m
     }
     util_close(pipefd[0]);
     util_close(pipefd[1]);
-    duo_close(&d);
+    util_duo_close(&d);
 }
 
 Test(chan, descriptors_zero_to_limit, .timeout = TEST_TIMEOUT)
@@ -220,12 +197,12 @@ Test(chan, descriptors_os_limit, .timeout = TEST_TIMEOUT)
 Test(chan, send_rejections_borrowed, .timeout = TEST_TIMEOUT)
 {
     struct frame_opts o;
-    struct duo d;
+    struct util_duo d;
     int fds[FRAME_MAX_FDS_DEFAULT + 1];
     frame_opts_default(&o);
     o.max_payload = 100;
     o.sendq_max = 300;
-    duo_open(&d, SOCK_STREAM, &o, &o);
+    util_duo_open(&d, SOCK_STREAM, &o, &o);
     for (unsigned i = 0; i <= FRAME_MAX_FDS_DEFAULT; i++)
         cr_assert(0 <= (fds[i] = dup(0 + d.sv[0])));
     cr_assert(eq(int, frame_send(&d.a, 1, 1, "x", 101, NULL, 0, FRAME_FDS_TAKE), -1));
@@ -249,7 +226,7 @@ Test(chan, send_rejections_borrowed, .timeout = TEST_TIMEOUT)
         cr_assert(eq(int, util_is_open(fds[i]), i >= 2));
     for (unsigned i = 2; i <= FRAME_MAX_FDS_DEFAULT; i++)
         util_close(fds[i]);
-    duo_close(&d); /* the two sent descriptors go with the sockets */
+    util_duo_close(&d); /* the two sent descriptors go with the sockets */
     util_end();
 }
 
@@ -312,12 +289,12 @@ static void fd_ownership(send_call *call, int queued_rc, enum frame_fd_mode mode
     unsigned expect = mode == FRAME_FDS_TAKE ? 0 : 2;
     struct frame_opts o;
     struct frame_msg m;
-    struct duo d;
+    struct util_duo d;
     int fds[2], queued[2];
     frame_opts_default(&o);
     o.max_payload = 100;
     o.sendq_max = 300;
-    duo_open(&d, SOCK_STREAM, &o, &o);
+    util_duo_open(&d, SOCK_STREAM, &o, &o);
 
     dup_two(d.sv[0], fds);
     cr_assert(eq(int, call(&d.a, 1, fds, mode), 0), "success: %s", strerror(errno));
@@ -347,7 +324,7 @@ static void fd_ownership(send_call *call, int queued_rc, enum frame_fd_mode mode
     cr_assert(eq(int, errno, ENOBUFS));
     cr_assert(eq(u32, count_open(fds, 2), expect), "after ENOBUFS");
     close_borrowed(fds, mode);
-    duo_close(&d);
+    util_duo_close(&d);
     cr_assert(eq(u32, count_open(queued, 2), expect), "queued, after frame_chan_fini");
     close_borrowed(queued, mode);
 }
@@ -371,9 +348,9 @@ Test(chan, fd_ownership_send_wait, .timeout = TEST_TIMEOUT)
 Test(chan, direct_sends, .timeout = TEST_TIMEOUT)
 {
     static unsigned char big[40000];
-    struct duo d;
+    struct util_duo d;
     int p[2], t;
-    duo_open(&d, SOCK_STREAM, NULL, NULL);
+    util_duo_open(&d, SOCK_STREAM, NULL, NULL);
     cr_assert(eq(int, pipe(p), 0));
     send_ok(&d.a, 1, 64, p, 1, FRAME_FDS_BORROW);
     cr_assert(eq(sz, frame_pending(&d.a), 0));
@@ -396,7 +373,7 @@ Test(chan, direct_sends, .timeout = TEST_TIMEOUT)
     recv_ok(&d, 5, sizeof(big), 0);
     util_close(p[0]);
     util_close(p[1]);
-    duo_close(&d);
+    util_duo_close(&d);
     util_end();
 }
 
@@ -518,7 +495,7 @@ Test(chan, control_truncated, .timeout = TEST_TIMEOUT)
 /* A raw frame that declares n descriptors and carries n + 1, on a channel whose max_fds is n:
  * refused with EPROTO, as the kernel's truncation to n made it before (the harness finds any
  * descriptor left open). */
-static void too_many_fds(struct duo *d, const int *fds, unsigned n)
+static void too_many_fds(struct util_duo *d, const int *fds, unsigned n)
 {
     unsigned char h[FRAME_HDR_LEN];
     struct frame_msg m;
@@ -537,11 +514,11 @@ static void kernel_control(int type, int level, int name)
     static const unsigned limits[] = {0, 1, FRAME_MAX_FDS_DEFAULT};
     int on = 1, fds[FRAME_MAX_FDS_DEFAULT + 1];
     struct frame_opts o;
-    struct duo d;
+    struct util_duo d;
     for (unsigned l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
         frame_opts_default(&o);
         o.max_fds = limits[l];
-        duo_open(&d, type, &o, &o);
+        util_duo_open(&d, type, &o, &o);
         cr_assert(eq(int, setsockopt(d.sv[1], level, name, &on, sizeof on), 0), "setsockopt: %s",
                   strerror(errno));
         for (unsigned i = 0; i <= limits[l]; i++)
@@ -557,7 +534,7 @@ static void kernel_control(int type, int level, int name)
         }
         for (unsigned i = 0; i <= limits[l]; i++)
             util_close(fds[i]);
-        duo_close(&d);
+        util_duo_close(&d);
     }
 }
 
@@ -708,12 +685,12 @@ Test(chan, descriptors_mid_payload_rejected, .timeout = TEST_TIMEOUT)
 
 Test(chan, full_socket_partial_writes, .timeout = TEST_TIMEOUT)
 {
-    struct duo d;
+    struct util_duo d;
     int size = 4096, p[2], queued = 0, flushes = 0;
     uint32_t sent = 0, got = 0;
     struct frame_msg m;
     static unsigned char big[300000];
-    duo_open(&d, SOCK_STREAM, NULL, NULL);
+    util_duo_open(&d, SOCK_STREAM, NULL, NULL);
     cr_assert(eq(int, setsockopt(d.sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0));
     cr_assert(eq(int, pipe(p), 0));
     /* Fill: big frames go straight out until the socket is full, then queue. */
@@ -750,7 +727,7 @@ Test(chan, full_socket_partial_writes, .timeout = TEST_TIMEOUT)
     cr_assert(eq(int, frame_flush(&d.a), 0));
     util_close(p[0]);
     util_close(p[1]);
-    duo_close(&d);
+    util_duo_close(&d);
     util_end();
 }
 
@@ -774,9 +751,9 @@ Test(chan, no_sigpipe, .timeout = TEST_TIMEOUT)
 
 Test(chan, fini_closes_queued_descriptors, .timeout = TEST_TIMEOUT)
 {
-    struct duo d;
+    struct util_duo d;
     int p[2];
-    duo_open(&d, SOCK_STREAM, NULL, NULL);
+    util_duo_open(&d, SOCK_STREAM, NULL, NULL);
     cr_assert(eq(int, pipe(p), 0));
     /* Receiver side: one frame taken and not released, one complete and unread. */
     send_ok(&d.a, 1, 3, p, 2, FRAME_FDS_BORROW);
@@ -792,6 +769,6 @@ Test(chan, fini_closes_queued_descriptors, .timeout = TEST_TIMEOUT)
     cr_assert(frame_pending(&d.a) > 0);
     send_ok(&d.a, 3, 3, p, 2, FRAME_FDS_BORROW);
     send_ok(&d.a, 4, 3, p, 2, FRAME_FDS_TAKE); /* the queue owns p[] now */
-    duo_close(&d);
+    util_duo_close(&d);
     util_end();
 }

@@ -156,3 +156,21 @@ ssize_t util_raw_send(int fd, const void *buf, size_t len, const int *fds, unsig
     }
     return sendmsg(fd, &m, UTIL_NOSIGNAL);
 }
+
+void util_duo_open(struct util_duo *d, int type, const struct frame_opts *oa,
+                   const struct frame_opts *ob)
+{
+    util_pair(type, d->sv);
+    util_nonblock(d->sv[0]);
+    util_nonblock(d->sv[1]);
+    cr_assert(eq(int, frame_chan_init(&d->a, d->sv[0], oa), 0), "init: %s", strerror(errno));
+    cr_assert(eq(int, frame_chan_init(&d->b, d->sv[1], ob), 0), "init: %s", strerror(errno));
+}
+
+void util_duo_close(struct util_duo *d)
+{
+    frame_chan_fini(&d->a);
+    frame_chan_fini(&d->b);
+    util_close(d->sv[0]);
+    util_close(d->sv[1]);
+}

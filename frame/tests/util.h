@@ -38,6 +38,16 @@ uint64_t util_rand(uint64_t *state);
 /* Moves bytes tx -> rx on non-blocking sockets until rx yields a message: 1, 0 on EOF, -1. */
 int util_pump(struct frame_chan *tx, struct frame_chan *rx, struct frame_msg *msg);
 
+/* Two channels on the ends of a non-blocking pair of the given type; fails the test if any
+ * step fails. util_duo_close finishes both channels and closes both sockets. */
+struct util_duo {
+    int sv[2];
+    struct frame_chan a, b;
+};
+void util_duo_open(struct util_duo *d, int type, const struct frame_opts *oa,
+                   const struct frame_opts *ob);
+void util_duo_close(struct util_duo *d);
+
 /* Raw sendmsg of bytes and descriptors, bypassing the library. */
 ssize_t util_raw_send(int fd, const void *buf, size_t len, const int *fds, unsigned nfds);
 
