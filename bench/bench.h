@@ -120,6 +120,8 @@ extern const struct transport *const bench_transports[];
 const struct transport *transport_by_name(const char *name);
 /* The flush of transports that never queue: nothing to do. */
 int transport_flush_nothing(struct ep *ep);
+/* The send of transports whose sender is stream_tx only: -1/ENOTSUP. */
+int transport_send_unsupported(struct ep *ep, unsigned char *msg, size_t len, int fd);
 
 /* stats.c */
 double stats_median(double *v, size_t n);

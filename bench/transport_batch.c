@@ -132,16 +132,6 @@ static int recv_msg(struct ep *ep, struct rmsg *m)
     return 0;
 }
 
-static int send_unsupported(struct ep *ep, unsigned char *msg, size_t len, int fd)
-{
-    (void)ep;
-    (void)msg;
-    (void)len;
-    (void)fd;
-    errno = ENOTSUP;
-    return -1;
-}
-
 const struct transport transport_raw_batch = {
-    "raw-stream-batch",      TCAP_THROUGHPUT, prepare,  open_ep,  send_unsupported,
+    "raw-stream-batch",      TCAP_THROUGHPUT, prepare,  open_ep,  transport_send_unsupported,
     transport_flush_nothing, recv_msg,        close_ep, stream_tx};

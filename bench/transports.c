@@ -1,15 +1,19 @@
 /* The transports of a run, in the order they are interleaved. raw-stream is the baseline. */
+#include <errno.h>
 #include <string.h>
 
 #include "bench.h"
 
 extern const struct transport transport_raw_stream, transport_raw_batch, transport_raw_seqpacket,
     transport_raw_dgram, transport_pipe, transport_frame_stream, transport_frame_seqpacket,
-    transport_zmq, transport_nng;
+    transport_zmq, transport_nng, transport_raw_seqpacket_mmsg;
 
 const struct transport *const bench_transports[] = {&transport_raw_stream,
                                                     &transport_raw_batch,
                                                     &transport_raw_seqpacket,
+#ifdef BENCH_HAVE_MMSG
+                                                    &transport_raw_seqpacket_mmsg,
+#endif
                                                     &transport_raw_dgram,
                                                     &transport_pipe,
                                                     &transport_frame_stream,
@@ -34,4 +38,14 @@ int transport_flush_nothing(struct ep *ep)
 {
     (void)ep;
     return 0;
+}
+
+int transport_send_unsupported(struct ep *ep, unsigned char *msg, size_t len, int fd)
+{
+    (void)ep;
+    (void)msg;
+    (void)len;
+    (void)fd;
+    errno = ENOTSUP;
+    return -1;
 }
