@@ -10,7 +10,8 @@
  *   cfg0  bits 0-1 max_fds {0, 1, 2, 4}, bits 2-4 frame_recv calls per round minus 1,
  *         bit 5 take with frame_next_batch (4 a call), bits 6-7 max_payload {64, 300, 4096, 65536}
  *   cfg1  on the receiving socket: bit 0 SO_PASSCRED, bit 1 SO_TIMESTAMP, bit 2 SO_RCVBUF and
- *         bit 3 SO_SNDBUF 4096 (where the system has them); bit 4 the writer's SO_SNDBUF 4096
+ *         bit 3 SO_SNDBUF 4096, bit 5 SO_PASSPIDFD (where the system has them; SO_PASSPIDFD
+ *         also where the kernel takes it); bit 4 the writer's SO_SNDBUF 4096
  *   f0    bits 0-2 descriptors, bits 3-4 their kind (pipe read end, pipe write end, the
  *         channel's writing end, the channel's receiving end), bit 5 overload: one descriptor
  *         more than the receiver's control buffer takes (MSG_CTRUNC), bit 6 a receive round
@@ -23,6 +24,7 @@
 #include "sockspec_config.h"
 
 #include "batch_check.h"
+#include "compat_names.h" /* SO_PASSPIDFD where the headers are older than the kernel */
 #include "frame.h"
 #include "fuzz_common.h"
 
@@ -397,6 +399,12 @@ static void set_options(uint8_t bits)
         set_option(M.sv[1], SO_SNDBUF, 4096, "SO_SNDBUF");
     if (bits & 16)
         set_option(M.sv[0], SO_SNDBUF, 4096, "SO_SNDBUF (writer)");
+#ifdef SO_PASSPIDFD
+    /* Linux before 6.5 does not know it: ENOPROTOOPT, and the input runs without it. */
+    if ((bits & 32) && setsockopt(M.sv[1], SOL_SOCKET, SO_PASSPIDFD, &(int){1}, sizeof(int)) < 0 &&
+        errno != ENOPROTOOPT)
+        fz_fail(T, "setsockopt(SO_PASSPIDFD): %s", sockspec_errno_name(errno));
+#endif
 }
 
 static int setup(uint8_t cfg0, uint8_t cfg1)

@@ -176,13 +176,14 @@ static void model_frame(struct buf *b, unsigned f0, unsigned f1, unsigned len)
 
 static void seeds_stream_model(void)
 {
-    for (unsigned cfg = 0; cfg < 12; cfg++) {
+    /* The second dozen with SO_PASSPIDFD (cfg1 bit 5) too. */
+    for (unsigned cfg = 0; cfg < 24; cfg++) {
         struct buf b = {.n = 0};
         put8(&b, (cfg % 4) | ((cfg % 8) << 2) | (cfg & 1) << 5 | (cfg % 3) << 6);
-        put8(&b, cfg & 0x1f);
+        put8(&b, (cfg & 0x1f) | (cfg >= 12) << 5);
         for (unsigned i = 0; i < 8; i++) {
             unsigned nfds = (i + cfg) % 4, kind = (i + cfg / 2) % 4;
-            unsigned over = cfg >= 8 && i == 5 ? 0x20 : 0, round = (i % 3 == 2) << 6;
+            unsigned over = cfg % 12 >= 8 && i == 5 ? 0x20 : 0, round = (i % 3 == 2) << 6;
             model_frame(&b, nfds | kind << 3 | over | round, (i * 5 + cfg) % 14,
                         (i * 37 + cfg) % 200);
         }

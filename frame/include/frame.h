@@ -142,7 +142,8 @@ FRAME_API int frame_flush(struct frame_chan *chan);
 FRAME_API size_t frame_pending(const struct frame_chan *chan);
 
 /* Reads what the socket has: bytes read, 0 on end of file, -1 with errno. Control messages
- * the kernel adds on request (SO_PASSCRED, LOCAL_CREDS, SO_TIMESTAMP) are discarded. */
+ * the kernel adds on request (SO_PASSCRED, LOCAL_CREDS, SO_TIMESTAMP) are discarded, and the
+ * descriptor of SO_PASSPIDFD closed. */
 FRAME_API ssize_t frame_recv(struct frame_chan *chan);
 
 /* Next complete message: 1 and *msg filled, 0 none yet, -1 a sticky protocol error

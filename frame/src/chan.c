@@ -89,14 +89,29 @@ void frame_chan_fini(struct frame_chan *chan)
     chan->fd = -1;
 }
 
-/* Moves the SCM_RIGHTS descriptors of m into fds; returns how many. Other control messages
- * (FRAME_CTRL_OTHER_SPACE) are left to go with the buffer. */
+/* Closes the descriptors of a control message the kernel added on its own (SCM_PIDFD). */
+static void close_kernel_fds(const struct cmsghdr *c)
+{
+    size_t k = c->cmsg_len < CMSG_LEN(0) ? 0 : (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+    for (size_t i = 0; i < k; i++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        (void)close(fd);
+    }
+}
+
+/* Moves the SCM_RIGHTS descriptors of m into fds; returns how many. Descriptors the kernel
+ * added on its own are closed; other control messages (FRAME_CTRL_OTHER_SPACE) are left to go
+ * with the buffer. */
 static unsigned take_rights(struct msghdr *m, int *fds, unsigned room)
 {
     unsigned n = 0;
 
     for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
         size_t k;
+        if (frame_compat_kernel_fds(c))
+            close_kernel_fds(c);
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
             continue;
         k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "compat_names.h"
+
 #if !defined(SOCKSPEC_HAVE_MSG_NOSIGNAL) && !defined(SOCKSPEC_HAVE_SO_NOSIGPIPE)
 #define FRAME_SIGPIPE_FALLBACK 1
 #endif
@@ -214,12 +216,25 @@ static inline int frame_compat_recvmmsg(int fd, struct mmsghdr *vec, unsigned vl
 }
 #endif
 
+/* Whether control message c carries descriptors the kernel made for the receiver on its own
+ * (SCM_PIDFD), which frame closes. */
+static inline int frame_compat_kernel_fds(const struct cmsghdr *c)
+{
+#ifdef SCM_PIDFD
+    return c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_PIDFD;
+#else
+    (void)c;
+    return 0;
+#endif
+}
+
 /* Room for the control messages a kernel adds to a read when the receiving socket asks for
- * them, which frame discards: credentials (Linux SO_PASSCRED: struct ucred, 12 bytes, put
- * before SCM_RIGHTS; FreeBSD LOCAL_CREDS: struct cmsgcred, 84; NetBSD: struct sockcred with
- * up to 16 groups, under 100) and a receive time (SO_TIMESTAMP, SO_TIMESTAMPNS; the three
- * timespecs of SO_TIMESTAMPING). Without it they take the descriptors' room, which truncates
- * them. Anything larger still truncates, and the read fails as any truncated one does. */
+ * them, which frame discards: credentials (Linux SO_PASSCRED: struct ucred, 12 bytes, and
+ * SO_PASSPIDFD: one int, both put before SCM_RIGHTS; FreeBSD LOCAL_CREDS: struct cmsgcred, 84;
+ * NetBSD: struct sockcred with up to 16 groups, under 100) and a receive time (SO_TIMESTAMP,
+ * SO_TIMESTAMPNS; the three timespecs of SO_TIMESTAMPING). Without it they take the descriptors'
+ * room, which truncates them. Anything larger still truncates, and the read fails as any truncated
+ * one does. */
 #if defined(SOCKSPEC_HAVE_SO_PASSCRED) || defined(SOCKSPEC_HAVE_LOCAL_CREDS)
 #define FRAME_CTRL_CREDS_SPACE CMSG_SPACE(128)
 #else

@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "compat_names.h" /* SO_PASSPIDFD where the headers are older than the kernel */
 #include "sockspec_config.h"
 
 TestSuite(chan, .init = util_begin);
@@ -557,6 +558,36 @@ Test(chan, kernel_control_timestamp, .timeout = TEST_TIMEOUT)
     util_end();
 #else
     cr_skip_test("no SO_TIMESTAMP");
+#endif
+}
+
+#ifdef SO_PASSPIDFD
+/* 1 if the kernel takes SO_PASSPIDFD; 0 if it refuses it as unknown (Linux before 6.5). */
+static int kernel_has_passpidfd(void)
+{
+    int sv[2], on = 1, r;
+    util_pair(SOCK_STREAM, sv);
+    r = setsockopt(sv[1], SOL_SOCKET, SO_PASSPIDFD, &on, sizeof on);
+    cr_assert(r == 0 || errno == ENOPROTOOPT, "setsockopt(SO_PASSPIDFD): %s", strerror(errno));
+    util_close(sv[0]);
+    util_close(sv[1]);
+    return r == 0;
+}
+#endif
+
+/* SO_PASSPIDFD's SCM_PIDFD brings a descriptor with every read, which frame closes: no
+ * descriptor stays open, and frames arrive as without it. */
+Test(chan, kernel_control_pidfd, .timeout = TEST_TIMEOUT)
+{
+#ifdef SO_PASSPIDFD
+    if (!kernel_has_passpidfd())
+        cr_skip_test("the kernel refuses SO_PASSPIDFD with ENOPROTOOPT (Linux before 6.5)");
+    kernel_control(SOCK_STREAM, SOL_SOCKET, SO_PASSPIDFD);
+    kernel_control(SOCK_SEQPACKET, SOL_SOCKET, SO_PASSPIDFD);
+    kernel_control(SOCK_DGRAM, SOL_SOCKET, SO_PASSPIDFD);
+    util_end();
+#else
+    cr_skip_test("no SO_PASSPIDFD: not Linux (compat.h)");
 #endif
 }
 
