@@ -1,8 +1,9 @@
 /* The ceiling for a packet socket: raw SOCK_SEQPACKET, one message per datagram as raw-seqpacket,
  * but batched as frame batches (sendmmsg of up to 64 datagrams built once, only the sequence
  * numbers change; recvmmsg with MSG_WAITFORONE into up to 32 slots). What no library on this
- * socket type can beat without putting several messages into one datagram. Linux and NetBSD have
- * the calls (sendmmsg(2), recvmmsg(2)); elsewhere this transport is not built. */
+ * socket type can beat without putting several messages into one datagram. Linux and the three
+ * BSDs have the calls (their <sys/socket.h> defines MSG_WAITFORONE); macOS does not, and there
+ * this transport is not built. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -197,10 +197,13 @@ static void check_mem(int e)
 }
 
 /* A send with descriptors that passes the size checks reserves its record before it writes:
- * the records it may hold are bounded by the bytes pending plus its own. */
-static void note_demand(int e, uint32_t len, unsigned nfds, size_t before)
+ * the records it may hold are bounded by the bytes pending plus its own. frame_send_wait first
+ * makes room, so its frame may queue whatever was pending: then sendq_max bounds the bytes. */
+static void note_demand(int e, uint32_t len, unsigned nfds, size_t before, int wait)
 {
     size_t demand = before + FRAME_HDR_LEN + len;
+    if (wait && demand > opts.sendq_max && FRAME_HDR_LEN + (size_t)len <= opts.sendq_max)
+        demand = opts.sendq_max;
     if (nfds == 0 || nfds > opts.max_fds || len > opts.max_payload || demand > opts.sendq_max)
         return;
     if (demand > S[e].peak_demand)
@@ -231,7 +234,7 @@ static int send_one(int e, uint32_t len, const int *fds, unsigned nfds, int take
     uint32_t id = ++next_id;
     int recorded = nfds ? record(e, id, len, fds, nfds) : 0;
     size_t before = frame_pending(&S[e].chan);
-    note_demand(e, len, nfds, before);
+    note_demand(e, len, nfds, before, wait);
     int rc = do_send(e, id, len, fds, nfds, take, wait);
     int err = rc < 0 ? errno : 0, queued = rc == 0 || (wait && err == ETIMEDOUT);
     fz_trace("#%u end%d send%s id=%u len=%u nfds=%u %s -> %d %s pending=%zu", opno, e,
