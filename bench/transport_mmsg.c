@@ -47,8 +47,6 @@ static int open_ep(struct link *lk, int side, const struct job *job, struct ep *
 
     if (ep == NULL)
         return -1;
-    ep->fd = lk->fd[side][0];
-    lk->fd[side][0] = lk->fd[side][1] = -1;
     ep->slot = job->payload + 1;
     ep->nslots = slots_for(ep->slot, MMSG_RX_SLOTS);
     if (side == SIDE_RX && ((ep->buf = malloc(ep->nslots * ep->slot)) == NULL ||
@@ -57,8 +55,17 @@ static int open_ep(struct link *lk, int side, const struct job *job, struct ep *
         free(ep->buf);
         free(ep->iov);
         free(ep);
-        return -1;
+        return -1; /* the link keeps the socket, and closes it */
     }
+    /* Receive slots, aimed once: recvmmsg rewrites only msg_len and msg_flags. */
+    for (unsigned j = 0; side == SIDE_RX && j < ep->nslots; j++) {
+        ep->iov[j].iov_base = ep->buf + (size_t)j * ep->slot;
+        ep->iov[j].iov_len = ep->slot;
+        ep->mm[j].msg_hdr.msg_iov = &ep->iov[j];
+        ep->mm[j].msg_hdr.msg_iovlen = 1;
+    }
+    ep->fd = lk->fd[side][0];
+    lk->fd[side][0] = lk->fd[side][1] = -1;
     *out = ep;
     return 0;
 }
@@ -121,13 +128,6 @@ static int refill(struct ep *ep)
 {
     int n;
 
-    for (unsigned j = 0; j < ep->nslots; j++) {
-        ep->iov[j].iov_base = ep->buf + (size_t)j * ep->slot;
-        ep->iov[j].iov_len = ep->slot;
-        memset(&ep->mm[j], 0, sizeof ep->mm[j]);
-        ep->mm[j].msg_hdr.msg_iov = &ep->iov[j];
-        ep->mm[j].msg_hdr.msg_iovlen = 1;
-    }
     while ((n = recvmmsg(ep->fd, ep->mm, ep->nslots, MSG_WAITFORONE, NULL)) == -1 && errno == EINTR)
         ;
     if (n <= 0) {
