@@ -587,7 +587,7 @@ Test(chan, kernel_control_pidfd, .timeout = TEST_TIMEOUT)
     kernel_control(SOCK_DGRAM, SOL_SOCKET, SO_PASSPIDFD);
     util_end();
 #else
-    cr_skip_test("no SO_PASSPIDFD: not Linux (compat.h)");
+    cr_skip_test("no SO_PASSPIDFD: not Linux (compat_names.h)");
 #endif
 }
 
