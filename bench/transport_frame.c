@@ -12,7 +12,7 @@
 #include "frame.h"
 
 /* Queued bytes that make the sender flush. */
-#define FRAME_FLUSH_AT ((size_t)64 * 1024)
+#define FRAME_FLUSH_AT ((size_t)32 * 1024)
 
 struct ep {
     struct frame_chan chan;

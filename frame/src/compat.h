@@ -41,14 +41,18 @@
  * end of the buffer, which a prefetch tolerates and pointer arithmetic does not. */
 /* FRAME_KEEP_BRANCH: a branch the compiler must not turn into a conditional move, whose data
  * dependency is what the branch is there to avoid (gcc does so despite __builtin_expect). */
+/* FRAME_NOINLINE: a rare path kept out of its caller, so that the common path does not pay
+ * for its stack frame (gcc inlines a static function called once, whatever its size). */
 #if defined(__GNUC__) || defined(__clang__)
 #define FRAME_PREFETCH(p, ahead) __builtin_prefetch((const void *)((uintptr_t)(p) + (ahead)))
 #define FRAME_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define FRAME_KEEP_BRANCH() __asm__ volatile("")
+#define FRAME_NOINLINE __attribute__((noinline))
 #else
 #define FRAME_PREFETCH(p, ahead) ((void)(p))
 #define FRAME_UNLIKELY(x) (x)
 #define FRAME_KEEP_BRANCH() ((void)0)
+#define FRAME_NOINLINE
 #endif
 
 /* Batched socket calls (sendmmsg, recvmmsg with MSG_WAITFORONE) where the OS has them and the

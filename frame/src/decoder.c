@@ -8,6 +8,9 @@
 #include "wire.h"
 
 #define DEC_INITIAL_CAP ((size_t)64 * 1024)
+/* A stream read that fills all the space it was given found a backlog: the buffer then grows
+ * to this, so that a busy channel makes a quarter of the system calls. */
+#define DEC_BACKLOG_CAP ((size_t)256 * 1024)
 
 static int scan_rpos(struct frame_decoder *dec);
 static int pending_due(struct frame_decoder *dec);
@@ -387,6 +390,8 @@ int frame_decoder_commit(struct frame_decoder *dec, size_t n, const int *fds, un
         dec->next_hdr = dec->offset + dec->wpos;
         return packet_check(dec, n, nfds);
     }
+    if (dec->wpos == dec->cap && dec->cap < DEC_BACKLOG_CAP && dec->cap < dec->cap_max)
+        (void)grow(dec, DEC_BACKLOG_CAP < dec->cap_max ? DEC_BACKLOG_CAP : dec->cap_max);
     return nfds || dec->fdq_len ? scan_all(dec) : 0;
 }
 

@@ -314,11 +314,11 @@ static int short_fits(const struct frame_chan *chan, size_t len, unsigned nfds)
            sq->cap - sq->tail >= FRAME_HDR_LEN + len;
 }
 
-/* frame_send; with a deadline (frame_send_wait) it waits for the socket until then instead
- * of queueing what the socket does not take at once. */
-int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
-                      size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
-                      const int64_t *deadline)
+/* Every frame but the short ones: descriptors, packets, large payloads, a full buffer tail.
+ * check_send has passed. */
+static FRAME_NOINLINE int send_long(struct frame_chan *chan, uint32_t type, uint32_t id,
+                                    const void *payload, size_t len, const int *fds, unsigned nfds,
+                                    enum frame_fd_mode mode, const int64_t *deadline)
 {
     struct frame_sendq_ *sq = chan->sq;
     enum frame_fd_mode fdm = (enum frame_fd_mode)((unsigned)mode & ~(unsigned)FRAME_MORE);
@@ -330,13 +330,6 @@ int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const
     int packet = chan->type != SOCK_STREAM;
     int direct = !more && (packet || nfds || len >= SEND_DIRECT_MIN);
 
-    if (check_send(chan, len, fds, nfds, fdm) == -1)
-        return -1;
-    if (short_fits(chan, len, nfds)) {
-        (void)queue_short(sq, type, id, payload, len);
-        flush_more(chan, more, deadline);
-        return 0;
-    }
     (void)frame_encode_header(hdr, type, id, (uint32_t)len, nfds);
     total = FRAME_HDR_LEN + len;
     /* Reserved first: once a byte is out, the rest must fit. */
@@ -362,6 +355,23 @@ int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const
     }
     push_bytes(sq, hdr, payload, len, sent);
     flush_more(chan, more, deadline);
+    return 0;
+}
+
+/* frame_send; with a deadline (frame_send_wait) it waits for the socket until then instead
+ * of queueing what the socket does not take at once. */
+int frame_send_until_(struct frame_chan *chan, uint32_t type, uint32_t id, const void *payload,
+                      size_t len, const int *fds, unsigned nfds, enum frame_fd_mode mode,
+                      const int64_t *deadline)
+{
+    enum frame_fd_mode fdm = (enum frame_fd_mode)((unsigned)mode & ~(unsigned)FRAME_MORE);
+
+    if (check_send(chan, len, fds, nfds, fdm) == -1)
+        return -1;
+    if (!short_fits(chan, len, nfds))
+        return send_long(chan, type, id, payload, len, fds, nfds, mode, deadline);
+    (void)queue_short(chan->sq, type, id, payload, len);
+    flush_more(chan, ((unsigned)mode & FRAME_MORE) != 0, deadline);
     return 0;
 }
 

@@ -161,6 +161,65 @@ Test(decoder, small_buffer_backpressure, .timeout = TEST_TIMEOUT)
     util_end();
 }
 
+#define STREAM_START_CAP ((size_t)64 * 1024)
+#define STREAM_BACKLOG_CAP ((size_t)256 * 1024)
+
+/* Feeds count frames of build_stream in one call, then takes them all: what capacity the
+ * first feed left. */
+static size_t cap_after_backlog(uint32_t max_payload, unsigned count)
+{
+    unsigned char *buf = malloc((size_t)count * (FRAME_HDR_LEN + 300));
+    struct frame_decoder d;
+    size_t n, cap;
+    ssize_t k;
+    cr_assert(buf != NULL);
+    n = build_stream(buf, count);
+    dec_init(&d, max_payload, 0, 0);
+    cr_assert(eq(sz, d.cap,
+                 STREAM_START_CAP < FRAME_HDR_LEN + max_payload ? STREAM_START_CAP
+                                                                : FRAME_HDR_LEN + max_payload));
+    k = frame_decoder_feed(&d, buf, n, NULL, 0, 0);
+    cr_assert(k > 0 && (size_t)k < n, "fed %zd of %zu", k, n);
+    cap = d.cap;
+    cr_assert(eq(u32, feed_all(&d, buf + k, n - (size_t)k, drain(&d, 0)), count));
+    frame_decoder_fini(&d);
+    free(buf);
+    return cap;
+}
+
+/* A stream read that fills the whole buffer (a backlog) grows it to 256 KiB (frame.3). */
+Test(decoder, stream_buffer_grows_on_backlog, .timeout = TEST_TIMEOUT)
+{
+    cr_expect(eq(sz, cap_after_backlog(FRAME_MAX_PAYLOAD_DEFAULT, 3000), STREAM_BACKLOG_CAP));
+    util_end();
+}
+
+/* ... but never past header + max_payload. */
+Test(decoder, stream_buffer_growth_stops_at_max_payload, .timeout = TEST_TIMEOUT)
+{
+    cr_expect(eq(sz, cap_after_backlog(100000, 3000), FRAME_HDR_LEN + (size_t)100000));
+    util_end();
+}
+
+/* Reads that leave room never grow it. */
+Test(decoder, stream_buffer_stays_without_backlog, .timeout = TEST_TIMEOUT)
+{
+    unsigned char *buf = malloc((size_t)3000 * (FRAME_HDR_LEN + 300));
+    struct frame_decoder d;
+    unsigned got = 0;
+    size_t n;
+    cr_assert(buf != NULL);
+    n = build_stream(buf, 3000);
+    dec_init(&d, FRAME_MAX_PAYLOAD_DEFAULT, 0, 0);
+    for (size_t off = 0; off < n; off += 1000)
+        got = feed_all(&d, buf + off, n - off < 1000 ? n - off : 1000, got);
+    cr_assert(eq(u32, got, 3000));
+    cr_expect(eq(sz, d.cap, STREAM_START_CAP));
+    frame_decoder_fini(&d);
+    free(buf);
+    util_end();
+}
+
 Test(decoder, max_and_oversize_payload, .timeout = TEST_TIMEOUT)
 {
     size_t max = 70000;
