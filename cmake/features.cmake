@@ -43,6 +43,7 @@ set(_sockspec_symbols
   "SO_PROTOCOL\;sys/socket.h"
   "SCM_CREDENTIALS\;sys/socket.h"
   "SO_PASSCRED\;sys/socket.h"
+  "SO_PASSSEC\;sys/socket.h"
   "SO_TIMESTAMP\;sys/socket.h"
   "SCM_CREDS\;sys/types.h\;sys/socket.h"
   "LOCAL_PEERCRED\;sys/types.h\;sys/socket.h\;sys/un.h"

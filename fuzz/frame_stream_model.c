@@ -11,7 +11,8 @@
  *         bit 5 take with frame_next_batch (4 a call), bits 6-7 max_payload {64, 300, 4096, 65536}
  *   cfg1  on the receiving socket: bit 0 SO_PASSCRED, bit 1 SO_TIMESTAMP, bit 2 SO_RCVBUF and
  *         bit 3 SO_SNDBUF 4096, bit 5 SO_PASSPIDFD (where the system has them; SO_PASSPIDFD
- *         also where the kernel takes it); bit 4 the writer's SO_SNDBUF 4096
+ *         also where the kernel takes it); bit 4 the writer's SO_SNDBUF 4096; bit 6 SO_PASSSEC,
+ *         which frame_chan_init must refuse with EOPNOTSUPP, then off again for the run
  *   f0    bits 0-2 descriptors, bits 3-4 their kind (pipe read end, pipe write end, the
  *         channel's writing end, the channel's receiving end), bit 5 overload: one descriptor
  *         more than the receiver's control buffer takes (MSG_CTRUNC), bit 6 a receive round
@@ -407,6 +408,30 @@ static void set_options(uint8_t bits)
 #endif
 }
 
+/* With SO_PASSSEC on, frame_chan_init refuses the socket (EOPNOTSUPP) and leaves it open;
+ * then it is turned off. A kernel that does not know the option runs without it. */
+static void refused_option(uint8_t bits, const struct frame_opts *o)
+{
+#if defined(SOCKSPEC_HAVE_SO_PASSSEC) && defined(SO_PASSSEC)
+    if (!(bits & 64))
+        return;
+    if (setsockopt(M.sv[1], SOL_SOCKET, SO_PASSSEC, &(int){1}, sizeof(int)) < 0) {
+        if (errno != ENOPROTOOPT)
+            fz_fail(T, "setsockopt(SO_PASSSEC): %s", sockspec_errno_name(errno));
+        return;
+    }
+    if (frame_chan_init(&M.chan, M.sv[1], o) == 0)
+        fz_fail(T, "frame_chan_init took a socket with SO_PASSSEC on");
+    if (errno != EOPNOTSUPP)
+        fz_fail(T, "frame_chan_init with SO_PASSSEC on: %s, not EOPNOTSUPP",
+                sockspec_errno_name(errno));
+    set_option(M.sv[1], SO_PASSSEC, 0, "SO_PASSSEC off");
+#else
+    (void)bits;
+    (void)o;
+#endif
+}
+
 static int setup(uint8_t cfg0, uint8_t cfg1)
 {
     static const unsigned fdmax[4] = {0, 1, 2, 4};
@@ -427,6 +452,7 @@ static int setup(uint8_t cfg0, uint8_t cfg1)
     frame_opts_default(&o);
     o.max_fds = M.max_fds;
     o.max_payload = M.max_payload;
+    refused_option(cfg1, &o);
     if (frame_chan_init(&M.chan, M.sv[1], &o) < 0)
         fz_fail(T, "frame_chan_init: %s", sockspec_errno_name(errno));
     fz_trace("max_fds=%u max_payload=%u reads=%u batch=%u options=%#x", M.max_fds, M.max_payload,

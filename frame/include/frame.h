@@ -114,7 +114,7 @@ FRAME_API void frame_opts_default(struct frame_opts *opts);
 
 /* Binds chan to a connected AF_UNIX socket; opts may be NULL for the defaults.
  * EINVAL: bad options or max_fds above the OS limit; ENOTSOCK/EPROTOTYPE: fd is not
- * a stream, seqpacket or datagram socket. */
+ * a stream, seqpacket or datagram socket; EOPNOTSUPP: fd has SO_PASSSEC on (unbounded labels). */
 FRAME_API int frame_chan_init(struct frame_chan *chan, int fd, const struct frame_opts *opts);
 
 /* Frees the channel, closing queued and unclaimed descriptors (and the socket if asked).

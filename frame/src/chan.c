@@ -61,7 +61,7 @@ int frame_chan_init(struct frame_chan *chan, int fd, const struct frame_opts *op
     else
         frame_opts_default(&chan->opts);
     if (check_opts(&chan->opts) == -1 || sock_type(fd, &chan->type) == -1 ||
-        frame_compat_nosigpipe(fd) == -1)
+        frame_compat_refused_options(fd) == -1 || frame_compat_nosigpipe(fd) == -1)
         return -1;
     /* One spare slot: a channel without descriptors still receives and closes stray ones. */
     chan->ctrl_fds = chan->opts.max_fds ? chan->opts.max_fds : 1;
@@ -89,10 +89,16 @@ void frame_chan_fini(struct frame_chan *chan)
     chan->fd = -1;
 }
 
+/* How many descriptors control message c holds. */
+static size_t cmsg_fd_count(const struct cmsghdr *c)
+{
+    return c->cmsg_len < CMSG_LEN(0) ? 0 : (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+}
+
 /* Closes the descriptors of a control message the kernel added on its own (SCM_PIDFD). */
 static void close_kernel_fds(const struct cmsghdr *c)
 {
-    size_t k = c->cmsg_len < CMSG_LEN(0) ? 0 : (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    size_t k = cmsg_fd_count(c);
 
     for (size_t i = 0; i < k; i++) {
         int fd;
@@ -112,9 +118,9 @@ static unsigned take_rights(struct msghdr *m, int *fds, unsigned room)
         size_t k;
         if (frame_compat_kernel_fds(c))
             close_kernel_fds(c);
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
             continue;
-        k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        k = cmsg_fd_count(c);
         if (k > room - n)
             k = room - n;
         memcpy(fds + n, CMSG_DATA(c), k * sizeof(int));

@@ -251,6 +251,27 @@ static inline int frame_compat_kernel_fds(const struct cmsghdr *c)
 #endif
 #define FRAME_CTRL_OTHER_SPACE (FRAME_CTRL_CREDS_SPACE + FRAME_CTRL_TIME_SPACE)
 
+/* A socket frame refuses: Linux's SO_PASSSEC adds the sender's security label to every read
+ * (SCM_SECURITY, net/core/scm.c, scm_passec), a string whose length no interface bounds, so no
+ * receive buffer can be sure to hold it; a truncated one would fail honest reads with EPROTO.
+ * SO_PEERSEC gives the same label once. */
+static inline int frame_compat_refused_options(int fd)
+{
+#if defined(SOCKSPEC_HAVE_SO_PASSSEC) && defined(SO_PASSSEC)
+    int on = 0;
+    socklen_t len = sizeof on;
+    if (getsockopt(fd, SOL_SOCKET, SO_PASSSEC, &on, &len) == -1)
+        return errno == ENOPROTOOPT ? 0 : -1;
+    if (on) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+#else
+    (void)fd;
+#endif
+    return 0;
+}
+
 /* Received descriptors are close-on-exec; without MSG_CMSG_CLOEXEC, set it here. */
 static inline void frame_compat_cloexec(const int *fds, unsigned n)
 {

@@ -561,6 +561,32 @@ Test(chan, kernel_control_timestamp, .timeout = TEST_TIMEOUT)
 #endif
 }
 
+/* A socket with SO_PASSSEC on is refused at init with EOPNOTSUPP and left open to the caller;
+ * with it off again, the same socket is taken. */
+Test(chan, security_labels_refused_at_init, .timeout = TEST_TIMEOUT)
+{
+#if defined(SOCKSPEC_HAVE_SO_PASSSEC) && defined(SO_PASSSEC)
+    int sv[2], on = 1, off = 0;
+    struct frame_chan c;
+    util_pair(SOCK_STREAM, sv);
+    if (setsockopt(sv[1], SOL_SOCKET, SO_PASSSEC, &on, sizeof on) == -1) {
+        cr_assert(eq(int, errno, ENOPROTOOPT), "setsockopt(SO_PASSSEC): %s", strerror(errno));
+        cr_skip_test("the kernel refuses SO_PASSSEC with ENOPROTOOPT");
+    }
+    cr_assert(eq(int, frame_chan_init(&c, sv[1], NULL), -1));
+    cr_assert(eq(int, errno, EOPNOTSUPP), "%s", strerror(errno));
+    cr_assert(util_is_open(sv[1]), "the refused socket stays open");
+    cr_assert(eq(int, setsockopt(sv[1], SOL_SOCKET, SO_PASSSEC, &off, sizeof off), 0));
+    cr_assert(eq(int, frame_chan_init(&c, sv[1], NULL), 0), "%s", strerror(errno));
+    frame_chan_fini(&c);
+    util_close(sv[0]);
+    util_close(sv[1]);
+    util_end();
+#else
+    cr_skip_test("no SO_PASSSEC: not Linux (cmake/features.cmake)");
+#endif
+}
+
 #ifdef SO_PASSPIDFD
 /* 1 if the kernel takes SO_PASSPIDFD; 0 if it refuses it as unknown (Linux before 6.5). */
 static int kernel_has_passpidfd(void)
