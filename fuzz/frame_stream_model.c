@@ -9,7 +9,8 @@
  * Input: [cfg0][cfg1] then frames [f0][f1][len: u8, or 255 and a 16-bit length]:
  *   cfg0  bits 0-1 max_fds {0, 1, 2, 4}, bits 2-4 frame_recv calls per round minus 1,
  *         bit 5 take with frame_next_batch (4 a call), bits 6-7 max_payload {64, 300, 4096, 65536}
- *   cfg1  on the receiving socket: bit 0 SO_PASSCRED, bit 1 SO_TIMESTAMP, bit 2 SO_RCVBUF and
+ *   cfg1  on the receiving socket: bit 0 SO_PASSCRED (LOCAL_CREDS on FreeBSD and NetBSD),
+ *         bit 1 SO_TIMESTAMP, bit 2 SO_RCVBUF and
  *         bit 3 SO_SNDBUF 4096, bit 5 SO_PASSPIDFD (where the system has them; SO_PASSPIDFD
  *         also where the kernel takes it); bit 4 the writer's SO_SNDBUF 4096; bit 6 SO_PASSSEC,
  *         which frame_chan_init must refuse with EOPNOTSUPP, then off again for the run
@@ -35,6 +36,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define T "frame_stream_model"
@@ -389,6 +391,10 @@ static void set_options(uint8_t bits)
 #if defined(SOCKSPEC_HAVE_SO_PASSCRED) && defined(SO_PASSCRED)
     if (bits & 1)
         set_option(M.sv[1], SO_PASSCRED, 1, "SO_PASSCRED");
+#elif defined(SOCKSPEC_HAVE_LOCAL_CREDS)
+    /* Level 0 (SOL_LOCAL), unix(4) of FreeBSD and NetBSD. */
+    if ((bits & 1) && setsockopt(M.sv[1], 0, LOCAL_CREDS, &(int){1}, sizeof(int)) < 0)
+        fz_fail(T, "setsockopt(LOCAL_CREDS): %s", sockspec_errno_name(errno));
 #endif
 #if defined(SOCKSPEC_HAVE_SO_TIMESTAMP) && defined(SO_TIMESTAMP)
     if (bits & 2)

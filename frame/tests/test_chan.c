@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -548,6 +549,19 @@ Test(chan, kernel_control_credentials, .timeout = TEST_TIMEOUT)
     util_end();
 #else
     cr_skip_test("no SO_PASSCRED");
+#endif
+}
+
+/* FreeBSD's and NetBSD's LOCAL_CREDS (unix(4)): struct sockcred at level 0 (SOL_LOCAL). */
+Test(chan, kernel_control_local_creds, .timeout = TEST_TIMEOUT)
+{
+#ifdef SOCKSPEC_HAVE_LOCAL_CREDS
+    kernel_control(SOCK_STREAM, 0, LOCAL_CREDS);
+    kernel_control(SOCK_SEQPACKET, 0, LOCAL_CREDS);
+    kernel_control(SOCK_DGRAM, 0, LOCAL_CREDS);
+    util_end();
+#else
+    cr_skip_test("no LOCAL_CREDS: not FreeBSD or NetBSD (cmake/features.cmake)");
 #endif
 }
 
