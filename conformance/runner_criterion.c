@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,34 @@
 
 static struct results run = {.runner = "criterion"};
 
+/* Tests Criterion started and has not reported the end of. A worker that dies before it
+ * reports leaves one here; the run names it and records it, rather than drop it. */
+static const struct criterion_test **started;
+static size_t nstarted, started_cap;
+static struct criterion_global_stats totals;
+
+ReportHook(PRE_TEST)(struct criterion_test *test)
+{
+    if (nstarted == started_cap) {
+        started_cap = started_cap ? 2 * started_cap : 256;
+        started = realloc(started, started_cap * sizeof *started);
+        if (!started) {
+            perror("sockspec-conformance");
+            abort();
+        }
+    }
+    started[nstarted++] = test;
+}
+
+static void forget_started(const struct criterion_test *test)
+{
+    for (size_t i = nstarted; i-- > 0;)
+        if (started[i] == test) {
+            started[i] = started[--nstarted];
+            return;
+        }
+}
+
 ReportHook(POST_TEST)(struct criterion_test_stats *stats)
 {
     const char *status = stats->timed_out                          ? "timeout"
@@ -20,7 +49,36 @@ ReportHook(POST_TEST)(struct criterion_test_stats *stats)
                          : stats->test_status == CR_STATUS_PASSED  ? "pass"
                          : stats->test_status == CR_STATUS_SKIPPED ? "skip"
                                                                    : "fail";
+    forget_started(stats->test);
     results_add(&run, stats->test->category, stats->test->name, status);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    totals = *stats;
+}
+
+/* Records the tests that started without a reported end, and says why a run Criterion calls
+ * failed has no failing instance; returns how many there were. */
+static size_t account_unreported(int ok)
+{
+    size_t lost = nstarted;
+
+    for (size_t i = 0; i < nstarted; i++) {
+        fprintf(stderr, "sockspec-conformance: %s/%s started; Criterion reported no end\n",
+                started[i]->category, started[i]->name);
+        results_add(&run, started[i]->category, started[i]->name, "no-report");
+    }
+    if (!ok && nstarted == 0)
+        fprintf(stderr,
+                "sockspec-conformance: Criterion says the run failed: %zu tests, %zu failed, "
+                "%zu crashed, %zu errors; %zu instances reported an end\n",
+                totals.nb_tests, totals.tests_failed, totals.tests_crashed, totals.errors,
+                run.count);
+    free(started);
+    started = NULL;
+    nstarted = started_cap = 0;
+    return lost;
 }
 
 void runner_fail(const char *msg)
@@ -53,5 +111,6 @@ int main(int argc, char **argv)
         results_free(&run);
         return 0;
     }
-    return runner_finish(&run, elapsed, &o, ok ? 0 : 1, obs);
+    size_t lost = account_unreported(ok);
+    return runner_finish(&run, elapsed, &o, ok && lost == 0 ? 0 : 1, obs);
 }
