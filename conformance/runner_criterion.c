@@ -24,6 +24,8 @@ ReportHook(PRE_TEST)(struct criterion_test *test)
 {
     if (nstarted == started_cap) {
         started_cap = started_cap ? 2 * started_cap : 256;
+        /* an array of pointers, not of tests */
+        // NOLINTNEXTLINE(bugprone-sizeof-expression)
         started = realloc(started, started_cap * sizeof *started);
         if (!started) {
             perror("sockspec-conformance");
