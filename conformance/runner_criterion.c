@@ -14,8 +14,9 @@
 
 static struct results run = {.runner = "criterion"};
 
-/* Tests Criterion started and has not reported the end of. A worker that dies before it
- * reports leaves one here; the run names it and records it, rather than drop it. */
+/* Tests Criterion started and has not reported the end of. One left here when the run is over
+ * is named and recorded, not dropped; what can leave one (a worker lost before it reports?)
+ * was never seen, only a failed run with an instance missing. */
 static const struct criterion_test **started;
 static size_t nstarted, started_cap;
 static struct criterion_global_stats totals;
